@@ -1,0 +1,765 @@
+"""The command line: parse options, call one service or query, render the result.
+
+Heavy modules (SQLAlchemy, Rich, the services) are imported inside the commands so that
+`--help` and shell completion start fast.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from complaintctl import __version__
+from complaintctl.enums import CustomerType, Kind, Remedy, Responsibility, Severity
+from complaintctl.errors import ComplaintError
+
+if TYPE_CHECKING:
+    from complaintctl.register import Register
+
+EXIT_UNEXPECTED = 70
+_debug = False
+
+
+class ComplaintGroup(TyperGroup):
+    """Translates every error into one line on stderr and a stable exit code."""
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            rv = super().main(
+                args=args,
+                prog_name=prog_name or "complaintctl",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+            code = rv if isinstance(rv, int) else 0
+        except click.UsageError as exc:
+            path = exc.ctx.command_path if exc.ctx else "complaintctl"
+            click.echo(f"{path}: {exc.format_message()} (see {path} --help)", err=True)
+            code = 2
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            code = exc.exit_code
+        except click.Abort:
+            click.echo("aborted", err=True)
+            code = 1
+        except ComplaintError as exc:
+            click.echo(f"error: {exc}", err=True)
+            code = exc.exit_code
+        except Exception as exc:  # the one place that catches everything: no traceback leaks
+            if _debug:
+                raise
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback)",
+                err=True,
+            )
+            code = EXIT_UNEXPECTED
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(
+    cls=ComplaintGroup,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="A complaint register: log, acknowledge, classify, assign, investigate, resolve, "
+    "collect feedback and close, inside working-day deadlines.",
+)
+db_app = typer.Typer(
+    help="Create and look after the database.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(db_app, name="db")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Status(str, Enum):
+    open = "open"
+    ended = "ended"
+    all = "all"
+
+
+@dataclass
+class State:
+    db: str | None
+    config: str | None
+    actor: str
+    _register: Register | None = field(default=None, repr=False)
+
+    def register(self) -> Register:
+        """Open the register on first use (settings, database, calendar)."""
+        if self._register is None:
+            from complaintctl.config import load_settings
+            from complaintctl.db import open_db, resolve_db_url
+            from complaintctl.register import Register
+
+            settings = load_settings(self.config)
+            self._register = Register(open_db(resolve_db_url(self.db, settings)), settings)
+        return self._register
+
+
+def _state(ctx: typer.Context) -> State:
+    return ctx.find_root().obj
+
+
+def _now():
+    from complaintctl.clock import utc_now
+
+    return utc_now()
+
+
+def _time(reg: Register, option: str, text: str | None, now):
+    from complaintctl.parse import parse_time
+
+    return parse_time(option, text, reg.settings.tz, now) if text else None
+
+
+def _local(reg: Register, t) -> str:
+    from complaintctl.clock import to_local
+
+    return to_local(t, reg.settings.tz).strftime("%Y-%m-%d %H:%M") if t else "-"
+
+
+def _report(reg: Register, case, verb: str) -> None:
+    """The one-line answer of a command that moved a case."""
+    line = f"{case.number}: {verb}; now at step '{case.step}'"
+    if case.on_hold:
+        line += " (on hold)"
+    elif case.step_due_at and case.is_open:
+        line += f", due {_local(reg, case.step_due_at)}"
+    if case.outcome:
+        line += f" ({case.outcome})"
+    typer.echo(line)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"complaintctl {__version__}")
+        raise typer.Exit()
+
+
+CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="Case number, e.g. C2025-000123.")]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="When it happened, if not now (office time zone), e.g. '2025-09-30 10:00'.",
+    ),
+]
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database file or SQLAlchemy URL [env: COMPLAINTCTL_DB]."),
+    ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option("--config", help="Config file (TOML) [env: COMPLAINTCTL_CONFIG]."),
+    ] = None,
+    as_: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="Who is acting, for the history [env: COMPLAINTCTL_USER; default: login name].",
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """complaintctl: the complaint register."""
+    global _debug
+    _debug = debug
+    actor = as_ or os.environ.get("COMPLAINTCTL_USER") or getpass.getuser()
+    ctx.obj = State(db=db, config=config, actor=actor)
+
+
+# -- logging ------------------------------------------------------------------------------
+@app.command("log")
+def log_cli(
+    ctx: typer.Context,
+    channel: Annotated[
+        str,
+        typer.Option(
+            help="How it arrived: phone, email, online, social, "
+            "letter, visit, other (or the config's list)."
+        ),
+    ],
+    customer: Annotated[str, typer.Option(help="Customer name.")],
+    contact: Annotated[str, typer.Option(help="Phone number or e-mail address.")],
+    summary: Annotated[str, typer.Option(help="One line: what the complaint is about.")],
+    customer_type: Annotated[
+        CustomerType, typer.Option(help="individual or enterprise.")
+    ] = CustomerType.individual,
+    description: Annotated[str | None, typer.Option(help="What happened, in full.")] = None,
+    demand: Annotated[str | None, typer.Option(help="What the customer asks for.")] = None,
+    order: Annotated[str | None, typer.Option(help="Order number.")] = None,
+    product: Annotated[str | None, typer.Option(help="Product or service concerned.")] = None,
+    amount: Annotated[str | None, typer.Option(help="Amount claimed, e.g. 120.50.")] = None,
+    external_ref: Annotated[
+        str | None, typer.Option(help="Reference in another system (web form, ticket).")
+    ] = None,
+    received_at: Annotated[
+        str | None,
+        typer.Option(help="When it arrived, if earlier than now, e.g. '2025-09-30 09:15'."),
+    ] = None,
+    ack: Annotated[
+        bool,
+        typer.Option("--ack", help="The customer was told the number on the spot."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the number.")] = False,
+) -> None:
+    """Register a complaint: prints its number and the acknowledgement deadline."""
+    from complaintctl import services
+    from complaintctl.parse import parse_amount
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    result = services.log_complaint(
+        reg,
+        now=now,
+        actor=st.actor,
+        channel=channel,
+        customer_name=customer,
+        contact=contact,
+        summary=summary,
+        customer_type=customer_type.value,
+        description=description,
+        demand=demand,
+        order_no=order,
+        product=product,
+        amount_claimed_cents=parse_amount("--amount", amount),
+        external_ref=external_ref,
+        received_at=_time(reg, "--received-at", received_at, now),
+        ack=ack,
+    )
+    case = result.case
+    if quiet:
+        typer.echo(case.number)
+    elif ack:
+        typer.echo(f"Logged {case.number} (acknowledged); next: classify")
+    else:
+        typer.echo(f"Logged {case.number}; acknowledge by {_local(reg, case.ack_due)}")
+    if result.duplicates:
+        typer.echo(
+            f"note: likely duplicate of {', '.join(result.duplicates)} (an open case "
+            "from the same contact, logged recently)",
+            err=True,
+        )
+
+
+# -- the workflow -------------------------------------------------------------------------
+@app.command("ack")
+def ack_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    at: AtOpt = None,
+    note: Annotated[str | None, typer.Option(help="How the customer was told.")] = None,
+) -> None:
+    """Acknowledge: the customer has been told the case number."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    c = services.ack(reg, case, now=now, actor=st.actor, at=_time(reg, "--at", at, now), note=note)
+    _report(reg, c, "acknowledged")
+
+
+@app.command("classify")
+def classify_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    category: Annotated[
+        str | None,
+        typer.Option(help="Category code from the config (default list: PQ SA TS DL BL FE SM OT)."),
+    ] = None,
+    severity: Annotated[
+        Severity | None,
+        typer.Option(help="A serious (media, authorities), B watched, C ordinary."),
+    ] = None,
+    kind: Annotated[Kind | None, typer.Option(help="general, claim or unjustified.")] = None,
+    reject: Annotated[
+        str | None,
+        typer.Option(
+            "--reject",
+            metavar="REASON",
+            help="Do not accept the complaint; ends the case.",
+        ),
+    ] = None,
+    at: AtOpt = None,
+) -> None:
+    """Classify and accept a complaint (category, severity, kind), or reject it with a reason."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    when = _time(reg, "--at", at, now)
+    if reject is not None:
+        if category or severity or kind:
+            raise click.UsageError("--reject cannot be combined with --category/--severity/--kind")
+        c = services.reject(reg, case, reason=reject, now=now, actor=st.actor, at=when)
+        _report(reg, c, "rejected")
+        return
+    missing = [
+        n
+        for n, v in (
+            ("--category", category),
+            ("--severity", severity),
+            ("--kind", kind),
+        )
+        if v is None
+    ]
+    if missing:
+        raise click.UsageError(f"{', '.join(missing)} required (or --reject REASON)")
+    c = services.classify(
+        reg,
+        case,
+        category=category,
+        severity=severity.value,
+        kind=kind.value,
+        now=now,
+        actor=st.actor,
+        at=when,
+    )
+    _report(reg, c, f"classified {c.category}/{c.severity}/{c.kind}")
+    if c.escalate_due and not c.escalated_at:
+        typer.echo(
+            f"severity A: escalate by {_local(reg, c.escalate_due)}, "
+            f"handling plan by {_local(reg, c.plan_due)}"
+        )
+
+
+@app.command("assign")
+def assign_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    department: Annotated[
+        str,
+        typer.Option(help="Department code from the config (default list: CS SALES TECH LOG QA)."),
+    ],
+    owner: Annotated[str, typer.Option(help="The person responsible.")],
+    at: AtOpt = None,
+) -> None:
+    """Assign (or re-assign) a responsible department and owner."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    c = services.assign(
+        reg,
+        case,
+        department=department,
+        owner=owner,
+        now=now,
+        actor=st.actor,
+        at=_time(reg, "--at", at, now),
+    )
+    _report(reg, c, f"assigned to {c.owner} ({c.department})")
+
+
+@app.command("investigate")
+def investigate_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    findings: Annotated[str, typer.Option(help="What the investigation found.")],
+    responsibility: Annotated[Responsibility, typer.Option(help="internal, external or mixed.")],
+    cause: Annotated[str | None, typer.Option(help="Root cause.")] = None,
+    proposal: Annotated[str | None, typer.Option(help="Proposed remedy.")] = None,
+    at: AtOpt = None,
+) -> None:
+    """Record the investigation report (findings, root cause, responsibility, proposal)."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    c = services.investigate(
+        reg,
+        case,
+        findings=findings,
+        cause=cause,
+        responsibility=responsibility.value,
+        proposal=proposal,
+        now=now,
+        actor=st.actor,
+        at=_time(reg, "--at", at, now),
+    )
+    _report(reg, c, "investigation report recorded")
+
+
+@app.command("resolve")
+def resolve_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    remedy: Annotated[Remedy, typer.Option(help="What was done for the customer.")],
+    amount: Annotated[str | None, typer.Option(help="Amount refunded or paid, e.g. 99.")] = None,
+    note: Annotated[str | None, typer.Option(help="How it was resolved.")] = None,
+    told_at: Annotated[
+        str | None,
+        typer.Option(help="When the customer was told (default: --at or now)."),
+    ] = None,
+    at: AtOpt = None,
+) -> None:
+    """Resolve: the remedy was carried out and the customer told; feedback window opens."""
+    from complaintctl import services
+    from complaintctl.parse import parse_amount
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    c = services.resolve(
+        reg,
+        case,
+        remedy=remedy.value,
+        amount_cents=parse_amount("--amount", amount),
+        note=note,
+        told_at=_time(reg, "--told-at", told_at, now),
+        now=now,
+        actor=st.actor,
+        at=_time(reg, "--at", at, now),
+    )
+    _report(reg, c, f"resolved ({c.remedy})")
+
+
+@app.command("feedback")
+def feedback_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    score: Annotated[int, typer.Option(help="Satisfaction 1 (very dissatisfied) .. 5.")],
+    comment: Annotated[str | None, typer.Option(help="What the customer said.")] = None,
+    at: AtOpt = None,
+) -> None:
+    """Record the customer's score: satisfied closes the case, dissatisfied reopens it."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    c = services.record_feedback(
+        reg,
+        case,
+        score=score,
+        comment=comment,
+        now=now,
+        actor=st.actor,
+        at=_time(reg, "--at", at, now),
+    )
+    verb = (
+        "customer satisfied, closed"
+        if c.step == "closed"
+        else ("customer dissatisfied, reopened to " + (c.owner or "classification"))
+    )
+    _report(reg, c, f"feedback {score}/5: {verb}")
+
+
+@app.command("close")
+def close_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Why; required while the feedback window is still open."),
+    ] = None,
+    at: AtOpt = None,
+) -> None:
+    """Close a resolved case without feedback (the feedback window expired, or a reason)."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    c = services.close(
+        reg,
+        case,
+        reason=reason,
+        now=now,
+        actor=st.actor,
+        at=_time(reg, "--at", at, now),
+    )
+    _report(reg, c, "closed")
+
+
+@app.command("reopen")
+def reopen_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    reason: Annotated[str, typer.Option(help="Why it is reopened.")],
+    at: AtOpt = None,
+) -> None:
+    """Reopen a closed or rejected case: back to its owner with a fresh investigation clock."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    c = services.reopen(
+        reg,
+        case,
+        reason=reason,
+        now=now,
+        actor=st.actor,
+        at=_time(reg, "--at", at, now),
+    )
+    _report(reg, c, "reopened")
+
+
+@app.command("hold")
+def hold_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    reason: Annotated[str, typer.Option(help="What the office is waiting for.")],
+    at: AtOpt = None,
+) -> None:
+    """Pause the current step's clock while the office waits on the customer."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    c = services.hold(
+        reg,
+        case,
+        reason=reason,
+        now=now,
+        actor=st.actor,
+        at=_time(reg, "--at", at, now),
+    )
+    _report(reg, c, "on hold")
+
+
+@app.command("resume")
+def resume_cli(ctx: typer.Context, case: CaseArg, at: AtOpt = None) -> None:
+    """Restart a paused clock; the deadline moves by the working time spent on hold."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    c = services.resume(reg, case, now=now, actor=st.actor, at=_time(reg, "--at", at, now))
+    _report(reg, c, "resumed")
+
+
+@app.command("escalate")
+def escalate_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    to: Annotated[str, typer.Option(help="Who it was reported to.")],
+    note: Annotated[str | None, typer.Option(help="What was reported.")] = None,
+    at: AtOpt = None,
+) -> None:
+    """Record that the case was escalated (severity A: within 1 hour)."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    c = services.escalate(
+        reg,
+        case,
+        to=to,
+        note=note,
+        now=now,
+        actor=st.actor,
+        at=_time(reg, "--at", at, now),
+    )
+    _report(reg, c, f"escalated to {c.escalated_to}")
+
+
+@app.command("plan")
+def plan_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    text: Annotated[str, typer.Argument(metavar="PLAN", help="The handling plan.")],
+    at: AtOpt = None,
+) -> None:
+    """Record the handling plan (severity A: within 4 hours)."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    c = services.plan(reg, case, text=text, now=now, actor=st.actor, at=_time(reg, "--at", at, now))
+    _report(reg, c, "handling plan recorded")
+
+
+@app.command("note")
+def note_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="The note.")],
+    at: AtOpt = None,
+) -> None:
+    """Add a note: a contact with the customer, or an internal remark."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    c = services.add_note(
+        reg, case, text=text, now=now, actor=st.actor, at=_time(reg, "--at", at, now)
+    )
+    typer.echo(f"{c.number}: note added")
+
+
+@app.command("attach")
+def attach_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Files to keep.")],
+) -> None:
+    """Keep files as evidence with the case (stored in the database, with their sha256)."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg = st.register()
+    for a in services.attach(reg, case, paths=files, now=_now(), actor=st.actor):
+        typer.echo(f"{case.upper()}: attached #{a.id} {a.name} ({a.size} bytes, sha256 {a.sha256})")
+
+
+@app.command("fetch")
+def fetch_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    ids: Annotated[
+        list[int] | None,
+        typer.Argument(metavar="[ID...]", help="Attachment ids (see show); default: all."),
+    ] = None,
+    to: Annotated[Path, typer.Option(help="Directory to write them to.")] = Path("."),
+    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+) -> None:
+    """Write a case's attachments back out to files."""
+    from complaintctl import queries
+    from complaintctl.errors import InvalidValue
+
+    files = queries.attachment_files(_state(ctx).register(), case, ids)
+    if not files:
+        raise InvalidValue("CASE", f"case {case} has no attachments")
+    to.mkdir(parents=True, exist_ok=True)
+    targets = [(to / Path(name).name, data) for name, data in files]
+    clash = [str(p) for p, _ in targets if p.exists()]
+    if clash and not force:
+        raise InvalidValue("--to", f"{clash[0]} exists; use --force to overwrite")
+    for path, data in targets:
+        path.write_bytes(data)
+        typer.echo(f"wrote {path} ({len(data)} bytes)")
+
+
+# -- reading --------------------------------------------------------------------------------
+@app.command("show")
+def show_cli(
+    ctx: typer.Context,
+    case: CaseArg,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = Format.table,
+) -> None:
+    """Everything about one case: fields, deadlines, attachments and history."""
+    from complaintctl import queries, render
+
+    detail = queries.case_detail(_state(ctx).register(), case, _now())
+    if format is Format.json:
+        typer.echo(render.to_json(detail))
+    elif format is Format.csv:
+        render.write_csv([detail], queries.CASE_FIELDS, sys.stdout)
+    else:
+        render.console().print(render.case_view(detail))
+
+
+@app.command("list")
+def list_cli(
+    ctx: typer.Context,
+    status: Annotated[Status, typer.Option(help="open, ended or all.")] = Status.open,
+    step: Annotated[
+        str | None,
+        typer.Option(
+            help="Only cases at this step (acknowledge, classify, assign, investigate, resolve, "
+            "feedback, closed, rejected)."
+        ),
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Only this owner's cases.")] = None,
+    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category code.")] = None,
+    severity: Annotated[Severity | None, typer.Option(help="Only this severity.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases past a deadline.")] = False,
+    from_: Annotated[str | None, typer.Option("--from", help="Received on or after DATE.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Received on or before DATE.")] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            help="Text in number, summary, description, customer, contact, order, product."
+        ),
+    ] = None,
+    page: Annotated[int, typer.Option(help="Page number.")] = 1,
+    per_page: Annotated[int, typer.Option(help="Cases per page.")] = 50,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = Format.table,
+) -> None:
+    """List cases, next deadline first, with filters; paged."""
+    import datetime as dt
+
+    from complaintctl import queries, render
+    from complaintctl.parse import day_start, parse_date
+
+    reg = _state(ctx).register()
+    tz = reg.settings.tz
+    f = queries.ListFilter(
+        status=status.value,
+        step=step,
+        owner=owner,
+        department=department,
+        category=category,
+        severity=severity.value if severity else None,
+        overdue=overdue,
+        search=search,
+        received_from=day_start(parse_date("--from", from_), tz) if from_ else None,
+        received_to=day_start(parse_date("--to", to) + dt.timedelta(1), tz) if to else None,
+    )
+    rows, total = queries.list_cases(reg, f, _now(), page, per_page)
+    if format is Format.json:
+        typer.echo(
+            render.to_json({"total": total, "page": page, "per_page": per_page, "cases": rows})
+        )
+    elif format is Format.csv:
+        render.write_csv(rows, queries.LIST_FIELDS, sys.stdout)
+    else:
+        render.console().print(render.list_table(rows, total, page, per_page))
+
+
+# -- the database ---------------------------------------------------------------------------
+@db_app.command("init")
+def db_init_cli(ctx: typer.Context) -> None:
+    """Create the database (if it does not exist) and print where it is."""
+    st = _state(ctx)
+    reg = st.register()
+    typer.echo(f"database ready: {reg.engine.url.render_as_string(hide_password=True)}")
+
+
+def main() -> None:
+    """The console script."""
+    typer.main.get_command(app).main(prog_name="complaintctl")

@@ -1,0 +1,164 @@
+"""Working-day and deadline arithmetic over the `holidays` calendar.
+
+Every time that enters or leaves this module is a *naive UTC* datetime (what the database
+stores); the office time zone is applied inside, where days and closing times are decided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from complaintctl.config import Duration, Settings
+
+UTC = dt.UTC
+
+
+def utc_now() -> dt.datetime:
+    """The current time as naive UTC (only the CLI should call this)."""
+    return dt.datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_local(t: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """A naive-UTC time as an aware time in the office zone."""
+    return t.replace(tzinfo=UTC).astimezone(tz)
+
+
+def to_utc(t: dt.datetime) -> dt.datetime:
+    """An aware time as naive UTC."""
+    return t.astimezone(UTC).replace(tzinfo=None)
+
+
+class WorkCalendar:
+    """Which days the office works, and deadlines counted in its working days and hours.
+
+    Public holidays and make-up working days come from `holidays`; the office's own closure
+    days are added as holidays (and removed from the make-up days, so a closure wins).
+    """
+
+    def __init__(
+        self,
+        country: str = "CN",
+        subdivision: str | None = None,
+        closures: Iterable[dt.date] = (),
+        opening: dt.time = dt.time(9),
+        closing: dt.time = dt.time(18),
+        tz: ZoneInfo | str = "Asia/Shanghai",
+    ) -> None:
+        closures = sorted(set(closures))
+        years = sorted({d.year for d in closures})
+        self._holidays = holidays.country_holidays(country, subdiv=subdivision, years=years)
+        for day in closures:
+            self._holidays[day] = "Office closure"
+            self._holidays.weekend_workdays.discard(day)
+        self.opening = opening
+        self.closing = closing
+        self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> WorkCalendar:
+        return cls(s.country, s.subdivision, s.closures, s.opening_time, s.closing_time, s.tz)
+
+    # -- days -------------------------------------------------------------------------------
+    def is_working_day(self, day: dt.date) -> bool:
+        return self._holidays.is_working_day(day)
+
+    def holiday_name(self, day: dt.date) -> str | None:
+        """Why `day` is not worked (holiday or closure name, or 'weekend'); None if it is."""
+        if self.is_working_day(day):
+            return None
+        return self._holidays.get(day) or "weekend"
+
+    def nth_working_day(self, day: dt.date, n: int) -> dt.date:
+        """The n-th working day after `day` (n >= 1); `day` itself never counts."""
+        return self._holidays.get_nth_working_day(day, n)
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in (start, end]: how many working days `end` lies after `start`."""
+        if end <= start:
+            return -self.working_days_between(end, start) if end < start else 0
+        return sum(
+            1
+            for i in range(1, (end - start).days + 1)
+            if self.is_working_day(start + dt.timedelta(i))
+        )
+
+    # -- times ------------------------------------------------------------------------------
+    def _window(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """The office hours of `day` as naive-UTC (start, end)."""
+        return (
+            to_utc(dt.datetime.combine(day, self.opening, tzinfo=self.tz)),
+            to_utc(dt.datetime.combine(day, self.closing, tzinfo=self.tz)),
+        )
+
+    def local_date(self, t: dt.datetime) -> dt.date:
+        return to_local(t, self.tz).date()
+
+    def add(self, start: dt.datetime, duration: Duration) -> dt.datetime:
+        """The deadline `duration` after `start` (naive UTC in and out).
+
+        wd: closing time on the n-th working day after the day the clock started;
+        wh: working hours inside office hours; m/h/d: calendar time.
+        """
+        if duration.unit == "wd":
+            day = self.nth_working_day(self.local_date(start), int(duration.amount))
+            return self._window(day)[1]
+        if duration.unit == "wh":
+            return self.add_working_seconds(start, duration.amount * 3600)
+        return start + duration.timedelta
+
+    def add_working_seconds(self, start: dt.datetime, seconds: float) -> dt.datetime:
+        """Move forward `seconds` of office time, skipping nights and non-working days."""
+        remaining = dt.timedelta(seconds=seconds)
+        if remaining <= dt.timedelta(0):
+            return start
+        day = self.local_date(start)
+        while True:
+            if self.is_working_day(day):
+                open_, close = self._window(day)
+                point = max(start, open_)
+                if point < close:
+                    if remaining <= close - point:
+                        return point + remaining
+                    remaining -= close - point
+            day += dt.timedelta(1)
+
+    def working_seconds_between(self, start: dt.datetime, end: dt.datetime) -> float:
+        """Office time between two naive-UTC moments (0 if end <= start)."""
+        if end <= start:
+            return 0.0
+        total = dt.timedelta(0)
+        day, last = self.local_date(start), self.local_date(end)
+        while day <= last:
+            if self.is_working_day(day):
+                open_, close = self._window(day)
+                lo, hi = max(start, open_), min(end, close)
+                if hi > lo:
+                    total += hi - lo
+            day += dt.timedelta(1)
+        return total.total_seconds()
+
+    def extend(
+        self,
+        deadline: dt.datetime,
+        duration: Duration,
+        paused_from: dt.datetime,
+        paused_to: dt.datetime,
+    ) -> dt.datetime:
+        """A deadline moved by the time a clock was paused.
+
+        Working-time clocks move by the office time spent paused; calendar clocks by the
+        calendar time.
+        """
+        if duration.working:
+            return self.add_working_seconds(
+                deadline, self.working_seconds_between(paused_from, paused_to)
+            )
+        return deadline + max(paused_to - paused_from, dt.timedelta(0))
+
+    def late_by(self, deadline: dt.datetime, now: dt.datetime) -> dt.timedelta:
+        """How far past `deadline` `now` is, in calendar time (negative when still early)."""
+        return now - deadline

@@ -1,0 +1,347 @@
+"""The TOML settings: read once, validated once, every wrong key named."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from complaintctl.errors import ConfigError
+
+CONFIG_ENV = "COMPLAINTCTL_CONFIG"
+DB_ENV = "COMPLAINTCTL_DB"
+
+DEFAULT_CATEGORIES = (
+    ("PQ", "Product quality", "产品质量"),
+    ("SA", "Service attitude", "服务态度"),
+    ("TS", "Technical support", "技术支持"),
+    ("DL", "Delivery", "物流配送"),
+    ("BL", "Billing / price", "收费价格"),
+    ("FE", "Facilities / environment", "设施环境"),
+    ("SM", "Sales & advertising", "销售宣传"),
+    ("OT", "Other", "其他"),
+)
+DEFAULT_CHANNELS = ("phone", "email", "online", "social", "letter", "visit", "other")
+DEFAULT_DEPARTMENTS = (
+    ("CS", "Customer service", "客服部"),
+    ("SALES", "Sales", "销售部"),
+    ("TECH", "Technical support", "技术支持部"),
+    ("LOG", "Logistics", "物流部"),
+    ("QA", "Quality management", "质量管理部"),
+)
+# Step clocks; "" means the step has no deadline.  Units: m, h (calendar), d (calendar days),
+# wh (working hours, inside opening..closing on working days), wd (working days).
+DEFAULT_CLOCKS = {
+    "acknowledge": "24h",
+    "classify": "",
+    "assign": "",
+    "investigate": "3wd",
+    "resolve": "5wd",
+    "feedback": "7wd",
+    "escalate": "1h",
+    "plan": "4h",
+}
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(wd|wh|d|h|m)\s*$")
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A clock length: an amount and a unit (m, h, d, wh, wd)."""
+
+    amount: float
+    unit: str
+
+    @property
+    def working(self) -> bool:
+        return self.unit in ("wd", "wh")
+
+    @property
+    def timedelta(self) -> dt.timedelta:
+        """The calendar length (only for m, h, d)."""
+        return dt.timedelta(seconds=self.amount * {"m": 60, "h": 3600, "d": 86400}[self.unit])
+
+    def __str__(self) -> str:
+        amount = int(self.amount) if self.amount == int(self.amount) else self.amount
+        return f"{amount}{self.unit}"
+
+
+def parse_duration(text: str, key: str) -> Duration | None:
+    """Parse '24h', '3wd', '90d' ...; empty means no clock. `key` names the setting in errors."""
+    if text is None or str(text).strip() == "":
+        return None
+    m = _DURATION.match(str(text))
+    if not m:
+        raise ConfigError(
+            f"{key}: {text!r} is not a duration; use a number and one of m, h, d, wh, wd "
+            "(e.g. 24h, 3wd)"
+        )
+    amount = float(m.group(1))
+    if m.group(2) == "wd" and amount != int(amount):
+        raise ConfigError(f"{key}: working days must be a whole number, not {text!r}")
+    return Duration(amount, m.group(2))
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    name: str
+    name_zh: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, with defaults from DESIGN.md."""
+
+    timezone: str = "Asia/Shanghai"
+    number_pattern: str = "C{year}-{seq:06d}"
+    database: str | None = None
+    country: str = "CN"
+    subdivision: str | None = None
+    opening_time: dt.time = dt.time(9, 0)
+    closing_time: dt.time = dt.time(18, 0)
+    closures: frozenset[dt.date] = frozenset()
+    clocks: dict[str, Duration | None] = field(
+        default_factory=lambda: {k: parse_duration(v, k) for k, v in DEFAULT_CLOCKS.items()}
+    )
+    satisfied_min_score: int = 4
+    duplicate_window: dt.timedelta = dt.timedelta(hours=24)
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    categories: tuple[Code, ...] = tuple(Code(*c) for c in DEFAULT_CATEGORIES)
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
+    departments: tuple[Code, ...] = tuple(Code(*d) for d in DEFAULT_DEPARTMENTS)
+    source: Path | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def category_codes(self) -> tuple[str, ...]:
+        return tuple(c.code for c in self.categories)
+
+    @property
+    def department_codes(self) -> tuple[str, ...]:
+        return tuple(d.code for d in self.departments)
+
+
+def default_config_path() -> Path:
+    """Where the config lives when neither --config nor COMPLAINTCTL_CONFIG says."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("complaintctl")) / "complaintctl.toml"
+
+
+def load_settings(path: str | os.PathLike | None = None) -> Settings:
+    """Read the config: `path` > $COMPLAINTCTL_CONFIG > the default location > built-in defaults.
+
+    A path given explicitly (argument or environment) must exist; the default may be absent.
+    """
+    explicit = path or os.environ.get(CONFIG_ENV)
+    cfg_path = Path(explicit) if explicit else default_config_path()
+    if not cfg_path.exists():
+        if explicit:
+            raise ConfigError(f"config: file {cfg_path} does not exist")
+        return Settings()
+    try:
+        data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config: {cfg_path} is not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config: cannot read {cfg_path}: {exc}") from None
+    return settings_from_dict(data, cfg_path)
+
+
+_TOP_KEYS = {
+    "timezone",
+    "number_pattern",
+    "database",
+    "calendar",
+    "clocks",
+    "feedback",
+    "duplicates",
+    "attachments",
+    "categories",
+    "channels",
+    "departments",
+}
+
+
+def _table(data: dict, key: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: must be a table ([{key}])")
+    return value
+
+
+def _check_keys(table: dict, allowed: set[str], prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(
+                f"{prefix}{key}: unknown setting; allowed: {', '.join(sorted(allowed))}"
+            )
+
+
+def _time(value: object, key: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{key}: {value!r} is not a time of day like 18:00") from None
+
+
+def _codes(value: object, key: str, defaults: tuple[Code, ...]) -> tuple[Code, ...]:
+    if value is None:
+        return defaults
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{key}: must be a non-empty list of {{code, name, name_zh}} tables")
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or not str(item.get("code", "")).strip():
+            raise ConfigError(f"{key}[{i}].code: every entry needs a non-empty code")
+        _check_keys(item, {"code", "name", "name_zh"}, f"{key}[{i}].")
+        code = str(item["code"]).strip()
+        out.append(Code(code, str(item.get("name", code)), str(item.get("name_zh", ""))))
+    seen = [c.code for c in out]
+    dupes = {c for c in seen if seen.count(c) > 1}
+    if dupes:
+        raise ConfigError(f"{key}: code {sorted(dupes)[0]} appears twice")
+    return tuple(out)
+
+
+def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
+    """Validate a parsed TOML document into Settings; errors name the offending key."""
+    _check_keys(data, _TOP_KEYS, "")
+    kw: dict = {"source": source}
+
+    if "timezone" in data:
+        try:
+            ZoneInfo(str(data["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"timezone: {data['timezone']!r} is not an IANA time zone like Asia/Shanghai"
+            ) from None
+        kw["timezone"] = str(data["timezone"])
+
+    if "number_pattern" in data:
+        pattern = str(data["number_pattern"])
+        if "{seq" not in pattern:
+            raise ConfigError("number_pattern: must contain {seq}, e.g. C{year}-{seq:06d}")
+        try:
+            pattern.format(year=2025, seq=1)
+        except (KeyError, ValueError, IndexError):
+            raise ConfigError(
+                f"number_pattern: {pattern!r} may use only {{year}} and {{seq}} fields"
+            ) from None
+        kw["number_pattern"] = pattern
+
+    if "database" in data:
+        db = str(data["database"])
+        # A relative path in the config means relative to the config file, not the cwd.
+        if source and "://" not in db and not Path(db).is_absolute():
+            db = str((source.parent / db).resolve())
+        kw["database"] = db
+
+    cal = _table(data, "calendar")
+    _check_keys(
+        cal,
+        {"country", "subdivision", "opening_time", "closing_time", "closures"},
+        "calendar.",
+    )
+    if "country" in cal:
+        import holidays
+
+        country = str(cal["country"]).upper()
+        if country not in holidays.list_supported_countries():
+            raise ConfigError(
+                f"calendar.country: {cal['country']!r} is not a country the holidays package knows"
+            )
+        kw["country"] = country
+    if cal.get("subdivision"):
+        import holidays
+
+        country = kw.get("country", "CN")
+        subdivs = holidays.list_supported_countries()[country]
+        if str(cal["subdivision"]) not in subdivs:
+            raise ConfigError(
+                f"calendar.subdivision: {cal['subdivision']!r} is not a subdivision of {country}; "
+                f"allowed: {', '.join(subdivs) or 'none'}"
+            )
+        kw["subdivision"] = str(cal["subdivision"])
+    if "opening_time" in cal:
+        kw["opening_time"] = _time(cal["opening_time"], "calendar.opening_time")
+    if "closing_time" in cal:
+        kw["closing_time"] = _time(cal["closing_time"], "calendar.closing_time")
+    if kw.get("opening_time", dt.time(9)) >= kw.get("closing_time", dt.time(18)):
+        raise ConfigError("calendar.closing_time: must be later than calendar.opening_time")
+    if "closures" in cal:
+        kw["closures"] = frozenset(_closures(cal["closures"]))
+
+    clocks_in = _table(data, "clocks")
+    _check_keys(clocks_in, set(DEFAULT_CLOCKS), "clocks.")
+    clocks = {k: parse_duration(v, f"clocks.{k}") for k, v in DEFAULT_CLOCKS.items()}
+    for k, v in clocks_in.items():
+        clocks[k] = parse_duration(v, f"clocks.{k}")
+    kw["clocks"] = clocks
+
+    fb = _table(data, "feedback")
+    _check_keys(fb, {"satisfied_min_score"}, "feedback.")
+    if "satisfied_min_score" in fb:
+        score = fb["satisfied_min_score"]
+        if not isinstance(score, int) or not 1 <= score <= 5:
+            raise ConfigError("feedback.satisfied_min_score: must be a whole number 1..5")
+        kw["satisfied_min_score"] = score
+
+    dup = _table(data, "duplicates")
+    _check_keys(dup, {"window"}, "duplicates.")
+    if "window" in dup:
+        window = parse_duration(dup["window"], "duplicates.window")
+        if window is None or window.working:
+            raise ConfigError("duplicates.window: must be a calendar duration such as 24h or 2d")
+        kw["duplicate_window"] = window.timedelta
+
+    att = _table(data, "attachments")
+    _check_keys(att, {"max_bytes"}, "attachments.")
+    if "max_bytes" in att:
+        if not isinstance(att["max_bytes"], int) or att["max_bytes"] <= 0:
+            raise ConfigError("attachments.max_bytes: must be a positive whole number of bytes")
+        kw["max_attachment_bytes"] = att["max_bytes"]
+
+    kw["categories"] = _codes(data.get("categories"), "categories", Settings().categories)
+    kw["departments"] = _codes(data.get("departments"), "departments", Settings().departments)
+    if "channels" in data:
+        ch = data["channels"]
+        if not isinstance(ch, list) or not ch or not all(isinstance(c, str) and c for c in ch):
+            raise ConfigError("channels: must be a non-empty list of channel names")
+        kw["channels"] = tuple(ch)
+    return Settings(**kw)
+
+
+def _closures(value: object) -> list[dt.date]:
+    """Closure days: ISO dates, or 'START..END' ranges (both ends included)."""
+    if not isinstance(value, list):
+        raise ConfigError("calendar.closures: must be a list of dates or 'START..END' ranges")
+    days: list[dt.date] = []
+    for item in value:
+        text = item.isoformat() if isinstance(item, dt.date) else str(item)
+        try:
+            if ".." in text:
+                start_s, end_s = text.split("..", 1)
+                start, end = (
+                    dt.date.fromisoformat(start_s),
+                    dt.date.fromisoformat(end_s),
+                )
+                if end < start:
+                    raise ValueError
+                days.extend(start + dt.timedelta(n) for n in range((end - start).days + 1))
+            else:
+                days.append(dt.date.fromisoformat(text))
+        except ValueError:
+            raise ConfigError(
+                f"calendar.closures: {text!r} is not a date (2025-12-31) or range "
+                "(2025-12-29..2025-12-31)"
+            ) from None
+    return days

@@ -1,0 +1,44 @@
+"""Errors the core raises; each carries the exit code the CLI uses for it."""
+
+
+class ComplaintError(Exception):
+    """Base of every error a user can cause; the message is one line for stderr."""
+
+    exit_code = 1
+
+
+class InvalidValue(ComplaintError):
+    """A field was given a value it does not allow (the message names both)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class CaseNotFound(ComplaintError):
+    def __init__(self, number: str) -> None:
+        self.number = number
+        super().__init__(f"case {number} does not exist")
+
+
+class InvalidTransition(ComplaintError):
+    """A step was asked for that the case's current step does not allow."""
+
+
+class ConfigError(ComplaintError):
+    """The configuration file is wrong; the message names the key."""
+
+    exit_code = 2
+
+
+class DatabaseError(ComplaintError):
+    """The database cannot be opened or is not one of ours."""
+
+    exit_code = 1
+
+
+class ConcurrentUpdate(ComplaintError):
+    """Another process changed the case between our read and our write."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"case {number} changed meanwhile; run the command again")

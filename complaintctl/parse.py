@@ -1,0 +1,66 @@
+"""Turning what a user typed into typed values, with one-line errors naming the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from complaintctl.clock import to_local, to_utc
+from complaintctl.errors import InvalidValue
+
+
+def parse_time(field: str, text: str, tz: ZoneInfo, now: dt.datetime) -> dt.datetime:
+    """A date/time typed in the office's zone (or with its own offset) as naive UTC.
+
+    A bare date means 00:00 that day; a bare time means today.
+    """
+    from dateutil import parser
+
+    if text.strip().lower() == "now":
+        return now
+    local_now = to_local(now, tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        value = parser.parse(text, default=local_now.replace(tzinfo=None))
+    except (ValueError, OverflowError):
+        raise InvalidValue(
+            field,
+            f"{text!r} is not a date/time; use e.g. 2025-09-30 09:15 or 2025-09-30",
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return to_utc(value)
+
+
+def parse_date(field: str, text: str) -> dt.date:
+    """A calendar date (2025-09-30, 2025/9/30, ...)."""
+    from dateutil import parser
+
+    try:
+        return parser.parse(text).date()
+    except (ValueError, OverflowError):
+        raise InvalidValue(field, f"{text!r} is not a date; use e.g. 2025-09-30") from None
+
+
+def parse_amount(field: str, text: str | float | None) -> int | None:
+    """A money amount as whole cents; at most two decimals, not negative."""
+    if text is None or str(text).strip() == "":
+        return None
+    try:
+        value = Decimal(str(text).strip().replace(",", ""))
+    except InvalidOperation:
+        raise InvalidValue(field, f"{text!r} is not an amount; use e.g. 120.50") from None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise InvalidValue(field, f"{text!r} must be a non-negative amount with at most 2 decimals")
+    if value >= Decimal("1e13"):
+        raise InvalidValue(field, f"{text!r} is too large")
+    return int(value * 100)
+
+
+def format_amount(cents: int | None) -> str | None:
+    return None if cents is None else f"{Decimal(cents) / 100:.2f}"
+
+
+def day_start(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """00:00 of a local calendar day, as naive UTC."""
+    return to_utc(dt.datetime.combine(day, dt.time(0), tzinfo=tz))

@@ -1,0 +1,26 @@
+"""The open register handed to every service and query: database, settings, calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from complaintctl.clock import WorkCalendar
+from complaintctl.config import Settings
+
+
+@dataclass
+class Register:
+    engine: sa.Engine
+    settings: Settings
+    calendar: WorkCalendar = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.calendar = WorkCalendar.from_settings(self.settings)
+
+    def clock(self, name: str, start: dt.datetime) -> dt.datetime | None:
+        """The deadline of clock `name` (a step, 'escalate' or 'plan') started at `start`."""
+        duration = self.settings.clocks.get(name)
+        return self.calendar.add(start, duration) if duration else None

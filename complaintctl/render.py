@@ -1,0 +1,222 @@
+"""Formatting rows for people (Rich) and for programs (JSON, CSV); no decisions here."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from typing import IO
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+
+def fmt(value: object) -> str:
+    """One value as people read it."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    return str(value)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def to_json(data: object) -> str:
+    """JSON with ISO 8601 times (carrying the office's UTC offset) and readable Chinese."""
+    return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
+
+
+def write_csv(rows: Iterable[dict], fields: Sequence[str], out: IO[str]) -> None:
+    """CSV with a header of the stable field names; times ISO 8601."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow(
+            [
+                row[f].isoformat()
+                if isinstance(row[f], dt.datetime)
+                else ("" if row[f] is None else row[f])
+                for f in fields
+            ]
+        )
+
+
+_STATUS_STYLE = {
+    "overdue": "bold red",
+    "late": "red",
+    "expired": "yellow",
+    "on time": "green",
+    "pending": "cyan",
+    "on hold": "magenta",
+}
+
+
+def list_table(rows: list[dict], total: int, page: int, per_page: int) -> Group:
+    table = Table(show_lines=False, header_style="bold")
+    for col in (
+        "Case",
+        "Step",
+        "Received",
+        "Ch.",
+        "Customer",
+        "Summary",
+        "Cat.",
+        "Sev.",
+        "Dept.",
+        "Owner",
+        "Next deadline",
+    ):
+        wide = col in ("Customer", "Summary", "Owner")
+        table.add_column(col, overflow="fold", no_wrap=not wide, ratio=2 if wide else None)
+    for r in rows:
+        due = fmt(r["due_at"])
+        step = r["step"] + (" (on hold)" if r["on_hold"] else "")
+        table.add_row(
+            r["number"],
+            step,
+            fmt(r["received_at"]),
+            r["channel"],
+            r["customer_name"],
+            r["summary"],
+            fmt(r["category"]),
+            fmt(r["severity"]),
+            fmt(r["department"]),
+            fmt(r["owner"]),
+            Text(
+                due + (" OVERDUE" if r["overdue"] else ""),
+                style="bold red" if r["overdue"] else "",
+            ),
+        )
+    first = (page - 1) * per_page + 1 if rows else 0
+    footer = Text(
+        f"{first}–{first + len(rows) - 1 if rows else 0} of {total} case(s)"
+        + (f"; next: --page {page + 1}" if first + len(rows) - 1 < total else ""),
+        style="dim",
+    )
+    return Group(table, footer)
+
+
+_LABELS = {
+    "customer_name": "Customer",
+    "order_no": "Order",
+    "amount_claimed": "Amount claimed",
+    "remedy_amount": "Remedy amount",
+    "root_cause": "Root cause",
+    "customer_told_at": "Customer told",
+    "feedback_score": "Feedback score",
+    "due_at": "Next deadline",
+    "logged_by": "Logged by",
+    "logged_at": "Logged",
+    "received_at": "Received",
+}
+
+
+def case_view(d: dict) -> Group:
+    """`show`: fields, deadlines, attachments and history of one case."""
+    head = Text()
+    head.append(f"{d['number']}  ", style="bold")
+    head.append(
+        d["step"] + (" — on hold: " + d["hold_reason"] if d["on_hold"] else ""),
+        style="magenta" if d["on_hold"] else "cyan",
+    )
+    if d["outcome"]:
+        head.append(f"  ({d['outcome']})")
+    head.append(f"\n{d['summary']}")
+
+    fields = Table.grid(padding=(0, 2))
+    fields.add_column(style="bold")
+    fields.add_column(overflow="fold")
+    for name, value in d.items():
+        if name in (
+            "number",
+            "step",
+            "summary",
+            "on_hold",
+            "hold_reason",
+            "outcome",
+            "deadlines",
+            "attachments",
+            "history",
+            "overdue",
+        ) or value in (None, ""):
+            continue
+        fields.add_row(_LABELS.get(name, name.replace("_", " ").capitalize()), fmt(value))
+
+    dl = Table(title="Deadlines", title_justify="left", header_style="bold")
+    for col in ("Clock", "Due", "Done", "Status"):
+        dl.add_column(col)
+    for name, x in d["deadlines"].items():
+        dl.add_row(
+            name,
+            fmt(x["due"]),
+            fmt(x["done"]),
+            Text(x["status"], style=_STATUS_STYLE.get(x["status"], "")),
+        )
+
+    parts: list = [head, fields, dl]
+    if d["attachments"]:
+        at = Table(title="Attachments", title_justify="left", header_style="bold")
+        for col in ("ID", "Name", "Bytes", "SHA-256", "Added", "By"):
+            at.add_column(col)
+        for a in d["attachments"]:
+            at.add_row(
+                str(a["id"]),
+                a["name"],
+                str(a["size"]),
+                a["sha256"][:16] + "…",
+                fmt(a["added_at"]),
+                a["added_by"],
+            )
+        parts.append(at)
+
+    hist = Table(title="History", title_justify="left", header_style="bold")
+    for col in ("When", "Who", "What", "Details"):
+        hist.add_column(col, overflow="fold")
+    for e in d["history"]:
+        move = e["action"]
+        if e["step_from"] != e["step_to"] and e["step_to"]:
+            move += f" → {e['step_to']}"
+        details = [e["note"]] if e["note"] else []
+        details += [
+            f"{k}: {fmt(v[1])}"
+            for k, v in e["changes"].items()
+            if k in _SHOWN_CHANGES and v[1] not in (None, "")
+        ]
+        when = fmt(e["at"])
+        if (
+            e["recorded_at"]
+            and e["at"]
+            and abs(e["recorded_at"] - e["at"]) > dt.timedelta(minutes=5)
+        ):
+            when += f"\n(recorded {fmt(e['recorded_at'])})"
+        hist.add_row(when, e["actor"], move, "; ".join(details))
+    parts.append(hist)
+    return Group(*parts)
+
+
+# The fields worth repeating in the history table (the rest is in --format json).
+_SHOWN_CHANGES = {
+    "category",
+    "severity",
+    "kind",
+    "department",
+    "owner",
+    "responsibility",
+    "remedy",
+    "feedback_score",
+    "escalated_to",
+    "reject_reason",
+}
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)

@@ -1,0 +1,701 @@
+"""One function per thing that happens to a case; each is one transaction.
+
+Every function takes the open `Register`, the case number, `now` (the CLI reads the clock,
+nobody else does), `actor` (who is doing it) and optionally `at` (when it really happened,
+for work recorded after the fact).  It validates its input, moves the case through
+`Case.apply()` and appends one history event, or changes nothing and raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from complaintctl.db import unit_of_work
+from complaintctl.errors import CaseNotFound, InvalidValue
+from complaintctl.models import (
+    Action,
+    Attachment,
+    Case,
+    Counter,
+    CustomerType,
+    Event,
+    Kind,
+    Remedy,
+    Responsibility,
+    Severity,
+    Step,
+)
+from complaintctl.register import Register
+
+# How far in the future an --at may lie (clock skew between machines), nothing more.
+FUTURE_SLACK = dt.timedelta(minutes=5)
+MAX_TEXT = 20_000
+
+
+# -- validation -------------------------------------------------------------------------
+def _text(
+    field_name: str, value: str | None, required: bool = False, max_len: int = MAX_TEXT
+) -> str | None:
+    value = value.strip() if value is not None else None
+    if not value:
+        if required:
+            raise InvalidValue(field_name, "must not be empty")
+        return None
+    if len(value) > max_len:
+        raise InvalidValue(field_name, f"is {len(value)} characters long; at most {max_len}")
+    if "\x00" in value:
+        raise InvalidValue(field_name, "must not contain NUL characters")
+    return value
+
+
+def _choice(
+    field_name: str,
+    value: str | None,
+    allowed: tuple[str, ...] | list[str],
+    required: bool = True,
+) -> str | None:
+    if value is None or str(value).strip() == "":
+        if required:
+            raise InvalidValue(field_name, f"is required; allowed: {', '.join(allowed)}")
+        return None
+    value = str(value).strip()
+    # Codes are matched case-insensitively, but stored as the configuration spells them.
+    for option in allowed:
+        if option.lower() == value.lower():
+            return option
+    raise InvalidValue(field_name, f"unknown value {value!r}; allowed: {', '.join(allowed)}")
+
+
+def _values(enum: type) -> tuple[str, ...]:
+    return tuple(e.value for e in enum)
+
+
+_PHONE = re.compile(r"^[\d\s+\-().]+$")
+
+
+def contact_key(contact: str) -> str:
+    """The contact reduced to what identifies a person: digits of a phone, lowercased e-mail."""
+    contact = contact.strip()
+    if _PHONE.match(contact):
+        return re.sub(r"\D", "", contact)
+    return contact.lower()
+
+
+def _when(
+    reg: Register,
+    case: Case | None,
+    at: dt.datetime | None,
+    now: dt.datetime,
+    since_step: bool = True,
+) -> dt.datetime:
+    """When the action happened: `at` (checked) or now."""
+    at = at or now
+    if at > now + FUTURE_SLACK:
+        raise InvalidValue("--at", f"{_local(reg, at)} is in the future")
+    if case is not None:
+        floor, what = (
+            (case.step_started_at, f"step '{case.step}' began")
+            if since_step
+            else (case.received_at, "the complaint was received")
+        )
+        if case.on_hold and since_step and case.hold_started_at:
+            floor, what = case.hold_started_at, "the hold began"
+        if at < floor:
+            raise InvalidValue("--at", f"{_local(reg, at)} is before {what} ({_local(reg, floor)})")
+    return at
+
+
+def _local(reg: Register, t: dt.datetime) -> str:
+    return t.replace(tzinfo=dt.UTC).astimezone(reg.settings.tz).strftime("%Y-%m-%d %H:%M")
+
+
+# -- the unit of work -------------------------------------------------------------------
+def _snapshot(case: Case) -> dict:
+    data = case.model_dump(exclude={"version", "id"})
+    return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in data.items()}
+
+
+def _load(session: Session, number: str) -> Case:
+    case = session.exec(select(Case).where(Case.number == number.strip().upper())).first()
+    if case is None:
+        raise CaseNotFound(number)
+    return case
+
+
+def _event(
+    session: Session,
+    case: Case,
+    action: Action,
+    at: dt.datetime,
+    now: dt.datetime,
+    actor: str,
+    before: dict | None,
+    step_from: str | None,
+    note: str | None = None,
+) -> Event:
+    after = _snapshot(case)
+    changes = {
+        k: [before.get(k) if before else None, v]
+        for k, v in after.items()
+        if (before.get(k) if before else None) != v
+    }
+    ev = Event(
+        case_id=case.id,
+        action=action.value,
+        at=at,
+        recorded_at=now,
+        actor=actor,
+        step_from=step_from,
+        step_to=case.step,
+        changes=json.dumps(changes, ensure_ascii=False, sort_keys=True) if changes else None,
+        note=note,
+    )
+    session.add(ev)
+    return ev
+
+
+def _change(
+    reg: Register,
+    number: str,
+    action: Action,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None,
+    mutate: Callable[[Case, dt.datetime], None],
+    note: str | None = None,
+    since_step: bool = True,
+) -> Case:
+    """Load the case, check the action is allowed, apply it, and record it: one transaction."""
+    with unit_of_work(reg.engine) as session:
+        case = _load(session, number)
+        case.check(action)
+        when = _when(reg, case, at, now, since_step)
+        before, step_from = _snapshot(case), case.step
+        mutate(case, when)
+        case.version += 1
+        session.add(case)
+        session.flush()
+        _event(session, case, action, when, now, actor, before, step_from, note)
+        return case
+
+
+# -- logging a complaint ----------------------------------------------------------------
+@dataclass
+class Logged:
+    case: Case
+    duplicates: list[str] = field(default_factory=list)
+
+
+def next_number(session: Session, pattern: str, year: int) -> str:
+    """Hand out the next number of the series; safe against concurrent writers because the
+    counter row is updated inside the caller's write transaction (a row lock / SQLite's
+    write lock), and the counter never goes back, so a number is never reused."""
+    series = f"{pattern}|{year}" if "{year" in pattern else pattern
+    conn = session.connection()
+    dialect = conn.dialect.name
+    table = Counter.__table__
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    conn.execute(insert(table).values(series=series, value=0).on_conflict_do_nothing())
+    value = conn.execute(
+        sa.update(table)
+        .where(table.c.series == series)
+        .values(value=table.c.value + 1)
+        .returning(table.c.value)
+    ).scalar_one()
+    return pattern.format(year=year, seq=value)
+
+
+def log_complaint(
+    reg: Register,
+    *,
+    now: dt.datetime,
+    actor: str,
+    channel: str,
+    customer_name: str,
+    contact: str,
+    summary: str,
+    customer_type: str = CustomerType.individual.value,
+    description: str | None = None,
+    demand: str | None = None,
+    order_no: str | None = None,
+    product: str | None = None,
+    amount_claimed_cents: int | None = None,
+    external_ref: str | None = None,
+    received_at: dt.datetime | None = None,
+    ack: bool = False,
+) -> Logged:
+    """Register a complaint and give it a number; with `ack`, the customer was told it."""
+    s = reg.settings
+    values = dict(
+        channel=_choice("--channel", channel, s.channels),
+        customer_name=_text("--customer", customer_name, required=True, max_len=200),
+        contact=_text("--contact", contact, required=True, max_len=200),
+        summary=_text("--summary", summary, required=True, max_len=500),
+        customer_type=_choice("--customer-type", customer_type, _values(CustomerType)),
+        description=_text("--description", description),
+        demand=_text("--demand", demand),
+        order_no=_text("--order", order_no, max_len=100),
+        product=_text("--product", product, max_len=200),
+        external_ref=_text("--external-ref", external_ref, max_len=200),
+        amount_claimed_cents=amount_claimed_cents,
+    )
+    received = received_at or now
+    if received > now + FUTURE_SLACK:
+        raise InvalidValue("--received-at", f"{_local(reg, received)} is in the future")
+    key = contact_key(values["contact"])
+    with unit_of_work(reg.engine) as session:
+        since = now - reg.settings.duplicate_window
+        dupes = session.exec(
+            select(Case.number)
+            .where(
+                Case.contact_key == key,
+                Case.logged_at >= since,
+                Case.step.notin_([Step.closed.value, Step.rejected.value]),
+            )
+            .order_by(Case.id)
+        ).all()
+        year = reg.calendar.local_date(received).year
+        case = Case(
+            number=next_number(session, s.number_pattern, year),
+            contact_key=key,
+            received_at=received,
+            logged_at=now,
+            logged_by=actor,
+            step_started_at=received,
+            **values,
+        )
+        case.start(received, reg.clock)
+        session.add(case)
+        session.flush()
+        _event(session, case, Action.log, received, now, actor, None, None)
+        if ack:
+            before, step_from = _snapshot(case), case.step
+            case.apply(Action.ack, received, reg.clock)
+            session.add(case)
+            session.flush()
+            _event(
+                session,
+                case,
+                Action.ack,
+                received,
+                now,
+                actor,
+                before,
+                step_from,
+                note="told on the spot",
+            )
+        return Logged(case, list(dupes))
+
+
+# -- the workflow -----------------------------------------------------------------------
+def ack(
+    reg: Register,
+    number: str,
+    *,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+    note: str | None = None,
+) -> Case:
+    """The customer has been told the case number."""
+    return _change(
+        reg,
+        number,
+        Action.ack,
+        now,
+        actor,
+        at,
+        lambda c, when: c.apply(Action.ack, when, reg.clock),
+        note=note,
+    )
+
+
+def classify(
+    reg: Register,
+    number: str,
+    *,
+    category: str,
+    severity: str,
+    kind: str,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Accept the complaint with a category, severity and kind (again: re-classify)."""
+    values = dict(
+        category=_choice("--category", category, reg.settings.category_codes),
+        severity=_choice("--severity", severity, _values(Severity)),
+        kind=_choice("--kind", kind, _values(Kind)),
+    )
+    return _change(
+        reg,
+        number,
+        Action.classify,
+        now,
+        actor,
+        at,
+        lambda c, when: c.apply(Action.classify, when, reg.clock, **values),
+    )
+
+
+def reject(
+    reg: Register,
+    number: str,
+    *,
+    reason: str,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Not accepted: the case ends here, with the reason."""
+    reason = _text("--reject", reason, required=True)
+    return _change(
+        reg,
+        number,
+        Action.reject,
+        now,
+        actor,
+        at,
+        lambda c, when: c.apply(Action.reject, when, reg.clock, reject_reason=reason),
+        note=reason,
+    )
+
+
+def assign(
+    reg: Register,
+    number: str,
+    *,
+    department: str,
+    owner: str,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Give the case a responsible department and owner (again: re-assign)."""
+    values = dict(
+        department=_choice("--department", department, reg.settings.department_codes),
+        owner=_text("--owner", owner, required=True, max_len=100),
+    )
+    return _change(
+        reg,
+        number,
+        Action.assign,
+        now,
+        actor,
+        at,
+        lambda c, when: c.apply(Action.assign, when, reg.clock, **values),
+    )
+
+
+def investigate(
+    reg: Register,
+    number: str,
+    *,
+    findings: str,
+    cause: str | None,
+    responsibility: str,
+    proposal: str | None,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """The investigation report: findings, root cause, responsibility, proposed remedy."""
+    values = dict(
+        findings=_text("--findings", findings, required=True),
+        root_cause=_text("--cause", cause),
+        responsibility=_choice("--responsibility", responsibility, _values(Responsibility)),
+        proposal=_text("--proposal", proposal),
+    )
+    return _change(
+        reg,
+        number,
+        Action.investigate,
+        now,
+        actor,
+        at,
+        lambda c, when: c.apply(Action.investigate, when, reg.clock, **values),
+    )
+
+
+def resolve(
+    reg: Register,
+    number: str,
+    *,
+    remedy: str,
+    amount_cents: int | None,
+    note: str | None,
+    told_at: dt.datetime | None,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """The remedy was carried out and the customer told; the feedback window opens."""
+    values = dict(
+        remedy=_choice("--remedy", remedy, _values(Remedy)),
+        remedy_amount_cents=amount_cents,
+        resolution_note=_text("--note", note),
+    )
+
+    def mutate(c: Case, when: dt.datetime) -> None:
+        if told_at is not None and told_at < c.step_started_at:
+            raise InvalidValue("--told-at", "is before the investigation report")
+        c.apply(Action.resolve, when, reg.clock, customer_told_at=told_at or when, **values)
+
+    return _change(reg, number, Action.resolve, now, actor, at, mutate)
+
+
+def record_feedback(
+    reg: Register,
+    number: str,
+    *,
+    score: int,
+    comment: str | None,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """The customer's score: satisfied closes the case, dissatisfied reopens it to its owner."""
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        raise InvalidValue("--score", f"{score!r} is not allowed; use a whole number 1..5")
+    comment = _text("--comment", comment)
+    satisfied = score >= reg.settings.satisfied_min_score
+    return _change(
+        reg,
+        number,
+        Action.feedback,
+        now,
+        actor,
+        at,
+        lambda c, when: c.record_feedback(when, reg.clock, score, comment, satisfied),
+        note=comment,
+    )
+
+
+def close(
+    reg: Register,
+    number: str,
+    *,
+    reason: str | None,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Close a case waiting for feedback: the window expired, or (with a reason) earlier."""
+    reason = _text("--reason", reason)
+
+    def mutate(c: Case, when: dt.datetime) -> None:
+        if reason is None and c.feedback_due and when < c.feedback_due:
+            raise InvalidValue(
+                "--reason",
+                f"the feedback window of {c.number} is open until {_local(reg, c.feedback_due)}; "
+                "give a reason to close it earlier",
+            )
+        c.apply(Action.close, when, reg.clock, close_reason=reason)
+
+    return _change(reg, number, Action.close, now, actor, at, mutate, note=reason)
+
+
+def reopen(
+    reg: Register,
+    number: str,
+    *,
+    reason: str,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Reopen an ended case: back to its owner's investigation (or to classification)."""
+    reason = _text("--reason", reason, required=True)
+    return _change(
+        reg,
+        number,
+        Action.reopen,
+        now,
+        actor,
+        at,
+        lambda c, when: c.apply(Action.reopen, when, reg.clock),
+        note=reason,
+    )
+
+
+def hold(
+    reg: Register,
+    number: str,
+    *,
+    reason: str,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Pause the current step's clock while the office waits on the customer."""
+    reason = _text("--reason", reason, required=True, max_len=500)
+    return _change(
+        reg,
+        number,
+        Action.hold,
+        now,
+        actor,
+        at,
+        lambda c, when: c.apply(Action.hold, when, reg.clock, hold_reason=reason),
+        note=reason,
+    )
+
+
+def resume(
+    reg: Register,
+    number: str,
+    *,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Restart the paused clock; its deadline moves by the working time spent on hold."""
+
+    def mutate(c: Case, when: dt.datetime) -> None:
+        duration = reg.settings.clocks.get(c.step)
+        new_due = c.step_due_at
+        if new_due is not None and duration is not None:
+            new_due = reg.calendar.extend(new_due, duration, c.hold_started_at, when)
+        c.apply(Action.resume, when, reg.clock)
+        c.move_step_deadline(new_due)
+
+    return _change(reg, number, Action.resume, now, actor, at, mutate)
+
+
+def escalate(
+    reg: Register,
+    number: str,
+    *,
+    to: str,
+    note: str | None,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Report the case up (severity A: within 1 hour of grading)."""
+    to = _text("--to", to, required=True, max_len=200)
+    note = _text("--note", note)
+    return _change(
+        reg,
+        number,
+        Action.escalate,
+        now,
+        actor,
+        at,
+        lambda c, when: c.apply(Action.escalate, when, reg.clock, escalated_to=to),
+        note=note,
+        since_step=False,
+    )
+
+
+def plan(
+    reg: Register,
+    number: str,
+    *,
+    text: str,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Record the handling plan (severity A: within 4 hours of grading)."""
+    text = _text("PLAN", text, required=True)
+    return _change(
+        reg,
+        number,
+        Action.plan,
+        now,
+        actor,
+        at,
+        lambda c, when: c.apply(Action.plan, when, reg.clock, plan=text),
+        note=text,
+        since_step=False,
+    )
+
+
+def add_note(
+    reg: Register,
+    number: str,
+    *,
+    text: str,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Case:
+    """A contact with the customer or an internal remark, kept in the history."""
+    text = _text("TEXT", text, required=True)
+    return _change(
+        reg,
+        number,
+        Action.note,
+        now,
+        actor,
+        at,
+        lambda c, when: None,
+        note=text,
+        since_step=False,
+    )
+
+
+def attach(
+    reg: Register, number: str, *, paths: list[Path], now: dt.datetime, actor: str
+) -> list[Attachment]:
+    """Store files as evidence with the case (all of them, or none if one is unusable)."""
+    limit = reg.settings.max_attachment_bytes
+    blobs = []
+    for path in paths:
+        if not path.is_file():
+            raise InvalidValue("FILE", f"{path} is not a readable file")
+        size = path.stat().st_size
+        if size > limit:
+            raise InvalidValue(
+                "FILE",
+                f"{path.name} is {size} bytes; the limit is {limit} (attachments.max_bytes)",
+            )
+        data = path.read_bytes()
+        blobs.append((path.name, data))
+    if not blobs:
+        raise InvalidValue("FILE", "give at least one file")
+    with unit_of_work(reg.engine) as session:
+        case = _load(session, number)
+        case.check(Action.attach)
+        before = _snapshot(case)
+        added = [
+            Attachment(
+                case_id=case.id,
+                name=name,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                content=data,
+                added_at=now,
+                added_by=actor,
+            )
+            for name, data in blobs
+        ]
+        session.add_all(added)
+        case.version += 1
+        session.add(case)
+        session.flush()
+        _event(
+            session,
+            case,
+            Action.attach,
+            now,
+            now,
+            actor,
+            before,
+            case.step,
+            note=", ".join(f"{a.name} ({a.size} bytes, sha256 {a.sha256[:12]})" for a in added),
+        )
+    return added
