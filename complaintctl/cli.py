@@ -14,7 +14,6 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -26,6 +25,11 @@ if TYPE_CHECKING:
     from complaintctl.register import Register
 
 EXIT_UNEXPECTED = 70
+# Typer ships its own copy of click's exceptions in recent releases and uses click's in older
+# ones; take the classes from wherever Typer's BadParameter lives.
+_exc = sys.modules[typer.BadParameter.__module__]
+UsageError: type[Exception] = _exc.UsageError
+ClickException: type[Exception] = _exc.ClickException
 _debug = False
 
 
@@ -49,23 +53,23 @@ class ComplaintGroup(TyperGroup):
                 **extra,
             )
             code = rv if isinstance(rv, int) else 0
-        except click.UsageError as exc:
+        except UsageError as exc:
             path = exc.ctx.command_path if exc.ctx else "complaintctl"
-            click.echo(f"{path}: {exc.format_message()} (see {path} --help)", err=True)
+            typer.echo(f"{path}: {exc.format_message()} (see {path} --help)", err=True)
             code = 2
-        except click.ClickException as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
+        except ClickException as exc:
+            typer.echo(f"error: {exc.format_message()}", err=True)
             code = exc.exit_code
-        except click.Abort:
-            click.echo("aborted", err=True)
+        except typer.Abort:
+            typer.echo("aborted", err=True)
             code = 1
         except ComplaintError as exc:
-            click.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {exc}", err=True)
             code = exc.exit_code
         except Exception as exc:  # the one place that catches everything: no traceback leaks
             if _debug:
                 raise
-            click.echo(
+            typer.echo(
                 f"error: unexpected {type(exc).__name__}: {exc} "
                 "(run with --debug for the traceback)",
                 err=True,
@@ -331,7 +335,7 @@ def classify_cli(
     when = _time(reg, "--at", at, now)
     if reject is not None:
         if category or severity or kind:
-            raise click.UsageError("--reject cannot be combined with --category/--severity/--kind")
+            raise UsageError("--reject cannot be combined with --category/--severity/--kind")
         c = services.reject(reg, case, reason=reject, now=now, actor=st.actor, at=when)
         _report(reg, c, "rejected")
         return
@@ -345,7 +349,7 @@ def classify_cli(
         if v is None
     ]
     if missing:
-        raise click.UsageError(f"{', '.join(missing)} required (or --reject REASON)")
+        raise UsageError(f"{', '.join(missing)} required (or --reject REASON)")
     c = services.classify(
         reg,
         case,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 from collections.abc import Iterable, Sequence
 from typing import IO
 
@@ -75,8 +76,7 @@ def list_table(rows: list[dict], total: int, page: int, per_page: int) -> Group:
         "Owner",
         "Next deadline",
     ):
-        wide = col in ("Customer", "Summary", "Owner")
-        table.add_column(col, overflow="fold", no_wrap=not wide, ratio=2 if wide else None)
+        table.add_column(col, overflow="fold", no_wrap=col in ("Case", "Received", "Next deadline"))
     for r in rows:
         due = fmt(r["due_at"])
         step = r["step"] + (" (on hold)" if r["on_hold"] else "")
@@ -219,4 +219,9 @@ _SHOWN_CHANGES = {
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    """A console for tables: plain (no colour) when not a terminal, and then wide enough
+    for a case table instead of Rich's default 80 columns."""
+    con = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    if not con.is_terminal and "COLUMNS" not in os.environ:
+        con = Console(stderr=stderr, highlight=False, soft_wrap=False, width=160)
+    return con
