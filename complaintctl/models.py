@@ -264,6 +264,12 @@ class Case(SQLModel, table=True):
             if self.severity == Severity.A.value and not self.escalate_due:
                 self.escalate_due = clock("escalate", at)
                 self.plan_due = clock("plan", at)
+            elif self.severity != Severity.A.value:
+                # Graded down from A: the A clocks not yet met no longer apply.
+                if not self.escalated_at:
+                    self.escalate_due = None
+                if not self.plan_at:
+                    self.plan_due = None
             self.classified_at = at
             if step is Step.classify:
                 self._enter(Step.assign, at, clock)

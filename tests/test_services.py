@@ -1,0 +1,103 @@
+"""Services on a real SQLite file: numbering, duplicates, clocks through the database."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+
+import pytest
+
+from complaintctl import queries, services
+from complaintctl.config import Settings
+from complaintctl.db import open_db
+from complaintctl.errors import InvalidValue
+from complaintctl.register import Register
+from tests.conftest import local
+
+NOW = local(2025, 10, 20, 9, 0)
+
+
+def log(reg, contact="13800000000", **kw):
+    values = dict(
+        now=NOW, actor="t", channel="phone", customer_name="王伟", contact=contact, summary="漏水"
+    )
+    values.update(kw)
+    return services.log_complaint(reg, **values)
+
+
+def test_numbers_follow_the_configured_pattern_and_the_year_the_complaint_arrived(db_path):
+    settings = dataclasses.replace(Settings(), number_pattern="TS-{year}/{seq:04d}")
+    reg = Register(open_db(f"sqlite:///{db_path}"), settings)
+    first = log(reg, received_at=local(2024, 12, 31, 23, 30)).case.number
+    second = log(reg, received_at=local(2025, 1, 1, 0, 30)).case.number
+    third = log(reg).case.number
+    assert (first, second, third) == ("TS-2024/0001", "TS-2025/0001", "TS-2025/0002")
+
+
+def test_a_pattern_without_year_is_one_series_that_never_restarts(db_path):
+    settings = dataclasses.replace(Settings(), number_pattern="N{seq}")
+    reg = Register(open_db(f"sqlite:///{db_path}"), settings)
+    numbers = [log(reg, received_at=local(y, 6, 1, 10)).case.number for y in (2023, 2024, 2025)]
+    assert numbers == ["N1", "N2", "N3"]
+
+
+def test_a_refused_log_uses_no_number(register, db_path):
+    assert log(register).case.number == "C2025-000001"
+    with pytest.raises(InvalidValue, match="--channel"):
+        log(register, channel="pigeon")
+    assert log(register).case.number == "C2025-000002"
+
+
+def test_the_same_phone_written_differently_is_a_likely_duplicate_of_an_open_case(register):
+    first = log(register, contact="138 0000 0000").case
+    result = log(register, contact="+86 138-0000-0000".replace("+86 ", ""))
+    assert result.duplicates == [first.number]
+
+
+def test_a_case_from_the_same_contact_that_has_ended_is_not_a_duplicate(register):
+    first = log(register, received_at=local(2025, 10, 20, 8, 0)).case
+    services.ack(register, first.number, now=NOW, actor="t")
+    services.reject(register, first.number, reason="spam", now=NOW, actor="t")
+    assert log(register).duplicates == []
+
+
+def test_grading_a_case_down_from_a_drops_the_escalation_clocks_not_yet_met(register):
+    number = log(register, ack=True).case.number
+    case = services.classify(
+        register, number, category="PQ", severity="A", kind="claim", now=NOW, actor="t"
+    )
+    assert case.escalate_due == local(2025, 10, 20, 10, 0)
+    assert case.plan_due == local(2025, 10, 20, 13, 0)
+    case = services.classify(
+        register, number, category="PQ", severity="B", kind="claim", now=NOW, actor="t"
+    )
+    assert case.escalate_due is None and case.plan_due is None and case.due_at is None
+
+
+def test_every_change_appends_one_event_with_the_fields_it_changed(register, db_path):
+    number = log(register).case.number
+    services.ack(register, number, now=NOW, actor="前台")
+    services.classify(
+        register, number, category="pq", severity="C", kind="general", now=NOW, actor="主管"
+    )
+    detail = queries.case_detail(register, number, NOW)
+    assert [(e["action"], e["actor"]) for e in detail["history"]] == [
+        ("log", "t"),
+        ("ack", "前台"),
+        ("classify", "主管"),
+    ]
+    changes = detail["history"][2]["changes"]
+    assert changes["category"] == [None, "PQ"]  # stored as the config spells it
+    assert changes["step"] == ["classify", "assign"]
+    with sqlite3.connect(db_path) as con:
+        assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 3
+
+
+def test_a_schema_newer_than_the_program_is_refused(db_path):
+    open_db(f"sqlite:///{db_path}")
+    with sqlite3.connect(db_path) as con:
+        con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    from complaintctl.errors import DatabaseError
+
+    with pytest.raises(DatabaseError, match="schema version 99"):
+        open_db(f"sqlite:///{db_path}")
