@@ -123,6 +123,10 @@ def unit_of_work(engine: sa.Engine, write: bool = True) -> Iterator[Session]:
                 session.commit()
             else:
                 session.rollback()
+        except sa.exc.OperationalError as exc:
+            session.rollback()
+            # Locked past the busy timeout, disk full, file gone: say so in one line.
+            raise DatabaseError(f"database unavailable: {exc.orig}") from None
         except BaseException:
             session.rollback()
             raise
