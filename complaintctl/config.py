@@ -188,7 +188,10 @@ def _check_keys(table: dict, allowed: set[str], prefix: str) -> None:
 
 def _time(value: object, key: str) -> dt.time:
     try:
-        return dt.time.fromisoformat(str(value))
+        t = dt.time.fromisoformat(str(value))
+        if t.tzinfo is not None:  # the office time zone is `timezone`, not an offset here
+            raise ValueError
+        return t
     except ValueError:
         raise ConfigError(f"{key}: {value!r} is not a time of day like 18:00") from None
 
@@ -232,7 +235,7 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
             raise ConfigError("number_pattern: must contain {seq}, e.g. C{year}-{seq:06d}")
         try:
             pattern.format(year=2025, seq=1)
-        except (KeyError, ValueError, IndexError):
+        except (KeyError, ValueError, IndexError, TypeError, AttributeError):
             raise ConfigError(
                 f"number_pattern: {pattern!r} may use only {{year}} and {{seq}} fields"
             ) from None
@@ -291,7 +294,7 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
     _check_keys(fb, {"satisfied_min_score"}, "feedback.")
     if "satisfied_min_score" in fb:
         score = fb["satisfied_min_score"]
-        if not isinstance(score, int) or not 1 <= score <= 5:
+        if type(score) is not int or not 1 <= score <= 5:  # not bool
             raise ConfigError("feedback.satisfied_min_score: must be a whole number 1..5")
         kw["satisfied_min_score"] = score
 
@@ -306,7 +309,7 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
     att = _table(data, "attachments")
     _check_keys(att, {"max_bytes"}, "attachments.")
     if "max_bytes" in att:
-        if not isinstance(att["max_bytes"], int) or att["max_bytes"] <= 0:
+        if type(att["max_bytes"]) is not int or att["max_bytes"] <= 0:  # not bool
             raise ConfigError("attachments.max_bytes: must be a positive whole number of bytes")
         kw["max_attachment_bytes"] = att["max_bytes"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -23,6 +24,7 @@ FULL_CONFIG = """\
 timezone = "Europe/Berlin"
 number_pattern = "K{year}/{seq:04d}"
 database = "data/register.db"
+channels = ["phone", "wechat"]
 
 [calendar]
 country = "de"
@@ -57,8 +59,6 @@ name_zh = "质量"
 
 [[categories]]
 code = "X"
-
-channels = ["phone", "wechat"]
 
 [[departments]]
 code = "OPS"
@@ -179,6 +179,18 @@ def test_every_documented_key_is_read_from_the_file(tmp_path: Path) -> None:
     assert s.departments == (Code("OPS", "Operations", "运营部"),)
 
 
+def test_the_documented_example_config_loads_and_matches_the_defaults_but_closures() -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "complaintctl.toml"
+
+    s = load_settings(example)
+
+    assert s.closures == frozenset(
+        {dt.date(2025, 12, 31), dt.date(2026, 2, 23), dt.date(2026, 2, 24)}
+    )
+    assert s.source == example
+    assert dataclasses.replace(s, closures=frozenset(), source=None) == Settings()
+
+
 def test_clocks_not_mentioned_keep_their_defaults() -> None:
     s = settings_from_dict({"clocks": {"acknowledge": "8wh"}})
 
@@ -265,7 +277,9 @@ def test_the_complaintctl_config_variable_names_the_file(
 def test_an_explicit_path_beats_the_environment_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("COMPLAINTCTL_CONFIG", str(write(tmp_path / "env.toml", 'timezone = "UTC"\n')))
+    monkeypatch.setenv(
+        "COMPLAINTCTL_CONFIG", str(write(tmp_path / "env.toml", 'timezone = "UTC"\n'))
+    )
     explicit = write(tmp_path / "explicit.toml", 'timezone = "Asia/Tokyo"\n')
 
     assert load_settings(explicit).timezone == "Asia/Tokyo"
@@ -368,8 +382,7 @@ def test_a_fractional_number_of_working_days_is_named() -> None:
 @pytest.mark.parametrize("value", ["2025-02-30", "next monday", "2025-12-31..2025-12-29"])
 def test_a_bad_closure_date_is_named(value: str) -> None:
     assert config_error({"calendar": {"closures": ["2025-10-10", value]}}) == (
-        f"calendar.closures: {value!r} is not a date (2025-12-31) or range "
-        "(2025-12-29..2025-12-31)"
+        f"calendar.closures: {value!r} is not a date (2025-12-31) or range (2025-12-29..2025-12-31)"
     )
 
 
@@ -380,16 +393,15 @@ def test_closures_that_are_not_a_list_are_named() -> None:
 
 
 @pytest.mark.parametrize(
-    ("opening", "closing"),
-    [("18:00", "09:00"), ("09:00", "09:00"), ("10:00", None)],
+    "calendar",
+    [
+        {"opening_time": "18:00", "closing_time": "09:00"},
+        {"opening_time": "09:00", "closing_time": "09:00"},
+        {"closing_time": "08:00"},  # against the default opening at 09:00
+        {"opening_time": "19:00"},  # against the default closing at 18:00
+    ],
 )
-def test_closing_before_or_at_opening_is_named(opening: str, closing: str | None) -> None:
-    calendar = {"opening_time": opening}
-    if closing is not None:
-        calendar["closing_time"] = closing
-    if opening == "10:00":
-        calendar = {"closing_time": "08:00"}  # against the default opening at 09:00
-
+def test_closing_before_or_at_opening_is_named(calendar: dict) -> None:
     assert config_error({"calendar": calendar}) == (
         "calendar.closing_time: must be later than calendar.opening_time"
     )
