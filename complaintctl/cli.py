@@ -725,13 +725,10 @@ def list_cli(
     ] = Format.table,
 ) -> None:
     """List cases, next deadline first, with filters; paged."""
-    import datetime as dt
-
     from complaintctl import queries, render
-    from complaintctl.parse import day_start, parse_date
+    from complaintctl.parse import parse_date
 
     reg = _state(ctx).register()
-    tz = reg.settings.tz
     f = queries.ListFilter(
         status=status.value,
         step=step,
@@ -741,8 +738,8 @@ def list_cli(
         severity=severity.value if severity else None,
         overdue=overdue,
         search=search,
-        received_from=day_start(parse_date("--from", from_), tz) if from_ else None,
-        received_to=day_start(parse_date("--to", to) + dt.timedelta(1), tz) if to else None,
+        received_from=parse_date("--from", from_) if from_ else None,
+        received_to=parse_date("--to", to) if to else None,
     )
     rows, total = queries.list_cases(reg, f, _now(), page, per_page)
     if format is Format.json:

@@ -22,7 +22,7 @@ from complaintctl.models import (
     Event,
     Step,
 )
-from complaintctl.parse import format_amount
+from complaintctl.parse import day_start, format_amount
 from complaintctl.register import Register
 
 # When each clocked step counts as done.
@@ -218,12 +218,12 @@ class ListFilter:
     category: str | None = None
     severity: str | None = None
     overdue: bool = False
-    received_from: dt.datetime | None = None  # naive UTC, inclusive
-    received_to: dt.datetime | None = None  # naive UTC, exclusive
+    received_from: dt.date | None = None  # office-local day, included
+    received_to: dt.date | None = None  # office-local day, included
     search: str | None = None
 
 
-def _where(f: ListFilter, now: dt.datetime) -> list:
+def _where(reg: Register, f: ListFilter, now: dt.datetime) -> list:
     c = Case.__table__.c
     conds = []
     ended = [s.value for s in ENDED_STEPS]
@@ -251,9 +251,10 @@ def _where(f: ListFilter, now: dt.datetime) -> list:
     if f.overdue:
         conds.append(c.due_at < now)
     if f.received_from:
-        conds.append(c.received_at >= f.received_from)
+        conds.append(c.received_at >= day_start(f.received_from, reg.settings.tz))
     if f.received_to:
-        conds.append(c.received_at < f.received_to)
+        next_day = f.received_to + dt.timedelta(days=1)
+        conds.append(c.received_at < day_start(next_day, reg.settings.tz))
     if f.search:
         escaped = f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped.lower()}%"
@@ -287,7 +288,7 @@ def list_cases(
     if per_page < 1:
         raise InvalidValue("--per-page", "must be 1 or more")
     c = Case.__table__.c
-    conds = _where(f, now)
+    conds = _where(reg, f, now)
     with unit_of_work(reg.engine, write=False) as session:
         total = session.execute(
             sa.select(sa.func.count()).select_from(Case.__table__).where(*conds)
