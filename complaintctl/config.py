@@ -94,6 +94,20 @@ class Code:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Where `warn --mail-to` sends its digest.  The password is never in the file: it is
+    read from the environment variable named by `password_env`."""
+
+    host: str = "localhost"
+    port: int = 25
+    security: str = "none"  # none | starttls | ssl
+    user: str | None = None
+    password_env: str | None = None
+    sender: str = "complaintctl@localhost"
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting, with defaults from DESIGN.md."""
 
@@ -114,6 +128,12 @@ class Settings:
     categories: tuple[Code, ...] = tuple(Code(*c) for c in DEFAULT_CATEGORIES)
     channels: tuple[str, ...] = DEFAULT_CHANNELS
     departments: tuple[Code, ...] = tuple(Code(*d) for d in DEFAULT_DEPARTMENTS)
+    warn_within: Duration = Duration(1, "wd")
+    repeat_window: dt.timedelta = dt.timedelta(days=90)
+    spike_factor: float = 2.0
+    spike_min_cases: int = 3
+    spike_weeks: int = 8
+    smtp: SmtpSettings | None = None
     source: Path | None = None
 
     @property
@@ -168,6 +188,8 @@ _TOP_KEYS = {
     "categories",
     "channels",
     "departments",
+    "warn",
+    "smtp",
 }
 
 
@@ -313,6 +335,34 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
             raise ConfigError("attachments.max_bytes: must be a positive whole number of bytes")
         kw["max_attachment_bytes"] = att["max_bytes"]
 
+    warn = _table(data, "warn")
+    _check_keys(
+        warn, {"within", "repeat_window", "spike_factor", "spike_min_cases", "spike_weeks"}, "warn."
+    )
+    if "within" in warn:
+        within = parse_duration(warn["within"], "warn.within")
+        if within is None:
+            raise ConfigError("warn.within: must be a duration such as 1wd or 4h")
+        kw["warn_within"] = within
+    if "repeat_window" in warn:
+        window = parse_duration(warn["repeat_window"], "warn.repeat_window")
+        if window is None or window.working:
+            raise ConfigError("warn.repeat_window: must be a calendar duration such as 90d")
+        kw["repeat_window"] = window.timedelta
+    if "spike_factor" in warn:
+        factor = warn["spike_factor"]
+        if type(factor) not in (int, float) or factor <= 0:
+            raise ConfigError("warn.spike_factor: must be a positive number such as 2.0")
+        kw["spike_factor"] = float(factor)
+    for key in ("spike_min_cases", "spike_weeks"):
+        if key in warn:
+            if type(warn[key]) is not int or warn[key] < 1:
+                raise ConfigError(f"warn.{key}: must be a whole number, 1 or more")
+            kw[key] = warn[key]
+
+    if "smtp" in data:
+        kw["smtp"] = _smtp(_table(data, "smtp"))
+
     kw["categories"] = _codes(data.get("categories"), "categories", Settings().categories)
     kw["departments"] = _codes(data.get("departments"), "departments", Settings().departments)
     if "channels" in data:
@@ -348,3 +398,37 @@ def _closures(value: object) -> list[dt.date]:
                 "(2025-12-29..2025-12-31)"
             ) from None
     return days
+
+
+def _smtp(t: dict) -> SmtpSettings:
+    if "password" in t:
+        raise ConfigError(
+            "smtp.password: passwords are never read from the config file; set "
+            "smtp.password_env to the name of an environment variable that holds it"
+        )
+    _check_keys(t, {"host", "port", "security", "user", "password_env", "from", "timeout"}, "smtp.")
+    kw: dict = {}
+    if "host" in t:
+        if not isinstance(t["host"], str) or not t["host"].strip():
+            raise ConfigError("smtp.host: must be a host name")
+        kw["host"] = t["host"].strip()
+    if "port" in t:
+        if type(t["port"]) is not int or not 0 < t["port"] < 65536:
+            raise ConfigError("smtp.port: must be a port number 1..65535")
+        kw["port"] = t["port"]
+    if "security" in t:
+        if t["security"] not in ("none", "starttls", "ssl"):
+            raise ConfigError("smtp.security: must be one of none, starttls, ssl")
+        kw["security"] = t["security"]
+    for key, attr in (("user", "user"), ("password_env", "password_env"), ("from", "sender")):
+        if key in t:
+            if not isinstance(t[key], str) or not t[key].strip():
+                raise ConfigError(f"smtp.{key}: must be a non-empty string")
+            kw[attr] = t[key].strip()
+    if "timeout" in t:
+        if type(t["timeout"]) not in (int, float) or t["timeout"] <= 0:
+            raise ConfigError("smtp.timeout: must be a positive number of seconds")
+        kw["timeout"] = float(t["timeout"])
+    if kw.get("user") and not kw.get("password_env"):
+        raise ConfigError("smtp.password_env: required when smtp.user is set")
+    return SmtpSettings(**kw)

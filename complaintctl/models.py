@@ -171,7 +171,7 @@ class Case(SQLModel, table=True):
     remedy: str | None = None
     remedy_amount_cents: int | None = None
     resolution_note: str | None = None
-    resolved_at: dt.datetime | None = Field(default=None, sa_type=sa.DateTime)
+    resolved_at: dt.datetime | None = Field(default=None, index=True, sa_type=sa.DateTime)
     customer_told_at: dt.datetime | None = Field(default=None, sa_type=sa.DateTime)
     resolve_due: dt.datetime | None = Field(default=None, sa_type=sa.DateTime)
 
@@ -181,7 +181,7 @@ class Case(SQLModel, table=True):
     feedback_due: dt.datetime | None = Field(default=None, sa_type=sa.DateTime)
 
     outcome: str | None = None
-    closed_at: dt.datetime | None = Field(default=None, sa_type=sa.DateTime)
+    closed_at: dt.datetime | None = Field(default=None, index=True, sa_type=sa.DateTime)
     close_reason: str | None = None
     reopen_count: int = 0
     version: int = 1
@@ -354,7 +354,8 @@ class Event(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
     action: str
-    at: dt.datetime = Field(sa_type=sa.DateTime)  # when it happened (may be in the past: --at)
+    # when it happened (may be in the past: --at); indexed for "what happened this month"
+    at: dt.datetime = Field(index=True, sa_type=sa.DateTime)
     recorded_at: dt.datetime = Field(sa_type=sa.DateTime)  # when it was written down
     actor: str
     step_from: str | None = None

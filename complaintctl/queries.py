@@ -133,6 +133,12 @@ def deadlines(reg: Register, case: Case, now: dt.datetime) -> dict[str, dict]:
     items += [(k, due, done) for k, (due, done) in extra.items()]
     for name, due_col, done_col in items:
         due, done = getattr(case, due_col), getattr(case, done_col)
+        if (
+            name == Step.feedback.value
+            and done
+            and (not case.resolved_at or done < case.resolved_at)
+        ):
+            done = None  # the score kept from an earlier round does not answer this one
         if name in extra and due is None:
             continue  # severity-A clocks exist only for severity-A cases
         if due is None:
@@ -140,7 +146,8 @@ def deadlines(reg: Register, case: Case, now: dt.datetime) -> dict[str, dict]:
         elif done and (name in extra or current.value != name):
             status = "on time" if done <= due else "late"
         elif not case.is_open:
-            status = "stopped"
+            expired = name == Step.feedback.value and case.closed_at and case.closed_at >= due
+            status = "expired" if expired else "stopped"
         elif case.on_hold and current.value == name:
             status = "on hold"
         elif due < now:
@@ -152,6 +159,20 @@ def deadlines(reg: Register, case: Case, now: dt.datetime) -> dict[str, dict]:
             "done": _local(reg, done),
             "status": status,
         }
+    return out
+
+
+_TIME_FIELDS = frozenset(
+    name for name, col in Case.__table__.c.items() if isinstance(col.type, sa.DateTime)
+)
+
+
+def _local_changes(reg: Register, changes: str | None) -> dict:
+    """A history event's {field: [old, new]}, its times (stored as UTC) in the office zone."""
+    out = json.loads(changes) if changes else {}
+    for name, pair in out.items():
+        if name in _TIME_FIELDS:
+            out[name] = [_local(reg, dt.datetime.fromisoformat(v)) if v else v for v in pair]
     return out
 
 
@@ -202,7 +223,7 @@ def case_detail(reg: Register, number: str, now: dt.datetime) -> dict:
                 "step_from": e.step_from,
                 "step_to": e.step_to,
                 "note": e.note,
-                "changes": json.loads(e.changes) if e.changes else {},
+                "changes": _local_changes(reg, e.changes),
             }
             for e in events
         ]

@@ -36,19 +36,33 @@ def to_json(data: object) -> str:
     return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
 
 
-def write_csv(rows: Iterable[dict], fields: Sequence[str], out: IO[str]) -> None:
-    """CSV with a header of the stable field names; times ISO 8601."""
+# OWASP "CSV Injection": a spreadsheet runs a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A value as written to CSV: times ISO 8601, None empty, and text that a spreadsheet
+    would run as a formula prefixed with a single quote (nothing else is altered)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(
+    rows: Iterable[dict], fields: Sequence[str], out: IO[str], excel: bool = False
+) -> None:
+    """CSV with a header of the stable field names; `excel` starts it with a UTF-8 BOM so
+    Excel reads Chinese text correctly."""
+    if excel:
+        out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
     for row in rows:
-        writer.writerow(
-            [
-                row[f].isoformat()
-                if isinstance(row[f], dt.datetime)
-                else ("" if row[f] is None else row[f])
-                for f in fields
-            ]
-        )
+        writer.writerow([csv_cell(row[f]) for f in fields])
 
 
 _STATUS_STYLE = {

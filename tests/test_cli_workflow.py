@@ -17,10 +17,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import Run, local
 
 from complaintctl import services
 from complaintctl.queries import LIST_FIELDS
-from conftest import local
 
 NUMBER = re.compile(r"C\d{4}-\d{6}")
 
@@ -160,7 +160,9 @@ def test_a_satisfied_customer_closes_the_case_after_every_step_in_order(cli):
     assert d["customer_told_at"] == "2025-10-14T11:00:00+08:00"
     assert d["deadlines"]["feedback"]["due"] == "2025-10-23T18:00:00+08:00"
 
-    out = cli.ok("feedback", number, "--score", "5", "--comment", "很满意", "--at", "2025-10-15 10:00")
+    out = cli.ok(
+        "feedback", number, "--score", "5", "--comment", "很满意", "--at", "2025-10-15 10:00"
+    )
     assert out == (
         f"{number}: feedback 5/5: customer satisfied, closed; now at step 'closed' (satisfied)\n"
     )
@@ -291,9 +293,7 @@ def test_a_dissatisfied_customer_sends_the_case_back_to_its_owner_with_a_fresh_c
     assert first_feedback["changes"]["reopen_count"] == [0, 1]
     assert (second_feedback["step_from"], second_feedback["step_to"]) == ("feedback", "closed")
     assert second_feedback["changes"]["feedback_score"] == [2, 5]
-    findings = [
-        e["changes"]["findings"][1] for e in d["history"] if e["action"] == "investigate"
-    ]
+    findings = [e["changes"]["findings"][1] for e in d["history"] if e["action"] == "investigate"]
     assert findings == ["密封圈老化", "密封圈未装好"]
 
 
@@ -307,6 +307,34 @@ def test_a_score_below_the_satisfied_minimum_reopens_and_four_closes(cli):
     resolve(cli, closed, "2025-10-14 11:00")
     cli.ok("feedback", closed, "--score", "4", "--at", "2025-10-15 10:00")
     assert show(cli, closed)["outcome"] == "satisfied"
+
+
+def test_a_second_round_feedback_window_is_not_done_until_the_customer_answers_again(cli):
+    number = to_feedback(cli)
+    cli.ok("feedback", number, "--score", "2", "--at", "2025-10-15 10:00")
+    investigate(cli, number, "2025-10-16 10:00")
+    resolve(cli, number, "2025-10-17 10:00")
+    # The new window opened at the second resolution; nobody has answered in it yet.
+    assert show(cli, number)["deadlines"]["feedback"]["done"] is None
+    cli.ok("close", number, "--at", "2025-10-29 10:00")
+    d = show(cli, number)
+    assert d["outcome"] == "expired"
+    assert d["deadlines"]["feedback"]["due"] == "2025-10-28T18:00:00+08:00"
+    assert d["deadlines"]["feedback"]["done"] is None
+    assert d["deadlines"]["feedback"]["status"] != "on time"
+
+
+def test_times_in_the_history_changes_carry_the_office_utc_offset(cli):
+    number = to_investigate(cli)
+    cli.ok("hold", number, "--reason", "等客户寄回样品", "--at", "2025-10-09 10:00")
+    cli.ok("resume", number, "--at", "2025-10-09 14:00")
+    d = show(cli, number)
+    assert d["history"][-1]["changes"]["investigate_due"] == [
+        "2025-10-11T18:00:00+08:00",
+        "2025-10-13T13:00:00+08:00",
+    ]
+    assign_event = d["history"][3]
+    assert assign_event["changes"]["assigned_at"] == [None, "2025-09-30T10:00:00+08:00"]
 
 
 # -- (3) rejected at classification, then reopened -----------------------------------------
@@ -499,10 +527,7 @@ def test_hold_pauses_the_clock_and_resume_moves_the_deadline_by_the_working_time
     )
     assert (hold_event["step_from"], hold_event["step_to"]) == ("investigate", "investigate")
     assert (resume_event["action"], resume_event["at"]) == ("resume", "2025-10-09T14:00:00+08:00")
-    assert resume_event["changes"]["investigate_due"] == [
-        "2025-10-11T10:00:00",
-        "2025-10-13T05:00:00",
-    ]
+    assert "investigate_due" in resume_event["changes"]
 
 
 def test_time_on_hold_outside_office_hours_does_not_move_the_deadline(cli):
@@ -570,7 +595,9 @@ def test_severity_a_starts_escalation_and_plan_clocks_that_escalate_and_plan_sto
     }
     assert d["due_at"] == "2025-09-30T11:00:00+08:00"
 
-    out = cli.ok("escalate", number, "--to", "质量总监", "--note", "已电话报告", "--at", "2025-09-30 10:30")
+    out = cli.ok(
+        "escalate", number, "--to", "质量总监", "--note", "已电话报告", "--at", "2025-09-30 10:30"
+    )
     assert out == f"{number}: escalated to 质量总监; now at step 'assign'\n"
     d = show(cli, number)
     assert d["escalated_to"] == "质量总监"
@@ -598,6 +625,47 @@ def test_only_severity_a_cases_have_escalation_and_plan_deadlines(cli):
         "resolve",
         "feedback",
     }
+
+
+def test_grading_an_open_case_up_to_a_starts_the_a_clocks_from_the_regrade(cli):
+    number = to_investigate(cli, severity="B")
+    cli.ok(
+        "classify",
+        number,
+        "--category",
+        "PQ",
+        "--severity",
+        "A",
+        "--kind",
+        "claim",
+        "--at",
+        "2025-10-09 09:15",
+    )
+    d = show(cli, number)
+    assert d["step"] == "investigate"
+    assert d["deadlines"]["escalate"]["due"] == "2025-10-09T10:15:00+08:00"
+    assert d["deadlines"]["plan"]["due"] == "2025-10-09T13:15:00+08:00"
+
+
+def test_grading_a_case_down_from_a_before_escalation_drops_the_a_clocks(cli):
+    number = log_case(cli, "--ack")
+    for severity, at in (("A", "2025-09-30 10:00"), ("C", "2025-09-30 10:20")):
+        cli.ok(
+            "classify",
+            number,
+            "--category",
+            "PQ",
+            "--severity",
+            severity,
+            "--kind",
+            "general",
+            "--at",
+            at,
+        )
+    d = show(cli, number)
+    assert "escalate" not in d["deadlines"]
+    assert "plan" not in d["deadlines"]
+    assert (d["due_at"], d["overdue"]) == (None, False)
 
 
 # -- (8) re-classify and re-assign -------------------------------------------------------------
@@ -675,7 +743,9 @@ def test_attached_files_are_listed_by_show_and_fetched_back_byte_for_byte(cli, t
         f"sha256 {invoice_sha})\n"
     )
     d = show(cli, number)
-    assert [(a["id"], a["name"], a["size"], a["sha256"], a["added_by"]) for a in d["attachments"]] == [
+    assert [
+        (a["id"], a["name"], a["size"], a["sha256"], a["added_by"]) for a in d["attachments"]
+    ] == [
         (1, "漏水照片.jpg", 1794, photo_sha, "tester"),
         (2, "invoice.pdf", invoice.stat().st_size, invoice_sha, "tester"),
     ]
@@ -737,8 +807,32 @@ def test_one_file_over_the_limit_means_none_of_the_files_is_attached(cli, tmp_pa
 
 
 # -- (10) list ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def list_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The cases of `listed`, built once per module in a database of their own."""
+    path = tmp_path_factory.mktemp("list-template") / "register.db"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COMPLAINTCTL_DB", str(path))
+        mp.setenv("COMPLAINTCTL_USER", "tester")
+        mp.delenv("COMPLAINTCTL_CONFIG", raising=False)
+        mp.setenv("XDG_CONFIG_HOME", str(path.parent / "xdg-config"))
+        return path, _build_list_cases(Run())
+
+
 @pytest.fixture
-def listed(cli) -> dict[str, str]:
+def listed(list_template: tuple[Path, dict[str, str]], db_path: Path) -> dict[str, str]:
+    """This test's own copy of the list cases; their numbers by role."""
+    source_path, numbers = list_template
+    source, copy = sqlite3.connect(source_path), sqlite3.connect(db_path)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+    return dict(numbers)
+
+
+def _build_list_cases(cli) -> dict[str, str]:
     """Five cases in different states, by role:
 
     leak     2025-09-30  PQ/B  QA/李娜  investigate, due 2025-10-11 18:00
@@ -787,7 +881,9 @@ def listed(cli) -> dict[str, str]:
     )
     cli.ok("ack", rejected, "--at", "2025-09-29 09:30")
     cli.ok("classify", rejected, "--reject", "不是投诉", "--at", "2025-09-29 10:00")
-    fresh = log_case(cli, received=None, summary="门店空调太冷", customer="赵六", contact="13800000005")
+    fresh = log_case(
+        cli, received=None, summary="门店空调太冷", customer="赵六", contact="13800000005"
+    )
     return {
         "leak": leak,
         "invoice": invoice,
@@ -811,29 +907,31 @@ def test_list_shows_open_cases_next_deadline_first(cli, listed):
     ]
 
 
+LIST_FILTERS = [
+    (("--step", "investigate"), ["leak", "invoice"]),
+    (("--step", "rejected"), ["rejected"]),
+    (("--owner", "李娜"), ["leak"]),
+    (("--department", "CS"), ["invoice"]),
+    (("--department", "cs"), ["invoice"]),
+    (("--category", "PQ"), ["leak"]),
+    (("--severity", "A"), ["courier"]),
+    (("--overdue",), ["courier", "leak", "invoice"]),
+    (("--from", "2025-10-09"), ["courier", "invoice", "fresh"]),
+    (("--to", "2025-10-09"), ["leak", "invoice"]),
+    (("--from", "2025-10-09", "--to", "2025-10-10"), ["courier", "invoice"]),
+    (("--search", "漏水"), ["leak"]),
+    (("--search", "INVOICE"), ["invoice"]),
+    (("--search", "acme.example"), ["invoice"]),
+    (("--search", "不存在的内容"), []),
+    (("--status", "ended"), ["rejected"]),
+    (("--status", "all"), ["courier", "leak", "invoice", "fresh", "rejected"]),
+    (("--status", "all", "--search", "咨询"), ["rejected"]),
+    (("--step", "investigate", "--owner", "赵敏"), ["invoice"]),
+]
+
+
 @pytest.mark.parametrize(
-    ("args", "expected"),
-    [
-        (("--step", "investigate"), ["leak", "invoice"]),
-        (("--step", "rejected"), ["rejected"]),
-        (("--owner", "李娜"), ["leak"]),
-        (("--department", "CS"), ["invoice"]),
-        (("--department", "cs"), ["invoice"]),
-        (("--category", "PQ"), ["leak"]),
-        (("--severity", "A"), ["courier"]),
-        (("--overdue",), ["courier", "leak", "invoice"]),
-        (("--from", "2025-10-09"), ["courier", "invoice", "fresh"]),
-        (("--to", "2025-10-09"), ["leak", "invoice"]),
-        (("--from", "2025-10-09", "--to", "2025-10-10"), ["courier", "invoice"]),
-        (("--search", "漏水"), ["leak"]),
-        (("--search", "INVOICE"), ["invoice"]),
-        (("--search", "acme.example"), ["invoice"]),
-        (("--search", "不存在的内容"), []),
-        (("--status", "ended"), ["rejected"]),
-        (("--status", "all"), ["courier", "leak", "invoice", "fresh", "rejected"]),
-        (("--status", "all", "--search", "咨询"), ["rejected"]),
-        (("--step", "investigate", "--owner", "赵敏"), ["invoice"]),
-    ],
+    ("args", "expected"), LIST_FILTERS, ids=[" ".join(args) for args, _ in LIST_FILTERS]
 )
 def test_list_filters_select_the_matching_cases(cli, listed, args, expected):
     assert list_numbers(cli, *args) == [listed[role] for role in expected]
@@ -841,6 +939,11 @@ def test_list_filters_select_the_matching_cases(cli, listed, args, expected):
 
 def test_list_search_finds_the_case_by_its_number(cli, listed):
     assert list_numbers(cli, "--search", listed["invoice"].lower()) == [listed["invoice"]]
+
+
+def test_list_search_treats_percent_and_underscore_as_plain_text(cli, listed):
+    assert list_numbers(cli, "--status", "all", "--search", "%") == []
+    assert list_numbers(cli, "--status", "all", "--search", "_") == []
 
 
 def test_list_pages_through_the_cases(cli, listed):
@@ -937,13 +1040,26 @@ def test_log_prints_the_number_and_the_acknowledgement_deadline(cli):
         "SO-2025-0915",
         "XQB80 洗衣机",
     )
-    assert (d["amount_claimed"], d["external_ref"], d["logged_by"]) == ("2399.00", "WEB-77", "tester")
+    assert (d["amount_claimed"], d["external_ref"], d["logged_by"]) == (
+        "2399.00",
+        "WEB-77",
+        "tester",
+    )
     assert d["deadlines"]["acknowledge"]["due"] == "2025-10-01T09:15:00+08:00"
 
 
 def test_log_quiet_prints_only_the_number(cli):
     out = cli.ok(
-        "log", "--channel", "email", "--customer", "a", "--contact", "a@x.cn", "--summary", "s", "-q"
+        "log",
+        "--channel",
+        "email",
+        "--customer",
+        "a",
+        "--contact",
+        "a@x.cn",
+        "--summary",
+        "s",
+        "-q",
     )
     assert NUMBER.fullmatch(out.strip())
 
@@ -977,7 +1093,15 @@ def test_log_does_not_warn_about_an_ended_case_or_another_contact(cli):
     cli.ok("classify", rejected, "--reject", "不是投诉", "--at", "2025-09-30 10:00")
     for contact in ("13800000000", "13900000000"):
         result = cli(
-            "log", "--channel", "phone", "--customer", "王伟", "--contact", contact, "--summary", "s"
+            "log",
+            "--channel",
+            "phone",
+            "--customer",
+            "王伟",
+            "--contact",
+            contact,
+            "--summary",
+            "s",
         )
         assert result.exit_code == 0
         assert result.stderr == ""
@@ -994,7 +1118,15 @@ def test_log_does_not_warn_about_a_case_logged_more_than_a_day_ago(cli, register
         summary="洗衣机漏水",
     )
     result = cli(
-        "log", "--channel", "phone", "--customer", "王伟", "--contact", "13800000000", "--summary", "s"
+        "log",
+        "--channel",
+        "phone",
+        "--customer",
+        "王伟",
+        "--contact",
+        "13800000000",
+        "--summary",
+        "s",
     )
     assert result.exit_code == 0
     assert result.stderr == ""
@@ -1036,6 +1168,7 @@ def test_the_history_keeps_both_when_it_happened_and_when_it_was_recorded(cli):
             "before the complaint was received (2025-09-30 09:00)",
         ),
     ],
+    ids=["ack", "investigate", "note"],
 )
 def test_an_at_before_the_current_step_began_is_refused(cli, command, at, message):
     number = log_case(cli) if command[0] == "ack" else to_investigate(cli)
@@ -1077,9 +1210,7 @@ def test_the_database_file_is_in_wal_mode_with_the_registers_tables(cli, db_path
         assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
             "1",
         )
-        assert con.execute("SELECT number, step FROM cases").fetchall() == [
-            (number, "acknowledge")
-        ]
+        assert con.execute("SELECT number, step FROM cases").fetchall() == [(number, "acknowledge")]
         assert con.execute("SELECT action FROM events").fetchall() == [("log",)]
     finally:
         con.close()
@@ -1090,7 +1221,17 @@ def test_the_db_option_names_another_database_file(cli, tmp_path: Path, db_path:
     cli.ok("--db", str(other), "db", "init")
     assert other.exists()
     cli.ok(
-        "--db", str(other), "log", "--channel", "phone", "--customer", "a", "--contact", "1", "--summary", "s"
+        "--db",
+        str(other),
+        "log",
+        "--channel",
+        "phone",
+        "--customer",
+        "a",
+        "--contact",
+        "1",
+        "--summary",
+        "s",
     )
     con = sqlite3.connect(other)
     try:
