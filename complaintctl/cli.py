@@ -764,3 +764,7 @@ def db_init_cli(ctx: typer.Context) -> None:
 def main() -> None:
     """The console script."""
     typer.main.get_command(app).main(prog_name="complaintctl")
+
+
+# The manager's commands live in their own module and join `app` when it is imported.
+from complaintctl import cli_reports  # noqa: E402, F401

@@ -1,0 +1,296 @@
+"""The morning digest that `warn` prints and mails: what is overdue or due soon, and the
+early-warning signals of DESIGN.md.  Read-only; plain rows; times in the office zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from complaintctl.clock import to_local
+from complaintctl.config import Duration
+from complaintctl.db import unit_of_work
+from complaintctl.models import ENDED_STEPS, Case, Severity, Step
+from complaintctl.parse import day_start
+from complaintctl.register import Register
+
+_ENDED = [s.value for s in ENDED_STEPS]
+UNASSIGNED = "(unassigned)"
+
+
+@dataclass
+class Digest:
+    at: dt.datetime  # office-local
+    working_day: bool
+    day_off_reason: str | None
+    within: str
+    horizon: dt.datetime  # office-local: "due soon" means due before this
+    by: str
+    overdue: list[dict] = field(default_factory=list)
+    due_soon: list[dict] = field(default_factory=list)
+    severity_a: list[dict] = field(default_factory=list)
+    ready_to_close: list[dict] = field(default_factory=list)
+    repeat_complainants: list[dict] = field(default_factory=list)
+    category_spikes: list[dict] = field(default_factory=list)
+
+    @property
+    def has_overdue(self) -> bool:
+        return bool(self.overdue)
+
+
+def _waiting_clock(c) -> str:
+    """Which clock `due_at` belongs to: the step's, or a severity-A clock."""
+    if c.escalate_due is not None and c.escalated_at is None and c.escalate_due == c.due_at:
+        return "escalate"
+    if c.plan_due is not None and c.plan_at is None and c.plan_due == c.due_at:
+        return "plan"
+    return c.step
+
+
+def lateness(reg: Register, due: dt.datetime, now: dt.datetime) -> tuple[str, float]:
+    """How late (or how soon) in words: whole working days of office time when at least
+    one, else working hours, else (a night, a weekend) calendar hours or minutes; and the
+    signed calendar hours (positive = late) for sorting and machines."""
+    hours = (now - due).total_seconds() / 3600
+    cal = reg.calendar
+    a, b = sorted((due, now))
+    day = dt.datetime.combine(dt.date(2000, 1, 1), cal.closing) - dt.datetime.combine(
+        dt.date(2000, 1, 1), cal.opening
+    )
+    office = cal.working_seconds_between(a, b)
+    days = int(office // day.total_seconds())
+    if days >= 1:
+        amount = f"{days} working day{'s' if days != 1 else ''}"
+    elif office >= 3600:
+        amount = f"{office / 3600:.0f} working h"
+    elif abs(hours) >= 1:
+        amount = f"{abs(hours):.0f} h"
+    else:
+        amount = f"{abs(hours) * 60:.0f} min"
+    return (f"due in {amount}" if hours < 0 else f"{amount} late"), round(hours, 2)
+
+
+def build_digest(
+    reg: Register,
+    now: dt.datetime,
+    within: Duration | None = None,
+    by: str = "owner",
+    owner: str | None = None,
+    department: str | None = None,
+) -> Digest:
+    """Everything `warn` reports, evaluated as of `now` (naive UTC)."""
+    s, cal = reg.settings, reg.calendar
+    within = within or s.warn_within
+    horizon = cal.add(now, within)
+    today = cal.local_date(now)
+    reason = cal.holiday_name(today)
+    digest = Digest(
+        at=to_local(now, s.tz),
+        working_day=reason is None,
+        day_off_reason=reason,
+        within=str(within),
+        horizon=to_local(horizon, s.tz),
+        by=by,
+    )
+    t = Case.__table__.c
+    scope = _scope(t, owner, department)
+    cols = [
+        t.number,
+        t.step,
+        t.owner,
+        t.department,
+        t.severity,
+        t.category,
+        t.summary,
+        t.customer_name,
+        t.contact,
+        t.due_at,
+        t.escalate_due,
+        t.escalated_at,
+        t.plan_due,
+        t.plan_at,
+        t.feedback_due,
+        t.received_at,
+        t.on_hold,
+    ]
+
+    with unit_of_work(reg.engine, write=False) as session:
+        # One index range on due_at: every pending deadline up to the horizon.
+        rows = session.execute(
+            sa.select(*cols)
+            .where(t.due_at.is_not(None), t.due_at <= horizon, *scope)
+            .order_by(t.due_at, t.number)
+        ).all()
+        for r in rows:
+            clock = _waiting_clock(r)
+            if clock == Step.feedback.value:
+                continue  # an open feedback window is the customer's clock, not staff's
+            words, hours = lateness(reg, r.due_at, now)
+            item = _item(reg, r, clock=clock, late=words, hours_late=hours, by=by)
+            (digest.overdue if r.due_at <= now else digest.due_soon).append(item)
+
+        a_rows = session.execute(
+            sa.select(*cols)
+            .where(
+                t.step.notin_(_ENDED),
+                t.severity == Severity.A.value,
+                *scope,
+                sa.or_(
+                    sa.and_(t.escalate_due <= now, t.escalated_at.is_(None)),
+                    sa.and_(t.plan_due <= now, t.plan_at.is_(None)),
+                ),
+            )
+            .order_by(t.escalate_due, t.number)
+        ).all()
+        for r in a_rows:
+            missing = [
+                w
+                for w, due, done in (
+                    ("not escalated", r.escalate_due, r.escalated_at),
+                    ("no handling plan", r.plan_due, r.plan_at),
+                )
+                if due is not None and due <= now and done is None
+            ]
+            digest.severity_a.append(_item(reg, r, problem=", ".join(missing), by=by))
+
+        for r in session.execute(
+            sa.select(*cols)
+            .where(
+                t.step == Step.feedback.value, t.on_hold.is_(False), t.feedback_due <= now, *scope
+            )
+            .order_by(t.feedback_due, t.number)
+        ).all():
+            digest.ready_to_close.append(
+                _item(reg, r, window_ended=to_local(r.feedback_due, s.tz), by=by)
+            )
+
+        digest.repeat_complainants = _repeats(reg, session, owner, department)
+        digest.category_spikes = _spikes(reg, session, now)
+    for rows_ in (digest.overdue, digest.due_soon):
+        # Grouped by owner/department, the group with the most overdue case first.
+        first: dict[str, dt.datetime] = {}
+        for row in rows_:
+            first.setdefault(row["group"], row["due_at"])
+        rows_.sort(key=lambda row: (first[row["group"]], row["group"], row["due_at"]))
+    return digest
+
+
+def _item(reg: Register, r, by: str, **extra: object) -> dict:
+    group = (r.owner if by == "owner" else r.department) or UNASSIGNED
+    return {
+        "group": group,
+        "number": r.number,
+        "step": r.step,
+        "owner": r.owner,
+        "department": r.department,
+        "severity": r.severity,
+        "category": r.category,
+        "customer_name": r.customer_name,
+        "summary": r.summary,
+        "due_at": to_local(r.due_at, reg.settings.tz) if r.due_at else None,
+        **extra,
+    }
+
+
+def _scope(cols, owner: str | None, department: str | None) -> list:
+    """The --owner/--department filters on a cases table (or an alias of it)."""
+    conds = []
+    if owner:
+        conds.append(sa.func.lower(cols.owner) == owner.strip().lower())
+    if department:
+        conds.append(sa.func.lower(cols.department) == department.strip().lower())
+    return conds
+
+
+def _repeats(reg: Register, session, owner: str | None, department: str | None) -> list[dict]:
+    """Open cases whose contact complained before, within the repeat window."""
+    window = reg.settings.repeat_window
+    c = Case.__table__.alias("c")
+    p = Case.__table__.alias("p")
+    open_cases = [c.c.step.notin_(_ENDED), *_scope(c.c, owner, department)]
+    oldest = session.execute(sa.select(sa.func.min(c.c.received_at)).where(*open_cases)).scalar()
+    if oldest is None:
+        return []
+    # The exact window is checked below; the bound keeps the join to the relevant years.
+    pairs = session.execute(
+        sa.select(
+            c.c.number,
+            c.c.contact,
+            c.c.customer_name,
+            c.c.received_at,
+            c.c.owner,
+            c.c.department,
+            p.c.number.label("earlier"),
+            p.c.received_at.label("earlier_at"),
+        )
+        .join(
+            p,
+            sa.and_(
+                p.c.contact_key == c.c.contact_key,
+                p.c.id != c.c.id,
+                p.c.received_at < c.c.received_at,
+            ),
+        )
+        .where(*open_cases, p.c.received_at >= oldest - window)
+        .order_by(c.c.received_at, c.c.number, p.c.received_at)
+    ).all()
+    out: dict[str, dict] = {}
+    for r in pairs:
+        if r.received_at - r.earlier_at > window:
+            continue
+        item = out.setdefault(
+            r.number,
+            {
+                "number": r.number,
+                "contact": r.contact,
+                "customer_name": r.customer_name,
+                "owner": r.owner,
+                "department": r.department,
+                "received_at": to_local(r.received_at, reg.settings.tz),
+                "earlier": [],
+            },
+        )
+        item["earlier"].append(r.earlier)
+    return list(out.values())
+
+
+def _spikes(reg: Register, session, now: dt.datetime) -> list[dict]:
+    """Categories whose count this ISO week is at least `spike_factor` × their trailing
+    mean over `spike_weeks` full weeks, and at least `spike_min_cases`."""
+    s = reg.settings
+    today = reg.calendar.local_date(now)
+    monday = today - dt.timedelta(days=today.weekday())
+    week_start = day_start(monday, s.tz)
+    trail_start = day_start(monday - dt.timedelta(weeks=s.spike_weeks), s.tz)
+    t = Case.__table__.c
+    this_week = dict(
+        session.execute(
+            sa.select(t.category, sa.func.count())
+            .where(t.received_at >= week_start, t.received_at <= now, t.category.is_not(None))
+            .group_by(t.category)
+        ).all()
+    )
+    before = dict(
+        session.execute(
+            sa.select(t.category, sa.func.count())
+            .where(
+                t.received_at >= trail_start, t.received_at < week_start, t.category.is_not(None)
+            )
+            .group_by(t.category)
+        ).all()
+    )
+    out = []
+    for category, count in sorted(this_week.items()):
+        mean = before.get(category, 0) / s.spike_weeks
+        if count >= s.spike_min_cases and count >= s.spike_factor * mean:
+            out.append(
+                {
+                    "category": category,
+                    "this_week": count,
+                    "trailing_mean": round(mean, 2),
+                    "weeks": s.spike_weeks,
+                    "week": f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}",
+                }
+            )
+    return out

@@ -1,0 +1,64 @@
+"""Sending the digest by e-mail (SMTP, with STARTTLS or SSL); nothing else."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from complaintctl.config import SmtpSettings
+from complaintctl.errors import ComplaintError, ConfigError
+
+EXIT_MAIL_FAILED = 4
+
+
+class MailError(ComplaintError):
+    """The message could not be handed to the SMTP server."""
+
+    exit_code = EXIT_MAIL_FAILED
+
+
+def build_message(
+    smtp: SmtpSettings, to: list[str], subject: str, text: str, html_body: str
+) -> EmailMessage:
+    """A multipart/alternative message: the plain-text digest and its HTML twin."""
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = smtp.sender
+    msg["To"] = ", ".join(to)
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
+    msg.set_content(text)
+    msg.add_alternative(html_body, subtype="html")
+    return msg
+
+
+def send(smtp: SmtpSettings, msg: EmailMessage) -> None:
+    """Deliver `msg` through the configured server; any failure is a one-line MailError."""
+    password = None
+    if smtp.password_env:
+        password = os.environ.get(smtp.password_env)
+        if password is None:
+            raise ConfigError(
+                f"smtp.password_env: the environment variable {smtp.password_env} is not set"
+            )
+    context = ssl.create_default_context()
+    try:
+        if smtp.security == "ssl":
+            server = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
+        else:
+            server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        with server:
+            if smtp.security == "starttls":
+                server.starttls(context=context)
+            if smtp.user:
+                server.login(smtp.user, password or "")
+            refused = server.send_message(msg)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailError(
+            f"mail not sent via {smtp.host}:{smtp.port}: {exc.__class__.__name__}: {exc}"
+        ) from None
+    if refused:
+        raise MailError("mail refused for: " + ", ".join(sorted(refused)))
