@@ -15,6 +15,7 @@ from complaintctl.config import (
     Code,
     Duration,
     Settings,
+    SmtpSettings,
     load_settings,
     settings_from_dict,
 )
@@ -179,7 +180,9 @@ def test_every_documented_key_is_read_from_the_file(tmp_path: Path) -> None:
     assert s.departments == (Code("OPS", "Operations", "运营部"),)
 
 
-def test_the_documented_example_config_loads_and_matches_the_defaults_but_closures() -> None:
+def test_the_documented_example_config_loads_and_matches_the_defaults_but_closures_and_smtp() -> (
+    None
+):
     example = Path(__file__).resolve().parent.parent / "examples" / "complaintctl.toml"
 
     s = load_settings(example)
@@ -188,7 +191,8 @@ def test_the_documented_example_config_loads_and_matches_the_defaults_but_closur
         {dt.date(2025, 12, 31), dt.date(2026, 2, 23), dt.date(2026, 2, 24)}
     )
     assert s.source == example
-    assert dataclasses.replace(s, closures=frozenset(), source=None) == Settings()
+    assert s.smtp == SmtpSettings(sender="complaintctl@example.com")
+    assert dataclasses.replace(s, closures=frozenset(), source=None, smtp=None) == Settings()
 
 
 def test_clocks_not_mentioned_keep_their_defaults() -> None:
