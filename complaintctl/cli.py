@@ -694,42 +694,45 @@ def show_cli(
         render.console().print(render.case_view(detail))
 
 
-@app.command("list")
-def list_cli(
-    ctx: typer.Context,
-    status: Annotated[Status, typer.Option(help="open, ended or all.")] = Status.open,
-    step: Annotated[
-        str | None,
-        typer.Option(
-            help="Only cases at this step (acknowledge, classify, assign, investigate, resolve, "
-            "feedback, closed, rejected)."
-        ),
-    ] = None,
-    owner: Annotated[str | None, typer.Option(help="Only this owner's cases.")] = None,
-    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
-    category: Annotated[str | None, typer.Option(help="Only this category code.")] = None,
-    severity: Annotated[Severity | None, typer.Option(help="Only this severity.")] = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases past a deadline.")] = False,
-    from_: Annotated[str | None, typer.Option("--from", help="Received on or after DATE.")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="Received on or before DATE.")] = None,
-    search: Annotated[
-        str | None,
-        typer.Option(
-            help="Text in number, summary, description, customer, contact, order, product."
-        ),
-    ] = None,
-    page: Annotated[int, typer.Option(help="Page number.")] = 1,
-    per_page: Annotated[int, typer.Option(help="Cases per page.")] = 50,
-    format: Annotated[
-        Format, typer.Option("--format", "-f", help="table, json or csv.")
-    ] = Format.table,
-) -> None:
-    """List cases, next deadline first, with filters; paged."""
-    from complaintctl import queries, render
+# The filters `list` and `export` share.
+StatusOpt = Annotated[Status, typer.Option(help="open, ended or all.")]
+StepOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Only cases at this step (acknowledge, classify, assign, investigate, resolve, "
+        "feedback, closed, rejected)."
+    ),
+]
+OwnerOpt = Annotated[str | None, typer.Option(help="Only this owner's cases.")]
+DepartmentOpt = Annotated[str | None, typer.Option(help="Only this department.")]
+CategoryOpt = Annotated[str | None, typer.Option(help="Only this category code.")]
+SeverityOpt = Annotated[Severity | None, typer.Option(help="Only this severity.")]
+OverdueOpt = Annotated[bool, typer.Option("--overdue", help="Only cases past a deadline.")]
+FromOpt = Annotated[str | None, typer.Option("--from", help="Received on or after DATE.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Received on or before DATE.")]
+SearchOpt = Annotated[
+    str | None,
+    typer.Option(help="Text in number, summary, description, customer, contact, order, product."),
+]
+
+
+def list_filter(
+    status: Status,
+    step: str | None,
+    owner: str | None,
+    department: str | None,
+    category: str | None,
+    severity: Severity | None,
+    overdue: bool,
+    from_: str | None,
+    to: str | None,
+    search: str | None,
+):
+    """The shared filter options as a queries.ListFilter."""
+    from complaintctl import queries
     from complaintctl.parse import parse_date
 
-    reg = _state(ctx).register()
-    f = queries.ListFilter(
+    return queries.ListFilter(
         status=status.value,
         step=step,
         owner=owner,
@@ -741,6 +744,32 @@ def list_cli(
         received_from=parse_date("--from", from_) if from_ else None,
         received_to=parse_date("--to", to) if to else None,
     )
+
+
+@app.command("list")
+def list_cli(
+    ctx: typer.Context,
+    status: StatusOpt = Status.open,
+    step: StepOpt = None,
+    owner: OwnerOpt = None,
+    department: DepartmentOpt = None,
+    category: CategoryOpt = None,
+    severity: SeverityOpt = None,
+    overdue: OverdueOpt = False,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+    search: SearchOpt = None,
+    page: Annotated[int, typer.Option(help="Page number.")] = 1,
+    per_page: Annotated[int, typer.Option(help="Cases per page.")] = 50,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = Format.table,
+) -> None:
+    """List cases, next deadline first, with filters; paged."""
+    from complaintctl import queries, render
+
+    reg = _state(ctx).register()
+    f = list_filter(status, step, owner, department, category, severity, overdue, from_, to, search)
     rows, total = queries.list_cases(reg, f, _now(), page, per_page)
     if format is Format.json:
         typer.echo(

@@ -11,9 +11,43 @@ from typing import Annotated
 
 import typer
 
-from complaintctl.cli import AtOpt, Format, UsageError, _now, _state, _time, app
+from complaintctl.cli import (
+    AtOpt,
+    CategoryOpt,
+    DepartmentOpt,
+    Format,
+    FromOpt,
+    OverdueOpt,
+    OwnerOpt,
+    SearchOpt,
+    SeverityOpt,
+    Status,
+    StatusOpt,
+    StepOpt,
+    ToOpt,
+    UsageError,
+    _now,
+    _state,
+    _time,
+    app,
+    list_filter,
+)
 
 EXIT_OVERDUE = 3
+
+
+class Breakdown(str, Enum):
+    category = "category"
+    channel = "channel"
+    severity = "severity"
+    department = "department"
+    owner = "owner"
+    kind = "kind"
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    jsonl = "jsonl"
 
 
 class GroupBy(str, Enum):
@@ -122,3 +156,126 @@ def warn_cli(
             typer.echo(f"mailed to {', '.join(mail_to)}", err=True)
     if digest.has_overdue and not exit_zero:
         raise typer.Exit(EXIT_OVERDUE)
+
+
+@app.command("report")
+def report_cli(
+    ctx: typer.Context,
+    month: Annotated[
+        str | None, typer.Option(help="A month, e.g. 2025-10 [default: the last full month].")
+    ] = None,
+    quarter: Annotated[str | None, typer.Option(help="A quarter, e.g. 2025Q3.")] = None,
+    year: Annotated[str | None, typer.Option(help="A year, e.g. 2025.")] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First day of a custom period (with --to).")
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="Last day of a custom period.")] = None,
+    by: Annotated[
+        Breakdown | None, typer.Option(help="Also break every figure down by this.")
+    ] = None,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="table, csv or json.")
+    ] = Format.table,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="CSV with a UTF-8 BOM for Excel (implies --format csv).")
+    ] = False,
+) -> None:
+    """The monthly report (投诉处理月报): counts, on-time rates, resolution times and rates,
+    satisfaction, reopened and repeat cases, each against the previous period."""
+    from complaintctl import render, render_report
+    from complaintctl.parse import parse_date
+    from complaintctl.report import monthly_report, parse_period
+
+    reg, now = _state(ctx).register(), _now()
+    period = parse_period(
+        reg.calendar.local_date(now),
+        month=month,
+        quarter=quarter,
+        year=year,
+        start=parse_date("--from", from_) if from_ else None,
+        end=parse_date("--to", to) if to else None,
+    )
+    report = monthly_report(reg, period, by.value if by else None)
+    if format is Format.csv or excel:
+        render.write_csv(
+            render_report.csv_rows(report), render_report.REPORT_FIELDS, sys.stdout, excel=excel
+        )
+    elif format is Format.json:
+        typer.echo(render.to_json(render_report.json_data(report)))
+    else:
+        render.console().print(render_report.report_view(report))
+
+
+@app.command("export")
+def export_cli(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="Where to write; - for standard output.")
+    ],
+    status: StatusOpt = Status.all,
+    step: StepOpt = None,
+    owner: OwnerOpt = None,
+    department: DepartmentOpt = None,
+    category: CategoryOpt = None,
+    severity: SeverityOpt = None,
+    overdue: OverdueOpt = False,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+    search: SearchOpt = None,
+    format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="csv or jsonl.")
+    ] = ExportFormat.csv,
+    excel: Annotated[bool, typer.Option("--excel", help="CSV with a UTF-8 BOM for Excel.")] = False,
+) -> None:
+    """Export cases (all, or filtered as for list) with every field, step time and deadline,
+    to CSV or JSON Lines."""
+    import json
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from complaintctl import queries, render
+
+    if excel and format is not ExportFormat.csv:
+        raise UsageError("--excel applies to --format csv")
+    reg = _state(ctx).register()
+    f = list_filter(status, step, owner, department, category, severity, overdue, from_, to, search)
+    rows = queries.export_rows(reg, f, _now())
+    count = 0
+
+    def counted():
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
+
+    def write(out) -> None:
+        if format is ExportFormat.csv:
+            render.write_csv(counted(), queries.EXPORT_FIELDS, out, excel=excel)
+        else:
+            for row in counted():
+                out.write(
+                    json.dumps(
+                        {
+                            k: render.csv_cell(v) if hasattr(v, "isoformat") else v
+                            for k, v in row.items()
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
+
+    if file == "-":
+        write(sys.stdout)
+        return
+    target = Path(file)
+    # Written beside the target and renamed into place: never a half-written file.
+    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            write(out)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    typer.echo(f"exported {count} case(s) to {target}", err=True)

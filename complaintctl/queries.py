@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -86,6 +87,20 @@ CASE_FIELDS = (
     "logged_at",
     "logged_by",
 )
+# `export`: every case field, then each step's time and each clock's deadline.
+EXPORT_FIELDS = CASE_FIELDS + (
+    "acknowledged_at",
+    "classified_at",
+    "assigned_at",
+    "investigated_at",
+    "resolved_at",
+    "ack_due",
+    "investigate_due",
+    "resolve_due",
+    "feedback_due",
+    "escalate_due",
+    "plan_due",
+)
 LIST_FIELDS = (
     "number",
     "step",
@@ -107,10 +122,12 @@ def _local(reg: Register, t: dt.datetime | None) -> dt.datetime | None:
     return to_local(t, reg.settings.tz) if t else None
 
 
-def case_row(reg: Register, case: Case, now: dt.datetime) -> dict:
+def case_row(
+    reg: Register, case: Case, now: dt.datetime, fields: tuple[str, ...] = CASE_FIELDS
+) -> dict:
     """Every field of a case as a plain row, times in the office zone."""
     row = {}
-    for name in CASE_FIELDS:
+    for name in fields:
         if name in ("amount_claimed", "remedy_amount"):
             value = format_amount(getattr(case, f"{name}_cents"))
         elif name == "overdue":
@@ -360,3 +377,17 @@ def attachment_files(reg: Register, number: str, ids: list[int] | None) -> list[
             )
         rows = [r for r in rows if r.id in ids]
     return [(r.name, r.content) for r in rows]
+
+
+def export_rows(reg: Register, f: ListFilter, now: dt.datetime) -> Iterator[dict]:
+    """Every matching case with all of EXPORT_FIELDS, oldest first, streamed in batches."""
+    c = Case.__table__.c
+    with unit_of_work(reg.engine, write=False) as session:
+        result = session.execute(
+            sa.select(Case)
+            .where(*_where(reg, f, now))
+            .order_by(c.received_at, c.id)
+            .execution_options(yield_per=1000)
+        ).scalars()
+        for case in result:
+            yield case_row(reg, case, now, EXPORT_FIELDS)
