@@ -229,7 +229,6 @@ def export_cli(
 ) -> None:
     """Export cases (all, or filtered as for list) with every field, step time and deadline,
     to CSV or JSON Lines."""
-    import json
     import os
     import tempfile
     from pathlib import Path
@@ -254,16 +253,7 @@ def export_cli(
             render.write_csv(counted(), queries.EXPORT_FIELDS, out, excel=excel)
         else:
             for row in counted():
-                out.write(
-                    json.dumps(
-                        {
-                            k: render.csv_cell(v) if hasattr(v, "isoformat") else v
-                            for k, v in row.items()
-                        },
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
+                out.write(render.to_json_line(row) + "\n")
 
     if file == "-":
         write(sys.stdout)

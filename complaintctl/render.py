@@ -31,6 +31,11 @@ def _json_default(value: object) -> object:
     raise TypeError(type(value).__name__)
 
 
+def to_json_line(data: object) -> str:
+    """One compact JSON object per line (JSON Lines), times ISO 8601."""
+    return json.dumps(data, default=_json_default, ensure_ascii=False)
+
+
 def to_json(data: object) -> str:
     """JSON with ISO 8601 times (carrying the office's UTC offset) and readable Chinese."""
     return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
