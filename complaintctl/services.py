@@ -188,6 +188,31 @@ def _change(
         return case
 
 
+def _apply(
+    reg: Register,
+    number: str,
+    action: Action,
+    now: dt.datetime,
+    actor: str,
+    at: dt.datetime | None,
+    note: str | None = None,
+    since_step: bool = True,
+    **fields: object,
+) -> Case:
+    """`_change` for the common case: the action is one `Case.apply` with these fields."""
+    return _change(
+        reg,
+        number,
+        action,
+        now,
+        actor,
+        at,
+        lambda c, when: c.apply(action, when, reg.clock, **fields),
+        note=note,
+        since_step=since_step,
+    )
+
+
 # -- logging a complaint ----------------------------------------------------------------
 @dataclass
 class Logged:
@@ -310,16 +335,7 @@ def ack(
     note: str | None = None,
 ) -> Case:
     """The customer has been told the case number."""
-    return _change(
-        reg,
-        number,
-        Action.ack,
-        now,
-        actor,
-        at,
-        lambda c, when: c.apply(Action.ack, when, reg.clock),
-        note=note,
-    )
+    return _apply(reg, number, Action.ack, now, actor, at, note=note)
 
 
 def classify(
@@ -339,15 +355,7 @@ def classify(
         severity=_choice("--severity", severity, _values(Severity)),
         kind=_choice("--kind", kind, _values(Kind)),
     )
-    return _change(
-        reg,
-        number,
-        Action.classify,
-        now,
-        actor,
-        at,
-        lambda c, when: c.apply(Action.classify, when, reg.clock, **values),
-    )
+    return _apply(reg, number, Action.classify, now, actor, at, **values)
 
 
 def reject(
@@ -361,16 +369,7 @@ def reject(
 ) -> Case:
     """Not accepted: the case ends here, with the reason."""
     reason = _text("--reject", reason, required=True)
-    return _change(
-        reg,
-        number,
-        Action.reject,
-        now,
-        actor,
-        at,
-        lambda c, when: c.apply(Action.reject, when, reg.clock, reject_reason=reason),
-        note=reason,
-    )
+    return _apply(reg, number, Action.reject, now, actor, at, reject_reason=reason, note=reason)
 
 
 def assign(
@@ -388,15 +387,7 @@ def assign(
         department=_choice("--department", department, reg.settings.department_codes),
         owner=_text("--owner", owner, required=True, max_len=100),
     )
-    return _change(
-        reg,
-        number,
-        Action.assign,
-        now,
-        actor,
-        at,
-        lambda c, when: c.apply(Action.assign, when, reg.clock, **values),
-    )
+    return _apply(reg, number, Action.assign, now, actor, at, **values)
 
 
 def investigate(
@@ -418,15 +409,7 @@ def investigate(
         responsibility=_choice("--responsibility", responsibility, _values(Responsibility)),
         proposal=_text("--proposal", proposal),
     )
-    return _change(
-        reg,
-        number,
-        Action.investigate,
-        now,
-        actor,
-        at,
-        lambda c, when: c.apply(Action.investigate, when, reg.clock, **values),
-    )
+    return _apply(reg, number, Action.investigate, now, actor, at, **values)
 
 
 def resolve(
@@ -518,16 +501,7 @@ def reopen(
 ) -> Case:
     """Reopen an ended case: back to its owner's investigation (or to classification)."""
     reason = _text("--reason", reason, required=True)
-    return _change(
-        reg,
-        number,
-        Action.reopen,
-        now,
-        actor,
-        at,
-        lambda c, when: c.apply(Action.reopen, when, reg.clock),
-        note=reason,
-    )
+    return _apply(reg, number, Action.reopen, now, actor, at, note=reason)
 
 
 def hold(
@@ -541,16 +515,7 @@ def hold(
 ) -> Case:
     """Pause the current step's clock while the office waits on the customer."""
     reason = _text("--reason", reason, required=True, max_len=500)
-    return _change(
-        reg,
-        number,
-        Action.hold,
-        now,
-        actor,
-        at,
-        lambda c, when: c.apply(Action.hold, when, reg.clock, hold_reason=reason),
-        note=reason,
-    )
+    return _apply(reg, number, Action.hold, now, actor, at, hold_reason=reason, note=reason)
 
 
 def resume(
@@ -587,16 +552,8 @@ def escalate(
     """Report the case up (severity A: within 1 hour of grading)."""
     to = _text("--to", to, required=True, max_len=200)
     note = _text("--note", note)
-    return _change(
-        reg,
-        number,
-        Action.escalate,
-        now,
-        actor,
-        at,
-        lambda c, when: c.apply(Action.escalate, when, reg.clock, escalated_to=to),
-        note=note,
-        since_step=False,
+    return _apply(
+        reg, number, Action.escalate, now, actor, at, escalated_to=to, note=note, since_step=False
     )
 
 
@@ -611,17 +568,7 @@ def plan(
 ) -> Case:
     """Record the handling plan (severity A: within 4 hours of grading)."""
     text = _text("PLAN", text, required=True)
-    return _change(
-        reg,
-        number,
-        Action.plan,
-        now,
-        actor,
-        at,
-        lambda c, when: c.apply(Action.plan, when, reg.clock, plan=text),
-        note=text,
-        since_step=False,
-    )
+    return _apply(reg, number, Action.plan, now, actor, at, plan=text, note=text, since_step=False)
 
 
 def add_note(
