@@ -149,6 +149,18 @@ def _local(reg: Register, t) -> str:
     return to_local(t, reg.settings.tz).strftime("%Y-%m-%d %H:%M") if t else "-"
 
 
+def _move(ctx: typer.Context, service: str, case: str, at: str | None, **kwargs: Any):
+    """Run one case-moving service as the acting user, now, with --at; (register, case)."""
+    from complaintctl import services
+
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    moved = getattr(services, service)(
+        reg, case, now=now, actor=st.actor, at=_time(reg, "--at", at, now), **kwargs
+    )
+    return reg, moved
+
+
 def _report(reg: Register, case, verb: str) -> None:
     """The one-line answer of a command that moved a case."""
     line = f"{case.number}: {verb}; now at step '{case.step}'"
@@ -296,11 +308,7 @@ def ack_cli(
     note: Annotated[str | None, typer.Option(help="How the customer was told.")] = None,
 ) -> None:
     """Acknowledge: the customer has been told the case number."""
-    from complaintctl import services
-
-    st = _state(ctx)
-    reg, now = st.register(), _now()
-    c = services.ack(reg, case, now=now, actor=st.actor, at=_time(reg, "--at", at, now), note=note)
+    reg, c = _move(ctx, "ack", case, at, note=note)
     _report(reg, c, "acknowledged")
 
 
@@ -380,19 +388,7 @@ def assign_cli(
     at: AtOpt = None,
 ) -> None:
     """Assign (or re-assign) a responsible department and owner."""
-    from complaintctl import services
-
-    st = _state(ctx)
-    reg, now = st.register(), _now()
-    c = services.assign(
-        reg,
-        case,
-        department=department,
-        owner=owner,
-        now=now,
-        actor=st.actor,
-        at=_time(reg, "--at", at, now),
-    )
+    reg, c = _move(ctx, "assign", case, at, department=department, owner=owner)
     _report(reg, c, f"assigned to {c.owner} ({c.department})")
 
 
@@ -407,20 +403,15 @@ def investigate_cli(
     at: AtOpt = None,
 ) -> None:
     """Record the investigation report (findings, root cause, responsibility, proposal)."""
-    from complaintctl import services
-
-    st = _state(ctx)
-    reg, now = st.register(), _now()
-    c = services.investigate(
-        reg,
+    reg, c = _move(
+        ctx,
+        "investigate",
         case,
+        at,
         findings=findings,
         cause=cause,
         responsibility=responsibility.value,
         proposal=proposal,
-        now=now,
-        actor=st.actor,
-        at=_time(reg, "--at", at, now),
     )
     _report(reg, c, "investigation report recorded")
 
@@ -467,19 +458,7 @@ def feedback_cli(
     at: AtOpt = None,
 ) -> None:
     """Record the customer's score: satisfied closes the case, dissatisfied reopens it."""
-    from complaintctl import services
-
-    st = _state(ctx)
-    reg, now = st.register(), _now()
-    c = services.record_feedback(
-        reg,
-        case,
-        score=score,
-        comment=comment,
-        now=now,
-        actor=st.actor,
-        at=_time(reg, "--at", at, now),
-    )
+    reg, c = _move(ctx, "record_feedback", case, at, score=score, comment=comment)
     verb = (
         "customer satisfied, closed"
         if c.step == "closed"
@@ -499,18 +478,7 @@ def close_cli(
     at: AtOpt = None,
 ) -> None:
     """Close a resolved case without feedback (the feedback window expired, or a reason)."""
-    from complaintctl import services
-
-    st = _state(ctx)
-    reg, now = st.register(), _now()
-    c = services.close(
-        reg,
-        case,
-        reason=reason,
-        now=now,
-        actor=st.actor,
-        at=_time(reg, "--at", at, now),
-    )
+    reg, c = _move(ctx, "close", case, at, reason=reason)
     _report(reg, c, "closed")
 
 
@@ -522,18 +490,7 @@ def reopen_cli(
     at: AtOpt = None,
 ) -> None:
     """Reopen a closed or rejected case: back to its owner with a fresh investigation clock."""
-    from complaintctl import services
-
-    st = _state(ctx)
-    reg, now = st.register(), _now()
-    c = services.reopen(
-        reg,
-        case,
-        reason=reason,
-        now=now,
-        actor=st.actor,
-        at=_time(reg, "--at", at, now),
-    )
+    reg, c = _move(ctx, "reopen", case, at, reason=reason)
     _report(reg, c, "reopened")
 
 
@@ -545,29 +502,14 @@ def hold_cli(
     at: AtOpt = None,
 ) -> None:
     """Pause the current step's clock while the office waits on the customer."""
-    from complaintctl import services
-
-    st = _state(ctx)
-    reg, now = st.register(), _now()
-    c = services.hold(
-        reg,
-        case,
-        reason=reason,
-        now=now,
-        actor=st.actor,
-        at=_time(reg, "--at", at, now),
-    )
+    reg, c = _move(ctx, "hold", case, at, reason=reason)
     _report(reg, c, "on hold")
 
 
 @app.command("resume")
 def resume_cli(ctx: typer.Context, case: CaseArg, at: AtOpt = None) -> None:
     """Restart a paused clock; the deadline moves by the working time spent on hold."""
-    from complaintctl import services
-
-    st = _state(ctx)
-    reg, now = st.register(), _now()
-    c = services.resume(reg, case, now=now, actor=st.actor, at=_time(reg, "--at", at, now))
+    reg, c = _move(ctx, "resume", case, at)
     _report(reg, c, "resumed")
 
 
@@ -580,19 +522,7 @@ def escalate_cli(
     at: AtOpt = None,
 ) -> None:
     """Record that the case was escalated (severity A: within 1 hour)."""
-    from complaintctl import services
-
-    st = _state(ctx)
-    reg, now = st.register(), _now()
-    c = services.escalate(
-        reg,
-        case,
-        to=to,
-        note=note,
-        now=now,
-        actor=st.actor,
-        at=_time(reg, "--at", at, now),
-    )
+    reg, c = _move(ctx, "escalate", case, at, to=to, note=note)
     _report(reg, c, f"escalated to {c.escalated_to}")
 
 
@@ -604,11 +534,7 @@ def plan_cli(
     at: AtOpt = None,
 ) -> None:
     """Record the handling plan (severity A: within 4 hours)."""
-    from complaintctl import services
-
-    st = _state(ctx)
-    reg, now = st.register(), _now()
-    c = services.plan(reg, case, text=text, now=now, actor=st.actor, at=_time(reg, "--at", at, now))
+    reg, c = _move(ctx, "plan", case, at, text=text)
     _report(reg, c, "handling plan recorded")
 
 
@@ -620,13 +546,7 @@ def note_cli(
     at: AtOpt = None,
 ) -> None:
     """Add a note: a contact with the customer, or an internal remark."""
-    from complaintctl import services
-
-    st = _state(ctx)
-    reg, now = st.register(), _now()
-    c = services.add_note(
-        reg, case, text=text, now=now, actor=st.actor, at=_time(reg, "--at", at, now)
-    )
+    reg, c = _move(ctx, "add_note", case, at, text=text)
     typer.echo(f"{c.number}: note added")
 
 
