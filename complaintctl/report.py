@@ -302,20 +302,23 @@ def _median(counts: dict[int, int]) -> float:
     return float(nth(n // 2)) if n % 2 else (nth(n // 2 - 1) + nth(n // 2)) / 2
 
 
+def _temp_table(session, name: str, rows: list[dict], **columns) -> sa.Table:
+    """A temporary table (this connection only, gone with the transaction) holding `rows`:
+    lets SQL join cases to buckets computed in Python from the working-day calendar."""
+    table = sa.Table(
+        name, sa.MetaData(), *(sa.Column(c, t) for c, t in columns.items()), prefixes=["TEMPORARY"]
+    )
+    conn = session.connection()
+    table.create(conn)
+    if rows:
+        conn.execute(table.insert(), rows)
+    return table
+
+
 def _day_table(reg: Register, session, first: dt.date, last: dt.date) -> sa.Table:
     """A temporary table of local days [first, last): each day's UTC bounds and the count
     of working days up to and including it, so SQL can measure working days between two
     times with two joins."""
-    table = sa.Table(
-        "tmp_report_days",
-        sa.MetaData(),
-        sa.Column("day_start", sa.DateTime),
-        sa.Column("day_end", sa.DateTime),
-        sa.Column("idx", sa.Integer),
-        prefixes=["TEMPORARY"],
-    )
-    conn = session.connection()
-    table.create(conn)
     rows, idx, tz = [], 0, reg.settings.tz
     day = first
     while day < last:
@@ -328,9 +331,9 @@ def _day_table(reg: Register, session, first: dt.date, last: dt.date) -> sa.Tabl
             }
         )
         day += dt.timedelta(1)
-    if rows:
-        conn.execute(table.insert(), rows)
-    return table
+    return _temp_table(
+        session, "tmp_report_days", rows, day_start=sa.DateTime, day_end=sa.DateTime, idx=sa.Integer
+    )
 
 
 def _chart(reg: Register, session, period: Period) -> tuple[str, list[tuple[str, int]]]:
@@ -354,24 +357,19 @@ def _chart(reg: Register, session, period: Period) -> tuple[str, list[tuple[str,
         buckets.append((label, day, nxt))
         day = nxt
     tz = reg.settings.tz
-    table = sa.Table(
+    table = _temp_table(
+        session,
         "tmp_report_buckets",
-        sa.MetaData(),
-        sa.Column("pos", sa.Integer),
-        sa.Column("label", sa.String),
-        sa.Column("b_start", sa.DateTime),
-        sa.Column("b_end", sa.DateTime),
-        prefixes=["TEMPORARY"],
-    )
-    conn = session.connection()
-    table.create(conn)
-    conn.execute(
-        table.insert(),
         [
             {"pos": i, "label": label, "b_start": day_start(a, tz), "b_end": day_start(b, tz)}
             for i, (label, a, b) in enumerate(buckets)
         ],
+        pos=sa.Integer,
+        label=sa.String,
+        b_start=sa.DateTime,
+        b_end=sa.DateTime,
     )
+    conn = session.connection()
     t = Case.__table__.c
     rows = conn.execute(
         sa.select(table.c.label, sa.func.count(t.id))
