@@ -32,11 +32,46 @@ def change_cell(value: float | int | None, unit: str) -> str:
 
 
 def csv_rows(report: Report) -> list[dict]:
-    """The rows with n/a where a figure has no denominator (as on screen)."""
-    return [
-        {**r, **{k: NA if r[k] is None else r[k] for k in ("value", "previous", "change")}}
-        for r in report.rows
-    ]
+    """The figure rows, numbers written as on screen (n/a where a figure has no
+    denominator; no unit sign), then the chart's counts as rows of figure
+    `received_per_<unit>`."""
+    rows = [{**r, **{k: cell(r[k]) for k in ("value", "previous", "change")}} for r in report.rows]
+    for label, n in report.chart:
+        rows.append(
+            {
+                "period": report.period.label,
+                "group": label,
+                "figure": f"received_per_{report.chart_unit}",
+                "label": f"Received per {report.chart_unit}",
+                "unit": "cases",
+                "value": n,
+                "previous": "",
+                "change": "",
+            }
+        )
+    return rows
+
+
+def json_data(report: Report) -> dict:
+    """The same numbers as JSON (null where the screen says n/a)."""
+    return {
+        "period": {
+            "label": report.period.label,
+            "start": report.period.start,
+            "end": report.period.end - _ONE_DAY,
+        },
+        "previous": {
+            "label": report.previous.label,
+            "start": report.previous.start,
+            "end": report.previous.end - _ONE_DAY,
+        },
+        "by": report.by,
+        "figures": report.rows,
+        "chart": {
+            "unit": report.chart_unit,
+            "received": [{"label": label, "count": n} for label, n in report.chart],
+        },
+    }
 
 
 def report_view(report: Report) -> Group:
