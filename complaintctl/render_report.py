@@ -31,11 +31,21 @@ def change_cell(value: float | int | None, unit: str) -> str:
     return f"{sign}{value:g}{suffix}"
 
 
+def _number(value: float | int | None) -> float | int | str:
+    """A figure for CSV as the screen writes it: 3 not 3.0, n/a for none; still a number
+    (so a negative change is not mistaken for a formula)."""
+    if value is None:
+        return NA
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def csv_rows(report: Report) -> list[dict]:
     """The figure rows, numbers written as on screen (n/a where a figure has no
     denominator; no unit sign), then the chart's counts as rows of figure
     `received_per_<unit>`."""
-    rows = [{**r, **{k: cell(r[k]) for k in ("value", "previous", "change")}} for r in report.rows]
+    rows = [
+        {**r, **{k: _number(r[k]) for k in ("value", "previous", "change")}} for r in report.rows
+    ]
     for label, n in report.chart:
         rows.append(
             {
