@@ -79,3 +79,7 @@ c resume "$n6" --at "2025-10-14 09:00"
 echo
 c show "$n1"
 c list --status all --from 2025-09-29 --to 2025-10-10
+
+# The morning reminder as cron would see it on Monday 20 October, and October's report.
+c warn --at "2025-10-20 09:00" --exit-zero
+c report --month 2025-10
