@@ -292,6 +292,9 @@ class Case(SQLModel, table=True):
             expired = self.feedback_due is not None and at >= self.feedback_due
             self._end(Outcome.expired if expired else Outcome.closed, Step.closed, at)
         elif action is Action.reopen:
+            if step is Step.rejected:
+                # Back to be classified afresh: the rejection was its classification.
+                self.classified_at = None
             self.outcome = self.closed_at = self.reject_reason = self.close_reason = None
             self._reopen(Step.investigate if self.owner else Step.classify, at, clock)
         elif action is Action.hold:
