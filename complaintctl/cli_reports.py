@@ -118,6 +118,11 @@ def warn_cli(
         from complaintctl.errors import ConfigError
 
         raise ConfigError("smtp: --mail-to needs an [smtp] section in the config")
+    password = None
+    if mail_to and not dry_run:
+        from complaintctl.mail import smtp_password
+
+        password = smtp_password(smtp)
     digest = build_digest(reg, when, span, by.value, owner, department)
     if not digest.working_day and not even_on_holidays:
         typer.echo(
@@ -152,7 +157,7 @@ def warn_cli(
             typer.echo("--- message that would be sent ---")
             typer.echo(msg.as_string())
         else:
-            mail.send(smtp, msg)
+            mail.send(smtp, msg, password)
             typer.echo(f"mailed to {', '.join(mail_to)}", err=True)
     if digest.has_overdue and not exit_zero:
         raise typer.Exit(EXIT_OVERDUE)

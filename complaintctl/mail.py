@@ -35,15 +35,21 @@ def build_message(
     return msg
 
 
-def send(smtp: SmtpSettings, msg: EmailMessage) -> None:
+def smtp_password(smtp: SmtpSettings) -> str | None:
+    """The password from the environment variable the config names (checked before any
+    output, so a missing one is a config error, not a half-done run)."""
+    if not smtp.password_env:
+        return None
+    password = os.environ.get(smtp.password_env)
+    if password is None:
+        raise ConfigError(
+            f"smtp.password_env: the environment variable {smtp.password_env} is not set"
+        )
+    return password
+
+
+def send(smtp: SmtpSettings, msg: EmailMessage, password: str | None) -> None:
     """Deliver `msg` through the configured server; any failure is a one-line MailError."""
-    password = None
-    if smtp.password_env:
-        password = os.environ.get(smtp.password_env)
-        if password is None:
-            raise ConfigError(
-                f"smtp.password_env: the environment variable {smtp.password_env} is not set"
-            )
     context = ssl.create_default_context()
     try:
         if smtp.security == "ssl":

@@ -45,7 +45,7 @@ def headline(d: Digest) -> str:
 
 
 def subject(d: Digest) -> str:
-    return f"complaintctl: {headline(d)} — {d.at:%Y-%m-%d}"
+    return f"complaintctl: {headline(d)} - {d.at:%Y-%m-%d}"
 
 
 def _detail(section: str, item: dict) -> str:
