@@ -57,6 +57,9 @@ class WorkCalendar:
         self.opening = opening
         self.closing = closing
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+        # Imports and reports ask the same questions thousands of times.
+        self._nth: dict[tuple[dt.date, int], dt.date] = {}
+        self._windows: dict[dt.date, tuple[dt.datetime, dt.datetime]] = {}
 
     @classmethod
     def from_settings(cls, s: Settings) -> WorkCalendar:
@@ -74,7 +77,10 @@ class WorkCalendar:
 
     def nth_working_day(self, day: dt.date, n: int) -> dt.date:
         """The n-th working day after `day` (n >= 1); `day` itself never counts."""
-        return self._holidays.get_nth_working_day(day, n)
+        key = (day, n)
+        if key not in self._nth:
+            self._nth[key] = self._holidays.get_nth_working_day(day, n)
+        return self._nth[key]
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days in (start, end]: how many working days `end` lies after `start`."""
@@ -89,10 +95,13 @@ class WorkCalendar:
     # -- times ------------------------------------------------------------------------------
     def _window(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
         """The office hours of `day` as naive-UTC (start, end)."""
-        return (
+        if day in self._windows:
+            return self._windows[day]
+        window = self._windows[day] = (
             to_utc(dt.datetime.combine(day, self.opening, tzinfo=self.tz)),
             to_utc(dt.datetime.combine(day, self.closing, tzinfo=self.tz)),
         )
+        return window
 
     def local_date(self, t: dt.datetime) -> dt.date:
         return to_local(t, self.tz).date()

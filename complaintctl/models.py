@@ -229,15 +229,7 @@ class Case(SQLModel, table=True):
 
     def refresh_due(self) -> None:
         """Recompute `due_at`, the earliest pending deadline (NULL while on hold or ended)."""
-        pending = []
-        if self.is_open:
-            if not self.on_hold and self.step_due_at:
-                pending.append(self.step_due_at)
-            if self.escalate_due and not self.escalated_at:
-                pending.append(self.escalate_due)
-            if self.plan_due and not self.plan_at:
-                pending.append(self.plan_due)
-        self.due_at = min(pending) if pending else None
+        self.due_at = earliest_pending(self)
 
     def start(self, at: dt.datetime, clock: Clock) -> None:
         """A newly logged case: waiting for acknowledgement, its clock run from receipt."""
@@ -347,6 +339,92 @@ class Case(SQLModel, table=True):
         self.outcome = outcome.value
         self.closed_at = at
         self._enter(step, at, lambda *_: None)
+
+
+def earliest_pending(c) -> dt.datetime | None:
+    """The earliest deadline still pending on a case (a Case or a row with its columns):
+    the step's clock unless on hold, and unmet severity-A clocks; None once ended."""
+    if c.step in (Step.closed.value, Step.rejected.value):
+        return None
+    pending = [
+        due
+        for due, done in (
+            (None if c.on_hold else c.step_due_at, None),
+            (c.escalate_due, c.escalated_at),
+            (c.plan_due, c.plan_at),
+        )
+        if due is not None and done is None
+    ]
+    return min(pending) if pending else None
+
+
+class _Row:
+    """Attribute access to a dict of case columns (for `earliest_pending`)."""
+
+    def __init__(self, values: dict) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> None:
+        return None
+
+
+# The step a case waits for once each step time is known, latest first.
+_HISTORY = (
+    ("resolved_at", Step.feedback),
+    ("investigated_at", Step.resolve),
+    ("assigned_at", Step.investigate),
+    ("classified_at", Step.assign),
+    ("acknowledged_at", Step.classify),
+)
+
+
+def imported_state(v: dict, clock: Clock, satisfied_min_score: int) -> dict:
+    """Complete the columns of a case imported with its history (`v` holds what the source
+    gave: received_at, step times, outcome fields): every clock computed from the calendar
+    exactly as for a live case, the step it now waits at, its outcome and `due_at`."""
+    received = v["received_at"]
+    v["ack_due"] = clock(Step.acknowledge.value, received)
+    for done, due, name in (
+        ("assigned_at", "investigate_due", Step.investigate),
+        ("investigated_at", "resolve_due", Step.resolve),
+        ("resolved_at", "feedback_due", Step.feedback),
+    ):
+        v[due] = clock(name.value, v[done]) if v.get(done) else None
+    if v.get("severity") == Severity.A.value and v.get("classified_at"):
+        v["escalate_due"] = clock("escalate", v["classified_at"])
+        v["plan_due"] = clock("plan", v["classified_at"])
+    score = v.get("feedback_score")
+    satisfied = score is not None and score >= satisfied_min_score and v.get("feedback_at")
+    if v.get("reject_reason"):
+        v["closed_at"] = v.get("closed_at") or v.get("classified_at") or received
+        v["classified_at"] = v.get("classified_at") or v["closed_at"]
+        step, outcome, started = Step.rejected, Outcome.rejected, v["closed_at"]
+    elif v.get("closed_at") or satisfied:
+        v["closed_at"] = v.get("closed_at") or v["feedback_at"]
+        if satisfied:
+            outcome = Outcome.satisfied
+        elif v["feedback_due"] and v["closed_at"] >= v["feedback_due"]:
+            outcome = Outcome.expired
+        else:
+            outcome = Outcome.closed
+        step, started = Step.closed, v["closed_at"]
+    else:
+        outcome = None
+        step, started = Step.acknowledge, received
+        for column, waiting in _HISTORY:
+            if v.get(column):
+                step, started = waiting, v[column]
+                break
+    v["step"] = step.value
+    v["outcome"] = outcome.value if outcome else None
+    v["step_started_at"] = started
+    if step in OPEN_STEPS:
+        column = _DUE_COLUMN.get(step)
+        v["step_due_at"] = v[column] if column else clock(step.value, started)
+    else:
+        v["step_due_at"] = None
+    v["due_at"] = earliest_pending(_Row(v))
+    return v
 
 
 class Event(SQLModel, table=True):

@@ -220,26 +220,24 @@ class Logged:
     duplicates: list[str] = field(default_factory=list)
 
 
-def next_number(session: Session, pattern: str, year: int) -> str:
-    """Hand out the next number of the series; safe against concurrent writers because the
-    counter row is updated inside the caller's write transaction (a row lock / SQLite's
-    write lock), and the counter never goes back, so a number is never reused."""
+def reserve_numbers(conn: sa.Connection, pattern: str, year: int, count: int = 1) -> list[str]:
+    """Hand out the next `count` numbers of the series; safe against concurrent writers
+    because the counter row is updated inside the caller's write transaction (a row lock /
+    SQLite's write lock), and the counter never goes back, so a number is never reused."""
     series = f"{pattern}|{year}" if "{year" in pattern else pattern
-    conn = session.connection()
-    dialect = conn.dialect.name
     table = Counter.__table__
-    if dialect == "postgresql":
+    if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     conn.execute(insert(table).values(series=series, value=0).on_conflict_do_nothing())
-    value = conn.execute(
+    last = conn.execute(
         sa.update(table)
         .where(table.c.series == series)
-        .values(value=table.c.value + 1)
+        .values(value=table.c.value + count)
         .returning(table.c.value)
     ).scalar_one()
-    return pattern.format(year=year, seq=value)
+    return [pattern.format(year=year, seq=seq) for seq in range(last - count + 1, last + 1)]
 
 
 def log_complaint(
@@ -293,7 +291,7 @@ def log_complaint(
         ).all()
         year = reg.calendar.local_date(received).year
         case = Case(
-            number=next_number(session, s.number_pattern, year),
+            number=reserve_numbers(session.connection(), s.number_pattern, year)[0],
             contact_key=key,
             received_at=received,
             logged_at=now,
