@@ -69,8 +69,11 @@ class ComplaintGroup(TyperGroup):
         except Exception as exc:  # the one place that catches everything: no traceback leaks
             if _debug:
                 raise
+            # One line, and never the SQL parameters a database error carries (they hold
+            # customers' personal data): the driver's own message at most.
+            detail = str(getattr(exc, "orig", None) or exc).splitlines()
             typer.echo(
-                f"error: unexpected {type(exc).__name__}: {exc} "
+                f"error: unexpected {type(exc).__name__}: {detail[0][:200] if detail else ''} "
                 "(run with --debug for the traceback)",
                 err=True,
             )

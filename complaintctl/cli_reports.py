@@ -5,8 +5,10 @@ Imported by cli.py, whose `app` these commands join.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -274,3 +276,170 @@ def export_cli(
         Path(tmp).unlink(missing_ok=True)
         raise
     typer.echo(f"exported {count} case(s) to {target}", err=True)
+
+
+class ImportFormat(str, Enum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+@app.command("import")
+def import_cli(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="CSV or JSON Lines file; - for standard input.")
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="Mapping file (TOML): source columns and values to ours [default: columns "
+            "named as our fields]."
+        ),
+    ] = None,
+    format: Annotated[
+        ImportFormat | None,
+        typer.Option(
+            "--format", "-f", help="csv or jsonl [default: from the file name; csv for -]."
+        ),
+    ] = None,
+    encoding: Annotated[
+        str, typer.Option(help="Text encoding of the file, e.g. gbk.")
+    ] = "utf-8-sig",
+    dayfirst: Annotated[
+        bool, typer.Option("--dayfirst", help="Read 03/10/2025 as 3 October.")
+    ] = False,
+    monthfirst: Annotated[
+        bool, typer.Option("--monthfirst", help="Read 10/03/2025 as 3 October.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row; write nothing.")
+    ] = False,
+    skip_invalid: Annotated[
+        Path | None,
+        typer.Option(
+            "--skip-invalid",
+            metavar="REJECTS.csv",
+            help="Import the good rows; write the bad ones, with their reasons, to this CSV.",
+        ),
+    ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Refresh cases already imported (same external reference) from changed rows.",
+        ),
+    ] = False,
+) -> None:
+    """Import complaints from CSV or JSON Lines: validated, all-or-nothing, safe to re-run.
+
+    Exit status: 0 imported (or, with --dry-run, every row good); 1 bad rows (nothing
+    written, unless --skip-invalid) or an unreadable file.
+    """
+    import codecs
+    import io
+
+    from complaintctl import importer, render
+
+    if dayfirst and monthfirst:
+        raise UsageError("--dayfirst and --monthfirst exclude each other")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UsageError(f"--encoding: unknown encoding {encoding!r}") from None
+    fmt = format.value if format else ("jsonl" if file.endswith((".jsonl", ".ndjson")) else "csv")
+    st = _state(ctx)
+    reg, now = st.register(), _now()
+    mapping_ = importer.load_mapping(mapping) if mapping else importer.Mapping()
+    try:
+        raw = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise importer.ImportError_(f"FILE: cannot open {file}: {exc.strerror}") from None
+    stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
+    rows = importer.read_csv(stream) if fmt == "csv" else importer.read_jsonl(stream)
+    source = "stdin" if file == "-" else Path(file).name
+    try:
+        with _progress(raw, file) as tick:
+            result = importer.import_rows(
+                reg,
+                rows,
+                mapping_,
+                now=now,
+                actor=st.actor,
+                source=source,
+                dayfirst=True if dayfirst else False if monthfirst else None,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid is not None,
+                update=update,
+                check_header=fmt == "csv",
+                progress=tick,
+            )
+    except UnicodeDecodeError as exc:
+        raise importer.ImportError_(
+            f"--encoding: the file is not {encoding} ({exc.reason} "
+            f"at byte {exc.start}); try --encoding gbk"
+        ) from None
+    finally:
+        stream.close()
+
+    for e in result.errors:
+        typer.echo(f"line {e.line}: {e.field}: {e.value!r}: {e.reason}", err=True)
+    if skip_invalid is not None and result.errors:
+        fields = ["line", "field", "value", "reason", *result.errors[0].row.keys()]
+        with open(skip_invalid, "w", encoding="utf-8", newline="") as out:
+            render.write_csv(
+                (
+                    {
+                        "line": e.line,
+                        "field": e.field,
+                        "value": e.value,
+                        "reason": e.reason,
+                        **e.row,
+                    }
+                    for e in result.errors
+                ),
+                fields,
+                out,
+            )
+    verb = "would import" if dry_run else "imported" if result.written else "imported"
+    if not result.written and not dry_run:
+        verb = "imported nothing of"
+    typer.echo(
+        f"read {result.read}, {verb} {result.imported if result.written or dry_run else 0}"
+        f", already present {result.present}, updated {result.updated}, "
+        f"rejected {result.rejected}"
+    )
+    if result.errors and skip_invalid is None:
+        raise importer.ImportError_(
+            f"{result.rejected} bad row(s): nothing was imported"
+            if not dry_run
+            else f"{result.rejected} bad row(s)"
+        )
+
+
+@contextlib.contextmanager
+def _progress(raw, file: str):
+    """A Rich progress bar over the bytes read, on a terminal only; yields a tick(rows)."""
+    from complaintctl import render
+
+    console = render.console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = None if file == "-" else Path(file).stat().st_size
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.fields[rows]} rows"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("import", total=total, rows=0)
+
+        def tick(rows: int) -> None:
+            if rows % 500 == 0:
+                bar.update(task, completed=raw.tell() if total else None, rows=rows)
+
+        yield tick

@@ -91,3 +91,4 @@ class Action(str, Enum):
     plan = "plan"
     note = "note"
     attach = "attach"
+    import_ = "import"

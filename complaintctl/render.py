@@ -115,12 +115,11 @@ def list_table(rows: list[dict], total: int, page: int, per_page: int) -> Group:
                 style="bold red" if r["overdue"] else "",
             ),
         )
-    first = (page - 1) * per_page + 1 if rows else 0
-    footer = Text(
-        f"{first}–{first + len(rows) - 1 if rows else 0} of {total} case(s)"
-        + (f"; next: --page {page + 1}" if first + len(rows) - 1 < total else ""),
-        style="dim",
-    )
+    first = (page - 1) * per_page + 1
+    last = first + len(rows) - 1
+    shown = f"{first}–{last} of {total} case(s)" if rows else f"none of {total} case(s) here"
+    more = f"; next: --page {page + 1}" if last < total and rows else ""
+    footer = Text(shown + more, style="dim")
     return Group(table, footer)
 
 
