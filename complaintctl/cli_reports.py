@@ -266,11 +266,21 @@ def export_cli(
         write(sys.stdout)
         return
     target = Path(file)
+    if not target.parent.is_dir():
+        from complaintctl.errors import InvalidValue
+
+        raise InvalidValue("FILE", f"{target.parent} is not a directory")
     # Written beside the target and renamed into place: never a half-written file.
     fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             write(out)
+        # mkstemp makes the file 0600; give it the mode a plain open() would have had (or the
+        # mode of the file it replaces), so an export stays as readable as before.
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -380,12 +380,18 @@ def attachment_files(reg: Register, number: str, ids: list[int] | None) -> list[
 
 
 def export_rows(reg: Register, f: ListFilter, now: dt.datetime) -> Iterator[dict]:
-    """Every matching case with all of EXPORT_FIELDS, oldest first, streamed in batches."""
+    """Every matching case with all of EXPORT_FIELDS, oldest first, streamed in batches.
+    The filter is checked here, before the first row is asked for."""
+    conds = _where(reg, f, now)
+    return _export_rows(reg, conds, now)
+
+
+def _export_rows(reg: Register, conds: list, now: dt.datetime) -> Iterator[dict]:
     c = Case.__table__.c
     with unit_of_work(reg.engine, write=False) as session:
         result = session.execute(
             sa.select(Case)
-            .where(*_where(reg, f, now))
+            .where(*conds)
             .order_by(c.received_at, c.id)
             .execution_options(yield_per=1000)
         ).scalars()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -64,10 +65,20 @@ def write_csv(
     Excel reads Chinese text correctly."""
     if excel:
         out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(fields)
+    # Rows end in "\n", but are formatted as if they ended in "\r\n": only then does the
+    # csv module quote a cell holding a bare CR, which a reader would take for a row end.
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def emit(cells: list) -> None:
+        writer.writerow(cells)
+        out.write(buffer.getvalue()[:-2] + "\n")
+        buffer.seek(0)
+        buffer.truncate()
+
+    emit(list(fields))
     for row in rows:
-        writer.writerow([csv_cell(row[f]) for f in fields])
+        emit([csv_cell(row[f]) for f in fields])
 
 
 _STATUS_STYLE = {
