@@ -287,7 +287,10 @@ class RowConverter:
                     f"{f}; allowed: " + ", ".join(self.allowed[f])
                 )
 
+    _plan: list[tuple[str, str | None, str]] | None = None
+
     def check_header(self, header: list[str], line: int = 1) -> None:
+        self._plan = None
         if self.mapping.identity:
             self.mapping.columns = {f: f for f in FIELDS if f in header}
         missing = [c for c in self.mapping.columns.values() if c not in header]
@@ -299,13 +302,17 @@ class RowConverter:
 
     def convert(self, line: int, row: dict) -> dict | RowError:
         m = self.mapping
+        if self._plan is None:
+            # Only the fields that can have a value: mapped to a column, or defaulted.
+            self._plan = [
+                (f, m.columns.get(f), m.defaults.get(f, ""))
+                for f in FIELDS
+                if f in m.columns or f in m.defaults
+            ]
         v: dict = {}
-        for name in FIELDS:
-            column = m.columns.get(name)
-            raw = row.get(column, "") if column else ""
-            raw = raw.strip() if raw else ""
-            if not raw:
-                raw = m.defaults.get(name, "")
+        for name, column, default in self._plan:
+            raw = row.get(column) if column else None
+            raw = (raw.strip() if raw else "") or default
             if not raw:
                 continue
             try:
@@ -423,14 +430,23 @@ def import_rows(
                 v["number"] = number
         if not new:
             return
-        ids = (
-            conn.execute(
-                sa.insert(cases).returning(cases.c.id, sort_by_parameter_order=True),
-                [{c: v.get(c) for c in insert_columns} for _, v in new],
+        params = [{c: v.get(c) for c in insert_columns} for _, v in new]
+        if conn.dialect.name == "sqlite":
+            # The transaction holds SQLite's write lock (BEGIN IMMEDIATE): nobody else can
+            # take ids meanwhile, so give them out here and let executemany run flat.
+            first = conn.execute(sa.select(sa.func.coalesce(sa.func.max(cases.c.id), 0))).scalar()
+            ids = list(range(first + 1, first + 1 + len(new)))
+            for case_id, row in zip(ids, params, strict=True):
+                row["id"] = case_id
+            conn.execute(cases.insert(), params)
+        else:
+            ids = (
+                conn.execute(
+                    sa.insert(cases).returning(cases.c.id, sort_by_parameter_order=True), params
+                )
+                .scalars()
+                .all()
             )
-            .scalars()
-            .all()
-        )
         conn.execute(
             events.insert(),
             [
@@ -443,7 +459,7 @@ def import_rows(
                     "step_from": None,
                     "step_to": v["step"],
                     "note": f"imported from {source} line {line}",
-                    "changes": _changes(v),
+                    "changes": None,  # what was imported is the case row itself
                 }
                 for case_id, (line, v) in zip(ids, new, strict=True)
             ],
@@ -534,16 +550,3 @@ def import_rows(
 
 def _plain(value: object) -> object:
     return value.isoformat() if isinstance(value, dt.datetime) else value
-
-
-def _changes(v: dict) -> str:
-    return json.dumps(
-        {
-            k: [None, _plain(val)]
-            for k, val in v.items()
-            if val is not None
-            and k not in ("logged_at", "logged_by", "version", "on_hold", "reopen_count")
-        },
-        ensure_ascii=False,
-        sort_keys=True,
-    )
