@@ -65,3 +65,27 @@ class Run:
 @pytest.fixture
 def cli() -> Callable[..., object]:
     return Run()
+
+
+def build_template(factory: pytest.TempPathFactory, name: str, build) -> tuple[Path, object]:
+    """Build a database once per module with `build(Run())`, in the same isolated
+    environment a test gets; (its path for `copy_database`, what `build` returned)."""
+    path = factory.mktemp(name) / "register.db"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COMPLAINTCTL_DB", str(path))
+        mp.setenv("COMPLAINTCTL_USER", "tester")
+        mp.delenv("COMPLAINTCTL_CONFIG", raising=False)
+        mp.setenv("XDG_CONFIG_HOME", str(path.parent / "xdg-config"))
+        return path, build(Run())
+
+
+def copy_database(source_path: Path, target_path: Path) -> None:
+    """Give a test its own copy of a template database (SQLite's backup API)."""
+    import sqlite3
+
+    source, copy = sqlite3.connect(source_path), sqlite3.connect(target_path)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Run
+from conftest import build_template, copy_database
 
 NUMBER = re.compile(r"C\d{4}-\d{6}")
 CATEGORIES = "PQ, SA, TS, DL, BL, FE, SM, OT"
@@ -78,25 +78,14 @@ def log(cli, *extra: str, received: str = "2025-09-30 09:00", contact: str = "13
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A database with one case waiting at each of several steps, built once per module."""
-    path = tmp_path_factory.mktemp("template") / "register.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COMPLAINTCTL_DB", str(path))
-        mp.setenv("COMPLAINTCTL_USER", "tester")
-        mp.delenv("COMPLAINTCTL_CONFIG", raising=False)
-        mp.setenv("XDG_CONFIG_HOME", str(path.parent / "xdg-config"))
-        return path, _build_cases(Run())
+    return build_template(tmp_path_factory, "template", _build_cases)
 
 
 @pytest.fixture
 def cases(template: tuple[Path, dict[str, str]], db_path: Path) -> dict[str, str]:
     """This test's own copy of the template database; the case numbers by role."""
     source_path, numbers = template
-    source, copy = sqlite3.connect(source_path), sqlite3.connect(db_path)
-    try:
-        source.backup(copy)
-    finally:
-        source.close()
-        copy.close()
+    copy_database(source_path, db_path)
     return dict(numbers)
 
 

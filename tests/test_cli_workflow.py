@@ -17,7 +17,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Run, local
+from conftest import build_template, copy_database, local
 
 from complaintctl import services
 from complaintctl.queries import LIST_FIELDS
@@ -810,25 +810,14 @@ def test_one_file_over_the_limit_means_none_of_the_files_is_attached(cli, tmp_pa
 @pytest.fixture(scope="module")
 def list_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """The cases of `listed`, built once per module in a database of their own."""
-    path = tmp_path_factory.mktemp("list-template") / "register.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COMPLAINTCTL_DB", str(path))
-        mp.setenv("COMPLAINTCTL_USER", "tester")
-        mp.delenv("COMPLAINTCTL_CONFIG", raising=False)
-        mp.setenv("XDG_CONFIG_HOME", str(path.parent / "xdg-config"))
-        return path, _build_list_cases(Run())
+    return build_template(tmp_path_factory, "list-template", _build_list_cases)
 
 
 @pytest.fixture
 def listed(list_template: tuple[Path, dict[str, str]], db_path: Path) -> dict[str, str]:
     """This test's own copy of the list cases; their numbers by role."""
     source_path, numbers = list_template
-    source, copy = sqlite3.connect(source_path), sqlite3.connect(db_path)
-    try:
-        source.backup(copy)
-    finally:
-        source.close()
-        copy.close()
+    copy_database(source_path, db_path)
     return dict(numbers)
 
 
