@@ -202,8 +202,9 @@ class TimeParser:
                 hit = self._parse(text)
             except ValueError as exc:
                 hit = str(exc)
-            if len(self._cache) < 200_000:
-                self._cache[text] = hit
+            if len(self._cache) >= 20_000:
+                self._cache.clear()  # bounded: memory must not grow with the file
+            self._cache[text] = hit
         if isinstance(hit, str):
             raise ValueError(hit)
         return hit
