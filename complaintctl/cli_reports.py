@@ -367,6 +367,17 @@ def import_cli(
     stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
     rows = importer.read_csv(stream) if fmt == "csv" else importer.read_jsonl(stream)
     source = "stdin" if file == "-" else Path(file).name
+    rejects = None
+    if skip_invalid is not None and not dry_run:
+        # Opened before anything is imported: an unwritable path refuses the whole run.
+        try:
+            rejects = open(skip_invalid, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as exc:
+            from complaintctl.errors import InvalidValue
+
+            raise InvalidValue(
+                "--skip-invalid", f"cannot write {skip_invalid}: {exc.strerror}"
+            ) from None
     try:
         with _progress(raw, file) as tick:
             result = importer.import_rows(
@@ -392,10 +403,11 @@ def import_cli(
         stream.close()
 
     for e in result.errors:
-        typer.echo(f"line {e.line}: {e.field}: {e.value!r}: {e.reason}", err=True)
-    if skip_invalid is not None and result.errors:
-        fields = ["line", "field", "value", "reason", *result.errors[0].row.keys()]
-        with open(skip_invalid, "w", encoding="utf-8", newline="") as out:
+        value = e.value if len(e.value) <= 80 else e.value[:77] + "..."
+        typer.echo(f"line {e.line}: {e.field}: {value!r}: {e.reason}", err=True)
+    if rejects is not None:
+        with rejects:
+            extra = list(dict.fromkeys(k for e in result.errors for k in e.row))
             render.write_csv(
                 (
                     {
@@ -403,20 +415,18 @@ def import_cli(
                         "field": e.field,
                         "value": e.value,
                         "reason": e.reason,
-                        **e.row,
+                        **{k: e.row.get(k, "") for k in extra},
                     }
                     for e in result.errors
                 ),
-                fields,
-                out,
+                ["line", "field", "value", "reason", *extra],
+                rejects,
             )
-    verb = "would import" if dry_run else "imported" if result.written else "imported"
-    if not result.written and not dry_run:
-        verb = "imported nothing of"
+    done = result.imported if result.written else 0
     typer.echo(
-        f"read {result.read}, {verb} {result.imported if result.written or dry_run else 0}"
-        f", already present {result.present}, updated {result.updated}, "
-        f"rejected {result.rejected}"
+        f"read {result.read}, {'would import' if dry_run else 'imported'} "
+        f"{result.imported if dry_run else done}, already present {result.present}, "
+        f"updated {result.updated if result.written else 0}, rejected {result.rejected}"
     )
     if result.errors and skip_invalid is None:
         raise importer.ImportError_(

@@ -24,23 +24,24 @@ from complaintctl.models import Case, Event, imported_state
 from complaintctl.register import Register
 
 BATCH = 2000
+LONG_TEXT = 100_000  # the same limit as a live case's long text fields
 TEXT_FIELDS = {
     "external_ref": 200,
     "customer_name": 200,
     "contact": 200,
     "summary": 500,
-    "description": 20_000,
-    "demand": 20_000,
+    "description": LONG_TEXT,
+    "demand": LONG_TEXT,
     "order_no": 100,
     "product": 200,
-    "reject_reason": 20_000,
+    "reject_reason": LONG_TEXT,
     "owner": 100,
-    "findings": 20_000,
-    "root_cause": 20_000,
-    "proposal": 20_000,
-    "resolution_note": 20_000,
-    "feedback_comment": 20_000,
-    "close_reason": 20_000,
+    "findings": LONG_TEXT,
+    "root_cause": LONG_TEXT,
+    "proposal": LONG_TEXT,
+    "resolution_note": LONG_TEXT,
+    "feedback_comment": LONG_TEXT,
+    "close_reason": LONG_TEXT,
 }
 TIME_FIELDS = (
     "received_at",
@@ -184,7 +185,7 @@ def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, dict]]:
 
 # -- values ---------------------------------------------------------------------------
 _YMD = re.compile(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-_XYY = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_XYY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
 class TimeParser:
@@ -232,7 +233,18 @@ class TimeParser:
             from dateutil import parser
 
             try:
-                value = parser.parse(text, dayfirst=bool(self.dayfirst))
+                # Parsed against two different defaults: a part the text lacks (year,
+                # month, day) shows as a difference, and such a cell is not a date.
+                value = parser.parse(
+                    text, dayfirst=bool(self.dayfirst), default=dt.datetime(2001, 1, 1)
+                )
+                if (
+                    value.date()
+                    != parser.parse(
+                        text, dayfirst=bool(self.dayfirst), default=dt.datetime(2002, 2, 2)
+                    ).date()
+                ):
+                    raise ValueError
             except (ValueError, OverflowError):
                 raise ValueError(
                     "is not a date/time (e.g. 2025-10-03 or 2025-10-03 14:05)"
@@ -336,7 +348,11 @@ class RowConverter:
         for name in TIME_FIELDS:
             if v.get(name) and v[name] > self.now:
                 return RowError(
-                    line, m.columns.get(name, name), "", f"{name} is in the future", row
+                    line,
+                    m.columns.get(name, name),
+                    row.get(m.columns.get(name, ""), ""),
+                    f"{name} is in the future",
+                    row,
                 )
         return v
 
@@ -472,7 +488,7 @@ def import_rows(
         changed = {
             k: [_plain(current[k]), _plain(val)]
             for k, val in v.items()
-            if k in cases.c and current[k] != val and k not in ("number",)
+            if k in cases.c and k not in _BOOKKEEPING and current[k] != val
         }
         if not changed:
             return False
@@ -547,6 +563,12 @@ def import_rows(
             trans.rollback()
             raise
     return result
+
+
+# Columns about the import itself, never compared or copied by --update.
+_BOOKKEEPING = frozenset(
+    {"id", "number", "logged_at", "logged_by", "version", "on_hold", "reopen_count"}
+)
 
 
 def _plain(value: object) -> object:

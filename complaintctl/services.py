@@ -38,7 +38,7 @@ from complaintctl.register import Register
 
 # How far in the future an --at may lie (clock skew between machines), nothing more.
 FUTURE_SLACK = dt.timedelta(minutes=5)
-MAX_TEXT = 20_000
+MAX_TEXT = 100_000
 
 
 # -- validation -------------------------------------------------------------------------
