@@ -80,6 +80,10 @@ echo
 c show "$n1"
 c list --status all --from 2025-09-29 --to 2025-10-10
 
+# A night's batch from the web form, with its history (safe to run again: rows already
+# imported are recognised by their reference).
+c import "$here/import-sample.csv" --mapping "$here/import-mapping.toml"
+
 # The morning reminder as cron would see it on Monday 20 October, and October's report.
 c warn --at "2025-10-20 09:00" --exit-zero
 c report --month 2025-10

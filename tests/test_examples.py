@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_demo_walks_six_complaints_down_six_paths(db_path):
+def test_the_demo_walks_six_complaints_down_six_paths_and_imports_six_more(db_path):
     result = subprocess.run(
         ["bash", str(ROOT / "examples" / "demo.sh")],
         capture_output=True,
@@ -33,5 +33,13 @@ def test_the_demo_walks_six_complaints_down_six_paths(db_path):
         ("closed", "expired", 0, 0, 0),
         ("investigate", None, 0, 0, 1),
         ("investigate", None, 0, 0, 0),
+        # examples/import-sample.csv, imported with its history
+        ("closed", "satisfied", 0, 0, 0),
+        ("closed", "satisfied", 0, 0, 0),
+        ("feedback", None, 0, 0, 0),
+        ("assign", None, 0, 0, 0),
+        ("resolve", None, 0, 0, 0),
+        ("classify", None, 0, 0, 0),
     ]
     assert actors == {"前台小王"}
+    assert "read 6, imported 6, already present 0" in result.stdout
