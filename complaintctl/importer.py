@@ -412,7 +412,7 @@ def import_rows(
     min_score = reg.settings.satisfied_min_score
     pattern = reg.settings.number_pattern
     cases, events = Case.__table__, Event.__table__
-    insert_columns = [c.name for c in cases.c if c.name != "id"]  # executemany wants every key
+    insert_columns = _CASE_COLUMNS  # executemany wants every key
     seen_refs: set[str] = set()
     header_checked = not check_header  # JSON Lines objects may leave keys out
 
@@ -447,19 +447,24 @@ def import_rows(
                 v["number"] = number
         if not new:
             return
-        params = [{c: v.get(c) for c in insert_columns} for _, v in new]
         if conn.dialect.name == "sqlite":
             # The transaction holds SQLite's write lock (BEGIN IMMEDIATE): nobody else can
-            # take ids meanwhile, so give them out here and let executemany run flat.
+            # take ids meanwhile, so give them out here, and hand the driver plain tuples
+            # in the exact text format SQLAlchemy's DateTime uses on SQLite.
             first = conn.execute(sa.select(sa.func.coalesce(sa.func.max(cases.c.id), 0))).scalar()
             ids = list(range(first + 1, first + 1 + len(new)))
-            for case_id, row in zip(ids, params, strict=True):
-                row["id"] = case_id
-            conn.execute(cases.insert(), params)
+            conn.exec_driver_sql(
+                _SQLITE_INSERT,
+                [
+                    (case_id, *map(_sqlite_value, map(v.get, insert_columns)))
+                    for case_id, (_, v) in zip(ids, new, strict=True)
+                ],
+            )
         else:
             ids = (
                 conn.execute(
-                    sa.insert(cases).returning(cases.c.id, sort_by_parameter_order=True), params
+                    sa.insert(cases).returning(cases.c.id, sort_by_parameter_order=True),
+                    [{c: v.get(c) for c in insert_columns} for _, v in new],
                 )
                 .scalars()
                 .all()
@@ -563,6 +568,20 @@ def import_rows(
             trans.rollback()
             raise
     return result
+
+
+_CASE_COLUMNS = [c.name for c in Case.__table__.c if c.name != "id"]
+_SQLITE_INSERT = (
+    f"INSERT INTO cases (id, {', '.join(_CASE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(_CASE_COLUMNS) + 1))})"
+)
+
+
+def _sqlite_value(value: object) -> object:
+    """A value as SQLAlchemy would bind it on SQLite (naive UTC times as text)."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(" ", "microseconds")
+    return value
 
 
 # Columns about the import itself, never compared or copied by --update.
