@@ -52,7 +52,8 @@ def _sqlite_pragmas(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
-        write = conn.get_execution_options().get("complaintctl_write", True)
+        # Readers take no lock up front; writers say so (unit_of_work(write=True)).
+        write = conn.get_execution_options().get("complaintctl_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
@@ -86,7 +87,7 @@ def _ensure_schema(engine: sa.Engine) -> None:
         version = _schema_version(conn)
         conn.rollback()
     if version is None:
-        with engine.begin() as conn:
+        with engine.connect() as conn, conn.execution_options(complaintctl_write=True).begin():
             # Re-check under the write lock: another process may have just created it.
             if _schema_version(conn) is None:
                 SQLModel.metadata.create_all(conn)

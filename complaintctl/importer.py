@@ -10,7 +10,6 @@ import re
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -19,8 +18,9 @@ import sqlalchemy as sa
 
 from complaintctl.clock import to_utc
 from complaintctl.enums import Action, CustomerType, Kind, Remedy, Responsibility, Severity
-from complaintctl.errors import ComplaintError, ConfigError
+from complaintctl.errors import ComplaintError, ConfigError, DatabaseError, InvalidValue
 from complaintctl.models import Case, Event, imported_state
+from complaintctl.parse import parse_amount
 from complaintctl.register import Register
 
 BATCH = 2000
@@ -256,12 +256,9 @@ class TimeParser:
 
 def _amount(text: str) -> int:
     try:
-        value = Decimal(text.replace(",", "").strip())
-    except InvalidOperation:
-        raise ValueError("is not an amount like 120.50") from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise ValueError("must be a non-negative amount with at most 2 decimals")
-    return int(value * 100)
+        return parse_amount("", text)
+    except InvalidValue as exc:
+        raise ValueError(str(exc).split(": ", 1)[1].replace(repr(text) + " ", "")) from None
 
 
 class RowConverter:
@@ -335,16 +332,23 @@ class RowConverter:
         for name in REQUIRED:
             if not v.get(name):
                 return RowError(line, m.columns.get(name, name), "", f"{name} is required", row)
+        # The procedure's order: each step time given must not be before the one before it
+        # (feedback and closing both follow resolution).
+        previous = "received_at"
         for name in TIME_FIELDS[1:]:
             when = v.get(name)
-            if when and when < v["received_at"]:
+            if not when:
+                continue
+            if when < v[previous]:
                 return RowError(
                     line,
                     m.columns.get(name, name),
                     row.get(m.columns.get(name, ""), ""),
-                    f"{name} is before received_at",
+                    f"{name} is before {previous}",
                     row,
                 )
+            if name != "feedback_at":
+                previous = name
         for name in TIME_FIELDS:
             if v.get(name) and v[name] > self.now:
                 return RowError(
@@ -489,6 +493,15 @@ def import_rows(
         result.imported += len(new)
 
     def _update(conn: sa.Connection, case_id: int, v: dict, line: int) -> bool:
+        # A case somebody has worked on here since it was imported belongs to complaintctl
+        # now: the source file must not wind it back.
+        worked_on = conn.execute(
+            sa.select(events.c.id)
+            .where(events.c.case_id == case_id, events.c.action != Action.import_.value)
+            .limit(1)
+        ).first()
+        if worked_on:
+            return False
         current = conn.execute(sa.select(cases).where(cases.c.id == case_id)).mappings().one()
         changed = {
             k: [_plain(current[k]), _plain(val)]
@@ -564,6 +577,9 @@ def import_rows(
             else:
                 trans.commit()
                 result.written = True
+        except sa.exc.OperationalError as exc:
+            trans.rollback()
+            raise DatabaseError(f"database unavailable: {exc.orig}") from None
         except BaseException:
             trans.rollback()
             raise

@@ -50,10 +50,12 @@ def parse_amount(field: str, text: str | float | None) -> int | None:
         value = Decimal(str(text).strip().replace(",", ""))
     except InvalidOperation:
         raise InvalidValue(field, f"{text!r} is not an amount; use e.g. 120.50") from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise InvalidValue(field, f"{text!r} must be a non-negative amount with at most 2 decimals")
+    if not value.is_finite() or value < 0:
+        raise InvalidValue(field, f"{text!r} must be a non-negative amount")
     if value >= Decimal("1e13"):
-        raise InvalidValue(field, f"{text!r} is too large")
+        raise InvalidValue(field, f"{text!r} is too large (at most 9999999999999.99)")
+    if value != value.quantize(Decimal("0.01")):
+        raise InvalidValue(field, f"{text!r} must have at most 2 decimals")
     return int(value * 100)
 
 
