@@ -465,7 +465,7 @@ def feedback_cli(
     verb = (
         "customer satisfied, closed"
         if c.step == "closed"
-        else ("customer dissatisfied, reopened to " + (c.owner or "classification"))
+        else f"customer dissatisfied, reopened to {c.owner}"
     )
     _report(reg, c, f"feedback {score}/5: {verb}")
 
@@ -587,7 +587,12 @@ def fetch_cli(
     if not files:
         raise InvalidValue("CASE", f"case {case} has no attachments")
     to.mkdir(parents=True, exist_ok=True)
-    targets = [(to / Path(name).name, data) for name, data in files]
+    names = [Path(name).name for _, name, _ in files]
+    # Two attachments with one name are both kept: each written as "ID-name".
+    targets = [
+        (to / (f"{att_id}-{name}" if names.count(name) > 1 else name), data)
+        for (att_id, _, data), name in zip(files, names, strict=True)
+    ]
     clash = [str(p) for p, _ in targets if p.exists()]
     if clash and not force:
         raise InvalidValue("--to", f"{clash[0]} exists; use --force to overwrite")

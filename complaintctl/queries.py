@@ -352,8 +352,10 @@ def list_cases(
     return out, total
 
 
-def attachment_files(reg: Register, number: str, ids: list[int] | None) -> list[tuple[str, bytes]]:
-    """The stored files of a case (all, or those with the given ids), as (name, content)."""
+def attachment_files(
+    reg: Register, number: str, ids: list[int] | None
+) -> list[tuple[int, str, bytes]]:
+    """The stored files of a case (all, or those with the given ids): (id, name, content)."""
     with unit_of_work(reg.engine, write=False) as session:
         case_id = session.execute(
             sa.select(Case.id).where(Case.number == number.strip().upper())
@@ -376,7 +378,7 @@ def attachment_files(reg: Register, number: str, ids: list[int] | None) -> list[
                 + (", ".join(str(i) for i in sorted(known)) or "none"),
             )
         rows = [r for r in rows if r.id in ids]
-    return [(r.name, r.content) for r in rows]
+    return [(r.id, r.name, r.content) for r in rows]
 
 
 def export_rows(reg: Register, f: ListFilter, now: dt.datetime) -> Iterator[dict]:

@@ -430,6 +430,8 @@ def resolve(
     )
 
     def mutate(c: Case, when: dt.datetime) -> None:
+        if told_at is not None and told_at > now + FUTURE_SLACK:
+            raise InvalidValue("--told-at", f"{_local(reg, told_at)} is in the future")
         if told_at is not None and told_at < c.step_started_at:
             raise InvalidValue("--told-at", "is before the investigation report")
         c.apply(Action.resolve, when, reg.clock, customer_told_at=told_at or when, **values)
