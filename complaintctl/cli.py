@@ -640,7 +640,10 @@ FromOpt = Annotated[str | None, typer.Option("--from", help="Received on or afte
 ToOpt = Annotated[str | None, typer.Option("--to", help="Received on or before DATE.")]
 SearchOpt = Annotated[
     str | None,
-    typer.Option(help="Text in number, summary, description, customer, contact, order, product."),
+    typer.Option(
+        help="Text in number, summary, description, demand, customer, contact, order, "
+        "product or external reference."
+    ),
 ]
 
 

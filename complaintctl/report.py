@@ -89,7 +89,7 @@ class Period:
         return Period(self.kind, self.start - step, self.start)
 
 
-def parse_period(
+def _parse_period(
     today: dt.date,
     month: str | None = None,
     quarter: str | None = None,
@@ -128,6 +128,26 @@ def parse_period(
         return Period("range", start, end + dt.timedelta(1))
     first = today.replace(day=1) - relativedelta(months=1)
     return Period("month", first, today.replace(day=1))
+
+
+def parse_period(
+    today: dt.date,
+    month: str | None = None,
+    quarter: str | None = None,
+    year: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Period:
+    """The period asked for; none asked for = the last full month before `today`.
+    Its previous period must exist on the calendar too (years 2..9998)."""
+    try:
+        period = _parse_period(today, month, quarter, year, start, end)
+        period.previous()
+        period.end + dt.timedelta(1)
+    except (ValueError, OverflowError):
+        option = "--month" if month else "--quarter" if quarter else "--year" if year else "--from"
+        raise InvalidValue(option, "is outside the calendar this report can cover") from None
+    return period
 
 
 # -- the figures ------------------------------------------------------------------------
