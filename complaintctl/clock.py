@@ -167,7 +167,3 @@ class WorkCalendar:
                 deadline, self.working_seconds_between(paused_from, paused_to)
             )
         return deadline + max(paused_to - paused_from, dt.timedelta(0))
-
-    def late_by(self, deadline: dt.datetime, now: dt.datetime) -> dt.timedelta:
-        """How far past `deadline` `now` is, in calendar time (negative when still early)."""
-        return now - deadline

@@ -35,10 +35,3 @@ class DatabaseError(ComplaintError):
     """The database cannot be opened or is not one of ours."""
 
     exit_code = 1
-
-
-class ConcurrentUpdate(ComplaintError):
-    """Another process changed the case between our read and our write."""
-
-    def __init__(self, number: str) -> None:
-        super().__init__(f"case {number} changed meanwhile; run the command again")

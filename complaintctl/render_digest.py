@@ -157,8 +157,6 @@ def digest_rows(d: Digest) -> list[dict]:
         for item in getattr(d, section):
             row = {f: item.get(f) for f in DIGEST_FIELDS}
             row["section"] = section
-            if section == "category_spikes":
-                row["category"] = item["category"]
             if section not in ("overdue", "due_soon"):
                 row["detail"] = _detail(section, item)
             rows.append(row)

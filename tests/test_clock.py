@@ -444,16 +444,6 @@ def test_a_calendar_clock_with_a_backwards_pause_does_not_move() -> None:
     assert moved == deadline
 
 
-def test_late_by_is_calendar_time_past_the_deadline() -> None:
-    deadline = local(2025, 10, 11, 18)
-
-    assert CN.late_by(deadline, local(2025, 10, 13, 9)) == dt.timedelta(hours=39)
-    assert CN.late_by(deadline, local(2025, 10, 11, 17)) == dt.timedelta(hours=-1)
-
-
-# -- another country ------------------------------------------------------------------------
-
-
 def test_cesar_chavez_day_is_a_holiday_in_california_but_not_in_new_york() -> None:
     new_york = WorkCalendar(country="US", subdivision="NY", tz="America/New_York")
 
