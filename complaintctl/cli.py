@@ -147,9 +147,9 @@ def _time(reg: Register, option: str, text: str | None, now):
 
 
 def _local(reg: Register, t) -> str:
-    from complaintctl.clock import to_local
+    from complaintctl.clock import local_text
 
-    return to_local(t, reg.settings.tz).strftime("%Y-%m-%d %H:%M") if t else "-"
+    return local_text(t, reg.settings.tz)
 
 
 def _move(ctx: typer.Context, service: str, case: str, at: str | None, **kwargs: Any):

@@ -27,6 +27,11 @@ def to_local(t: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     return t.replace(tzinfo=UTC).astimezone(tz)
 
 
+def local_text(t: dt.datetime | None, tz: ZoneInfo) -> str:
+    """A naive-UTC time as people read it in the office zone ("-" for none)."""
+    return to_local(t, tz).strftime("%Y-%m-%d %H:%M") if t else "-"
+
+
 def to_utc(t: dt.datetime) -> dt.datetime:
     """An aware time as naive UTC."""
     return t.astimezone(UTC).replace(tzinfo=None)

@@ -19,6 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from complaintctl.clock import local_text
 from complaintctl.db import unit_of_work
 from complaintctl.errors import CaseNotFound, InvalidValue
 from complaintctl.models import (
@@ -115,7 +116,7 @@ def _when(
 
 
 def _local(reg: Register, t: dt.datetime) -> str:
-    return t.replace(tzinfo=dt.UTC).astimezone(reg.settings.tz).strftime("%Y-%m-%d %H:%M")
+    return local_text(t, reg.settings.tz)
 
 
 # -- the unit of work -------------------------------------------------------------------
