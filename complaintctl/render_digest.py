@@ -73,6 +73,25 @@ def _line(item: dict) -> str:
     )
 
 
+def _headings(d: Digest) -> tuple[str, ...]:
+    """The columns of the overdue / due-soon tables (HTML and terminal alike)."""
+    return (d.by.capitalize(), "Case", "Step", "Late", "Due", "Sev.", "Summary", "Customer")
+
+
+def _cells(item: dict) -> tuple[str, ...]:
+    """One case's cells under `_headings`."""
+    return (
+        item["group"],
+        item["number"],
+        item["step"],
+        item["late"],
+        fmt(item["due_at"]),
+        fmt(item.get("severity")),
+        item["summary"],
+        item["customer_name"],
+    )
+
+
 def digest_text(d: Digest) -> str:
     """The digest as plain text: no colour, no box drawing (cron mails it as it is)."""
     out = [f"complaintctl warn — {d.at:%a %Y-%m-%d %H:%M} ({d.at.tzname()})", headline(d)]
@@ -111,33 +130,12 @@ def digest_html(d: Digest) -> str:
         parts.append(
             f"<h3>{e(title)}</h3><table border='1' cellpadding='4' "
             "style='border-collapse:collapse'><tr><th>"
-            + "</th><th>".join(
-                e(h)
-                for h in (
-                    d.by.capitalize(),
-                    "Case",
-                    "Step",
-                    "Late",
-                    "Due",
-                    "Sev.",
-                    "Summary",
-                    "Customer",
-                )
-            )
+            + "</th><th>".join(e(h) for h in _headings(d))
             + "</th></tr>"
         )
         for item in rows:
-            cells = (
-                item["group"],
-                item["number"],
-                item["step"],
-                item["late"],
-                fmt(item["due_at"]),
-                item.get("severity") or "",
-                item["summary"],
-                item["customer_name"],
-            )
-            parts.append("<tr><td>" + "</td><td>".join(e(str(c)) for c in cells) + "</td></tr>")
+            cells = _cells(item)
+            parts.append("<tr><td>" + "</td><td>".join(e(c) for c in cells) + "</td></tr>")
         parts.append("</table>")
     for key, title in _SECTIONS:
         items = getattr(d, key)
@@ -181,28 +179,12 @@ def digest_rich(d: Digest) -> Group:
         table = Table(
             title=title, title_justify="left", title_style=f"bold {style}", header_style="bold"
         )
-        for col in (
-            d.by.capitalize(),
-            "Case",
-            "Step",
-            "Late",
-            "Due",
-            "Sev.",
-            "Summary",
-            "Customer",
-        ):
+        for col in _headings(d):
             table.add_column(col, overflow="fold")
         for item in rows:
-            table.add_row(
-                item["group"],
-                item["number"],
-                item["step"],
-                Text(item["late"], style=style),
-                fmt(item["due_at"]),
-                fmt(item.get("severity")),
-                item["summary"],
-                item["customer_name"],
-            )
+            cells: list = list(_cells(item))
+            cells[3] = Text(cells[3], style=style)
+            table.add_row(*cells)
         parts.append(table)
     for key, title in _SECTIONS:
         items = getattr(d, key)
