@@ -129,6 +129,13 @@ class State:
             self._register = Register(open_db(resolve_db_url(self.db, settings)), settings)
         return self._register
 
+    def database_url(self) -> str:
+        """The database this run uses (--db, $COMPLAINTCTL_DB, the config, the default)."""
+        from complaintctl.config import load_settings
+        from complaintctl.db import resolve_db_url
+
+        return resolve_db_url(self.db, load_settings(self.config))
+
 
 def _state(ctx: typer.Context) -> State:
     return ctx.find_root().obj
@@ -712,19 +719,11 @@ def list_cli(
         render.console().print(render.list_table(rows, total, page, per_page))
 
 
-# -- the database ---------------------------------------------------------------------------
-@db_app.command("init")
-def db_init_cli(ctx: typer.Context) -> None:
-    """Create the database (if it does not exist) and print where it is."""
-    st = _state(ctx)
-    reg = st.register()
-    typer.echo(f"database ready: {reg.engine.url.render_as_string(hide_password=True)}")
-
-
 def main() -> None:
     """The console script."""
     typer.main.get_command(app).main(prog_name="complaintctl")
 
 
-# The manager's commands live in their own module and join `app` when it is imported.
-from complaintctl import cli_reports  # noqa: E402, F401
+# The manager's and the database's commands live in their own modules and join `app` when
+# they are imported.
+from complaintctl import cli_db, cli_reports  # noqa: E402, F401

@@ -15,7 +15,10 @@ from complaintctl import models
 from complaintctl.config import DB_ENV, Settings
 from complaintctl.errors import DatabaseError
 
-SCHEMA_VERSION = 1
+# Every migration in complaintctl/migrations/versions, oldest first (a test checks this
+# against Alembic).  Kept here so that opening a database never has to import Alembic.
+REVISIONS = ("0001", "0002")
+HEAD = REVISIONS[-1]
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -57,8 +60,12 @@ def _sqlite_pragmas(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def open_db(url: str, create: bool = True) -> sa.Engine:
-    """Open (and on first use create) the register; refuse a schema newer than ours."""
+def open_db(url: str, create: bool = True, check: bool = True) -> sa.Engine:
+    """Open (and on first use create) the register.
+
+    With `check`, refuse a database whose schema is not this release's: an older one must
+    be upgraded first (`db upgrade`), a newer one needs a newer complaintctl.
+    """
     is_sqlite = url.startswith("sqlite")
     if is_sqlite:
         path = sa.engine.make_url(url).database
@@ -73,43 +80,116 @@ def open_db(url: str, create: bool = True) -> sa.Engine:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise DatabaseError(f"--db: {url!r} is not a usable database URL or path: {exc}") from None
+    except ImportError as exc:
+        raise DatabaseError(
+            f"--db: the driver for {engine_name(url)} is not installed ({exc.name}); "
+            "for PostgreSQL run: pip install 'complaintctl[postgresql]'"
+        ) from None
     if is_sqlite:
         _sqlite_pragmas(engine)
     try:
-        _ensure_schema(engine)
+        revision = _ensure_schema(engine, create)
     except sa.exc.DatabaseError as exc:
-        raise DatabaseError(f"--db: cannot open {url}: {exc.orig}") from None
+        raise DatabaseError(f"--db: cannot open {engine_name(url)}: {exc.orig}") from None
+    if revision is None:
+        raise DatabaseError(f"{engine_name(url)} is not a complaintctl register; run db init")
+    if check and revision != HEAD:
+        raise schema_mismatch(revision)
     return engine
 
 
-def _ensure_schema(engine: sa.Engine) -> None:
+def engine_name(url: str | sa.Engine) -> str:
+    """The URL as it may be shown: the password hidden."""
+    u = url.url if isinstance(url, sa.Engine) else sa.engine.make_url(url)
+    return u.render_as_string(hide_password=True)
+
+
+def schema_mismatch(revision: str | None) -> DatabaseError:
+    """The one-line refusal for a database this release cannot use as it is."""
+    if revision in REVISIONS:
+        return DatabaseError(
+            f"the database has schema {revision}, older than this complaintctl's ({HEAD}); "
+            "back it up (complaintctl db backup FILE) and run: complaintctl db upgrade"
+        )
+    return DatabaseError(
+        f"the database has schema {revision}, newer than this complaintctl understands "
+        f"({HEAD}); refusing to use it: install a newer complaintctl"
+    )
+
+
+def _ensure_schema(engine: sa.Engine, create: bool) -> str | None:
+    """The database's schema revision; an empty database is created at HEAD."""
     with engine.connect() as conn:
-        version = _schema_version(conn)
+        revision = current_revision(conn)
         conn.rollback()
-    if version is None:
+    if revision is None and create:
         with engine.connect() as conn, conn.execution_options(complaintctl_write=True).begin():
             # Re-check under the write lock: another process may have just created it.
-            if _schema_version(conn) is None:
-                SQLModel.metadata.create_all(conn)
-                conn.execute(
-                    sa.insert(models.Meta.__table__).values(
-                        key="schema_version", value=str(SCHEMA_VERSION)
-                    )
-                )
-    elif version > SCHEMA_VERSION:
-        raise DatabaseError(
-            f"the database has schema version {version}, newer than this complaintctl "
-            f"understands ({SCHEMA_VERSION}); upgrade complaintctl"
-        )
+            revision = current_revision(conn)
+            if revision is None:
+                _create(conn)
+                revision = HEAD
+    return revision
 
 
-def _schema_version(conn: sa.Connection) -> int | None:
-    if not sa.inspect(conn).has_table("meta"):
+def _create(conn: sa.Connection) -> None:
+    """A new register: the tables as the models define them, stamped with HEAD (a test
+    checks that this equals what the migrations build)."""
+    if sa.inspect(conn).has_table("cases"):
+        raise DatabaseError("the database has a 'cases' table but is not a complaintctl register")
+    SQLModel.metadata.create_all(conn)
+    conn.execute(
+        sa.insert(models.Meta.__table__).values(key="schema_version", value=str(int(HEAD)))
+    )
+    _stamp(conn, HEAD)
+
+
+def _stamp(conn: sa.Connection, revision: str) -> None:
+    version = sa.table("alembic_version", sa.column("version_num"))
+    sa.Table(
+        "alembic_version",
+        sa.MetaData(),
+        sa.Column("version_num", sa.String(32), primary_key=True),
+    ).create(conn, checkfirst=True)
+    conn.execute(sa.delete(version))
+    conn.execute(sa.insert(version).values(version_num=revision))
+
+
+def current_revision(conn: sa.Connection) -> str | None:
+    """Where the database's schema stands: an Alembic revision, or None when it is empty.
+
+    complaintctl 0.1 kept only `meta.schema_version` = 1, which is revision 0001.
+    """
+    inspector = sa.inspect(conn)
+    if inspector.has_table("alembic_version"):
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    if not inspector.has_table("meta"):
         return None
     value = conn.execute(
         sa.text("SELECT value FROM meta WHERE key = 'schema_version'")
     ).scalar_one_or_none()
-    return int(value) if value is not None else None
+    if value is None:
+        return None
+    return f"{int(value):04d}"
+
+
+def upgrade(engine: sa.Engine) -> tuple[str | None, str]:
+    """Bring the database to HEAD in one transaction; (revision before, revision after)."""
+    from alembic import command
+    from alembic.config import Config
+
+    with engine.connect() as conn, conn.execution_options(complaintctl_write=True).begin():
+        before = current_revision(conn)
+        if before is not None and before not in REVISIONS:
+            raise schema_mismatch(before)
+        if before is not None and not sa.inspect(conn).has_table("alembic_version"):
+            _stamp(conn, before)  # a 0.1 database: its schema is the baseline
+        if before != HEAD:
+            config = Config()
+            config.set_main_option("script_location", "complaintctl:migrations")
+            config.attributes["connection"] = conn
+            command.upgrade(config, HEAD)
+    return before, HEAD
 
 
 @contextmanager

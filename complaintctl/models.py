@@ -443,6 +443,9 @@ class Event(SQLModel, table=True):
     step_to: str | None = None
     changes: str | None = None  # JSON object {field: [old, new]}
     note: str | None = None
+    # SHA-256 chained to the case's previous event (complaintctl.history); NULL only on
+    # events written before schema 0002 by a tool that had no seal.
+    hash: str | None = Field(default=None, sa_type=sa.String(64))
 
 
 class Attachment(SQLModel, table=True):

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from complaintctl.clock import local_text
 from complaintctl.db import unit_of_work
 from complaintctl.errors import CaseNotFound, InvalidValue
+from complaintctl.history import SEALED, event_hash
 from complaintctl.models import (
     Action,
     Attachment,
@@ -160,6 +161,10 @@ def _event(
         changes=json.dumps(changes, ensure_ascii=False, sort_keys=True) if changes else None,
         note=note,
     )
+    prev = session.execute(
+        sa.select(Event.hash).where(Event.case_id == case.id).order_by(Event.id.desc()).limit(1)
+    ).scalar()
+    ev.hash = event_hash(prev, {k: getattr(ev, k) for k in SEALED})
     session.add(ev)
     return ev
 

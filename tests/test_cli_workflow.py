@@ -1197,8 +1197,9 @@ def test_the_database_file_is_in_wal_mode_with_the_registers_tables(cli, db_path
         }
         assert {"cases", "events", "attachments", "counters", "meta"} <= tables
         assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-            "1",
+            "2",
         )
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
         assert con.execute("SELECT number, step FROM cases").fetchall() == [(number, "acknowledge")]
         assert con.execute("SELECT action FROM events").fetchall() == [("log",)]
     finally:

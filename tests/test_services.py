@@ -96,8 +96,8 @@ def test_every_change_appends_one_event_with_the_fields_it_changed(register, db_
 def test_a_schema_newer_than_the_program_is_refused(db_path):
     open_db(f"sqlite:///{db_path}")
     with sqlite3.connect(db_path) as con:
-        con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+        con.execute("UPDATE alembic_version SET version_num = '0099'")
     from complaintctl.errors import DatabaseError
 
-    with pytest.raises(DatabaseError, match="schema version 99"):
+    with pytest.raises(DatabaseError, match="schema 0099, newer than this complaintctl"):
         open_db(f"sqlite:///{db_path}")
