@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from complaintctl.cli import _state, db_app
@@ -50,3 +53,74 @@ def db_upgrade_cli(ctx: typer.Context) -> None:
         typer.echo(f"schema {after}: already current")
     else:
         typer.echo(f"schema upgraded: {before} -> {after}")
+
+
+@db_app.command("backup")
+def db_backup_cli(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the backup.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+) -> None:
+    """Copy the SQLite database to FILE, consistent even while others are writing (SQLite's
+    online backup API); the file is readable by its owner only.  For PostgreSQL use pg_dump."""
+    from complaintctl import db, dbops
+
+    engine = db.open_db(_state(ctx).database_url(), create=False, check=False)
+    done = dbops.backup(engine, file, force=force)
+    typer.echo(f"backup written: {done.path} ({done.cases} cases, {done.size:,} bytes)")
+
+
+@db_app.command("check")
+def db_check_cli(ctx: typer.Context) -> None:
+    """Check the database and every case's history: SQLite's integrity and foreign keys,
+    references between tables, each case's row against its history, and the history's seal.
+
+    Prints one line per problem, then a summary; exits 0 when clean, 1 when problems were
+    found.
+    """
+    from complaintctl import dbops
+
+    reg = _state(ctx).register()
+    summary = dbops.check(reg.engine, lambda problem: typer.echo(str(problem)))
+    typer.echo(
+        f"checked {summary.cases} cases, {summary.events} events, {summary.attachments} attachments"
+    )
+    if summary.unsealed_events:
+        typer.echo(
+            f"warning: {summary.unsealed_events} events in {summary.unsealed_cases} cases are "
+            "not sealed (written by an import without a seal)"
+        )
+    if summary.clean:
+        typer.echo("no problems found")
+        return
+    typer.echo(
+        f"error: {summary.problems} problems found in {summary.problem_cases} cases", err=True
+    )
+    raise typer.Exit(1)
+
+
+@db_app.command("copy")
+def db_copy_cli(
+    ctx: typer.Context,
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="URL",
+            help="The empty register to copy into: a SQLite file path or a SQLAlchemy URL.",
+        ),
+    ],
+) -> None:
+    """Copy the whole register (ids, case numbers, counters, history and its seals,
+    attachments) into an empty register, e.g. from SQLite to PostgreSQL; committed only
+    after every table's row count and every case's checksum were found equal."""
+    from complaintctl import dbops
+    from complaintctl.db import resolve_db_url
+
+    reg = _state(ctx).register()
+    done = dbops.copy(reg.engine, resolve_db_url(to, reg.settings))
+    typer.echo(f"copied {done.source} -> {done.target}")
+    for table, n in done.counts.items():
+        typer.echo(f"  {table:<12} {n}")
+    typer.echo("verified: every table's row count and every case's checksum match")
+    typer.echo(f"checksum: sha256:{done.checksum}")

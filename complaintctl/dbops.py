@@ -1,0 +1,581 @@
+"""Looking after the register as a whole: backup (SQLite), check, and copy between backends.
+
+Services only: each function takes an engine (or a path or URL) and returns a result or
+raises a `DatabaseError`; `cli_db.py` prints.  Everything that walks the cases streams
+them in case-id order (cases, their events and their attachments side by side), so memory
+stays flat whatever the size of the register.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+
+from complaintctl import models
+from complaintctl.db import engine_name, open_db
+from complaintctl.enums import ENDED_STEPS, Action, Step
+from complaintctl.errors import DatabaseError
+from complaintctl.history import broken_link
+
+BATCH = 5_000
+BLOB_BATCH = 50  # attachments hold up to 10 MiB each: fetch and write few at a time
+
+CASES = models.Case.__table__
+EVENTS = models.Event.__table__
+ATTACHMENTS = models.Attachment.__table__
+COUNTERS = models.Counter.__table__
+META = models.Meta.__table__
+# In the order a copy fills them (parents before children).
+TABLES = (META, COUNTERS, CASES, EVENTS, ATTACHMENTS)
+_STEPS = {s.value for s in Step}
+_ACTIONS = {a.value for a in Action}
+_ENDED = {s.value for s in ENDED_STEPS}
+
+
+# -- backup -----------------------------------------------------------------------------
+@dataclass
+class Backup:
+    path: Path
+    cases: int
+    size: int
+
+
+def pg_dump_command(engine: sa.Engine, file: Path | str = "FILE") -> str:
+    """The pg_dump command that backs up this PostgreSQL database (no password shown)."""
+    u = engine.url
+    parts = ["pg_dump", "--format=custom", f"--file={file}"]
+    if u.host:
+        parts.append(f"--host={u.host}")
+    if u.port:
+        parts.append(f"--port={u.port}")
+    if u.username:
+        parts.append(f"--username={u.username}")
+    parts.append(str(u.database or ""))
+    return " ".join(parts)
+
+
+def backup(engine: sa.Engine, target: Path, force: bool = False) -> Backup:
+    """Copy the SQLite register to `target` with SQLite's online backup API: a consistent
+    snapshot even while other processes write.  Written to a temporary file beside
+    `target` (owner-only, mode 0600: it holds personal data) and moved into place only when
+    complete; an existing `target` is replaced only with `force`."""
+    if engine.dialect.name != "sqlite":
+        raise DatabaseError(
+            f"db backup copies SQLite files only; back up {engine.dialect.name} with pg_dump: "
+            f"{pg_dump_command(engine, target)}"
+        )
+    source = Path(engine.url.database or "")
+    target = Path(target).expanduser()
+    if not target.parent.is_dir():
+        raise DatabaseError(f"backup: directory {target.parent} does not exist")
+    if target.exists() or target.is_symlink():
+        if target.exists() and target.samefile(source):
+            raise DatabaseError(f"backup: {target} is the database itself")
+        if not force:
+            raise DatabaseError(f"backup: {target} exists; use --force to replace it")
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        src = sqlite3.connect(source, timeout=30)
+        try:
+            dst = sqlite3.connect(tmp)
+            try:
+                # pages=-1: one step under one read lock, so writers committing meanwhile
+                # can neither restart nor tear the copy (WAL lets them carry on).
+                src.backup(dst, pages=-1)
+                # A self-contained file: no -wal beside it once closed.
+                dst.execute("PRAGMA journal_mode = DELETE")
+                cases = dst.execute("SELECT count(*) FROM cases").fetchone()[0]
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        if force:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)  # fails if target appeared meanwhile: never overwrite
+            except FileExistsError:
+                raise DatabaseError(f"backup: {target} exists; use --force to replace it") from None
+            tmp.unlink()
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"backup of {source} failed: {exc}") from None
+    except OSError as exc:
+        raise DatabaseError(f"backup: cannot write {target}: {exc.strerror}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Backup(target, cases, target.stat().st_size)
+
+
+# -- reading the register case by case --------------------------------------------------
+@dataclass
+class CaseHistory:
+    case: Mapping
+    events: list[Mapping]
+    attachments: list[Mapping]
+
+
+@contextmanager
+def snapshot(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A read-only transaction that sees one moment of the register throughout (SQLite's
+    read transaction does; PostgreSQL needs REPEATABLE READ)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with conn.begin() as trans:
+            yield conn
+            trans.rollback()
+
+
+def _stream(conn: sa.Connection, stmt, per: int = BATCH) -> Iterator[Mapping]:
+    """Rows fetched `per` at a time (a server-side cursor on PostgreSQL)."""
+    result = conn.execute(stmt, execution_options={"yield_per": per})
+    for part in result.mappings().partitions():
+        yield from part
+
+
+class _ByCase:
+    """Rows sorted by case_id, handed out one case's worth at a time."""
+
+    def __init__(self, rows: Iterator[Mapping]) -> None:
+        self.rows = rows
+        self.head = next(rows, None)
+
+    def take(self, case_id: int) -> list[Mapping]:
+        out = []
+        # Rows of ids below this case belong to no case: `check` reports them on its own.
+        while self.head is not None and self.head["case_id"] <= case_id:
+            if self.head["case_id"] == case_id:
+                out.append(self.head)
+            self.head = next(self.rows, None)
+        return out
+
+
+def histories(conn: sa.Connection) -> Iterator[CaseHistory]:
+    """Every case in id order, with its events and attachments in id order."""
+    events = _ByCase(_stream(conn, sa.select(EVENTS).order_by(EVENTS.c.case_id, EVENTS.c.id)))
+    attachments = _ByCase(
+        _stream(
+            conn,
+            sa.select(ATTACHMENTS).order_by(ATTACHMENTS.c.case_id, ATTACHMENTS.c.id),
+            BLOB_BATCH,
+        )
+    )
+    for case in _stream(conn, sa.select(CASES).order_by(CASES.c.id)):
+        yield CaseHistory(case, events.take(case["id"]), attachments.take(case["id"]))
+
+
+# -- checksums --------------------------------------------------------------------------
+def _canonical(table: sa.Table, row: Mapping) -> dict:
+    """A row's values in a form every backend gives alike: times as ISO text to the
+    microsecond (naive UTC), booleans as booleans, binary content as its SHA-256."""
+    out = {}
+    for column in table.c:
+        value = row[column.name]
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            value = value.isoformat(timespec="microseconds")
+        elif isinstance(column.type, sa.Boolean) and value is not None:
+            value = bool(value)
+        elif isinstance(value, bytes | memoryview | bytearray):
+            value = "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
+        out[column.name] = value
+    return out
+
+
+def _digest(doc: object) -> str:
+    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def case_checksum(h: CaseHistory) -> str:
+    """SHA-256 over a case row, its events and its attachments, canonical values."""
+    return _digest(
+        [
+            _canonical(CASES, h.case),
+            [_canonical(EVENTS, e) for e in h.events],
+            [_canonical(ATTACHMENTS, a) for a in h.attachments],
+        ]
+    )
+
+
+def _small_table_checksum(conn: sa.Connection, table: sa.Table) -> str:
+    key = list(table.primary_key.columns)
+    rows = conn.execute(sa.select(table).order_by(*key)).mappings()
+    return _digest([_canonical(table, r) for r in rows])
+
+
+def counts(conn: sa.Connection) -> dict[str, int]:
+    """Rows per register table."""
+    return {
+        t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in TABLES
+    }
+
+
+# -- check ------------------------------------------------------------------------------
+@dataclass
+class Problem:
+    case: str | None
+    text: str
+
+    def __str__(self) -> str:
+        return f"case {self.case}: {self.text}" if self.case else self.text
+
+
+@dataclass
+class CheckSummary:
+    cases: int = 0
+    events: int = 0
+    attachments: int = 0
+    problems: int = 0
+    problem_cases: int = 0
+    unsealed_events: int = 0
+    unsealed_cases: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return self.problems == 0
+
+
+def check(engine: sa.Engine, report: Callable[[Problem], None]) -> CheckSummary:
+    """Check the whole register, calling `report` for each problem as it is found: the
+    database file (SQLite), references between tables, and every case's row against its
+    history and its history's seal.  Events never sealed (written by an importer without
+    one) are counted apart, not reported as problems."""
+    summary = CheckSummary()
+
+    def problem(case: str | None, text: str) -> None:
+        summary.problems += 1
+        report(Problem(case, text))
+
+    with snapshot(engine) as conn:
+        if conn.dialect.name == "sqlite":
+            for (line,) in conn.exec_driver_sql("PRAGMA integrity_check"):
+                if line != "ok":
+                    problem(None, f"SQLite integrity: {line}")
+            for table, rowid, parent, _ in conn.exec_driver_sql("PRAGMA foreign_key_check"):
+                problem(None, f"{table} row {rowid} refers to a missing row of {parent}")
+        else:
+            for table in (EVENTS, ATTACHMENTS):
+                orphans = conn.execute(
+                    sa.select(table.c.id, table.c.case_id)
+                    .outerjoin(CASES, CASES.c.id == table.c.case_id)
+                    .where(CASES.c.id.is_(None))
+                    .order_by(table.c.id)
+                )
+                for row_id, case_id in orphans:
+                    problem(
+                        None,
+                        f"{table.name} row {row_id} refers to case id {case_id}, which is missing",
+                    )
+        for h in histories(conn):
+            summary.cases += 1
+            summary.events += len(h.events)
+            summary.attachments += len(h.attachments)
+            found, unsealed = case_problems(h)
+            for text in found:
+                problem(h.case["number"], text)
+            summary.problem_cases += bool(found)
+            summary.unsealed_events += unsealed
+            summary.unsealed_cases += bool(unsealed)
+    return summary
+
+
+def case_problems(h: CaseHistory) -> tuple[list[str], int]:
+    """What is wrong with one case (texts naming no personal data), and how many of its
+    events were never sealed."""
+    case, events = h.case, h.events
+    out: list[str] = []
+    step = case["step"]
+    if step not in _STEPS:
+        out.append(f"step '{step}' is not a step")
+    else:
+        out += _state_problems(case)
+    if not events:
+        out.append("has no history (no log or import event)")
+        return out, 0
+    out += _step_problems(case, events)
+    out += _replay_problems(case, events)
+    expected = len(events) - _logged_with_ack(events)
+    if case["version"] != expected:
+        out.append(
+            f"has version {case['version']} but {len(events)} history events "
+            f"(version {expected} expected): an event added or deleted behind the tool's back?"
+        )
+    seal_problem, unsealed = _seal_problems(events)
+    out += seal_problem
+    for a in h.attachments:
+        content = bytes(a["content"])
+        if len(content) != a["size"] or hashlib.sha256(content).hexdigest() != a["sha256"]:
+            out.append(f"attachment {a['id']}: content does not match its size and SHA-256")
+    return out, unsealed
+
+
+def _state_problems(case: Mapping) -> list[str]:
+    """The row agrees with itself: an ended case has its outcome and no clock running, an
+    open one no outcome, and due_at is its earliest pending deadline."""
+    out = []
+    step = case["step"]
+    if step in _ENDED:
+        if case["outcome"] is None or case["closed_at"] is None:
+            out.append(f"has ended ({step}) but has no outcome or closing time")
+        if case["on_hold"]:
+            out.append(f"has ended ({step}) but is on hold")
+    elif case["outcome"] is not None or case["closed_at"] is not None:
+        out.append(f"is open at step '{step}' but has an outcome or closing time")
+    expected = models.earliest_pending(SimpleNamespace(**case))
+    if case["due_at"] != expected:
+        out.append(
+            f"due_at is {_when(case['due_at'])} but its pending deadlines give {_when(expected)}"
+        )
+    return out
+
+
+def _when(t: dt.datetime | None) -> str:
+    return t.isoformat(" ", "minutes") + " UTC" if t else "none"
+
+
+def _step_problems(case: Mapping, events: list[Mapping]) -> list[str]:
+    """The history begins with log or import; each event starts at the step the one before
+    left the case at, takes an action the transition table allows from there, and the last
+    one leaves the case where its row says it is."""
+    out = []
+    first = events[0]
+    if first["action"] not in (Action.log.value, Action.import_.value):
+        out.append(
+            f"history begins with event {first['id']} ({first['action']}), not log or import"
+        )
+    prev = None
+    for ev in events:
+        eid, action, frm, to = ev["id"], ev["action"], ev["step_from"], ev["step_to"]
+        if action not in _ACTIONS:
+            out.append(f"event {eid}: unknown action '{action}'")
+        if to not in _STEPS or (frm is not None and frm not in _STEPS):
+            out.append(f"event {eid} ({action}): unknown step '{to if to not in _STEPS else frm}'")
+        if prev is not None:
+            if action == Action.log.value:
+                out.append(f"event {eid}: a second log event")
+            if frm != prev["step_to"]:
+                out.append(
+                    f"event {eid} ({action}) starts at step '{frm}' but event {prev['id']} "
+                    f"left the case at '{prev['step_to']}'"
+                )
+            elif action in _ACTIONS and frm in _STEPS:
+                allowed = models.ALLOWED.get(Action(action))
+                if allowed is not None and Step(frm) not in allowed:
+                    out.append(f"event {eid}: {action} is not allowed from step '{frm}'")
+        prev = ev
+    if events[-1]["step_to"] != case["step"]:
+        out.append(
+            f"is at step '{case['step']}' but its history (event {events[-1]['id']}) "
+            f"leaves it at '{events[-1]['step_to']}'"
+        )
+    return out
+
+
+_UNKNOWN = object()
+
+
+def _snap(value: object) -> object:
+    """A case value as the history's `changes` record it."""
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def _replay_problems(case: Mapping, events: list[Mapping]) -> list[str]:
+    """Replay the `changes` ([old, new] per field) of every event: each old value must be
+    what the history so far says, and the case row must end as the history leaves it.  A
+    logged case starts with every field empty; an imported one with its fields unknown
+    until an event names them (import events set values without being checked)."""
+    out = []
+    known: dict[str, object] = {}
+    start_known = events[0]["action"] == Action.log.value
+    reported = False
+    for ev in events:
+        if not ev["changes"]:
+            continue
+        try:
+            changes = json.loads(ev["changes"])
+        except ValueError:
+            out.append(f"event {ev['id']} ({ev['action']}): its changes are not JSON")
+            continue
+        if not isinstance(changes, dict):
+            out.append(f"event {ev['id']} ({ev['action']}): its changes are not a JSON object")
+            continue
+        for name, pair in changes.items():
+            if not (isinstance(pair, list) and len(pair) == 2):
+                continue
+            old, new = pair
+            before = known.get(name, None if start_known else _UNKNOWN)
+            if (
+                ev["action"] != Action.import_.value
+                and before is not _UNKNOWN
+                and before != old
+                and not reported
+            ):
+                out.append(
+                    f"event {ev['id']} ({ev['action']}) changed {name} from a value its "
+                    "history before does not show"
+                )
+                reported = True  # one is enough: the rest of the history follows from it
+            known[name] = new
+    differ = sorted(
+        name
+        for name in (c.name for c in CASES.c)
+        if name not in ("id", "version")
+        and known.get(name, None if start_known else _UNKNOWN) not in (_UNKNOWN, _snap(case[name]))
+    )
+    if differ:
+        out.append(
+            f"{', '.join(differ)} differ from what its history recorded "
+            "(changed behind the tool's back?)"
+        )
+    return out
+
+
+def _logged_with_ack(events: list[Mapping]) -> int:
+    """1 when the case was logged with --ack (two events, one version), else 0."""
+    return int(
+        len(events) > 1
+        and events[0]["action"] == Action.log.value
+        and events[1]["action"] == Action.ack.value
+        and events[1]["recorded_at"] == events[0]["recorded_at"]
+    )
+
+
+def _seal_problems(events: list[Mapping]) -> tuple[list[str], int]:
+    """The hash chain (complaintctl.history).  Events written without a seal can only come
+    first (an importer without one); the chain starts after them."""
+    lead = 0
+    while lead < len(events) and events[lead]["hash"] is None:
+        lead += 1
+    broken = broken_link(events[lead:])
+    if broken is None:
+        return [], lead
+    ev = next(e for e in events if e["id"] == broken)
+    if ev["hash"] is None:
+        text = f"event {broken} ({ev['action']}) has lost its seal (earlier events are sealed)"
+    else:
+        text = (
+            f"history seal broken at event {broken} ({ev['action']}): an event was edited or "
+            "deleted behind the tool's back"
+        )
+    return [text], lead
+
+
+# -- copy -------------------------------------------------------------------------------
+@dataclass
+class CopyResult:
+    source: str
+    target: str
+    counts: dict[str, int]
+    checksum: str
+
+
+def _same_database(a: sa.engine.URL, b: sa.engine.URL) -> bool:
+    if a.get_backend_name() != b.get_backend_name():
+        return False
+    if a.get_backend_name() == "sqlite":
+        return bool(a.database and b.database) and (
+            Path(a.database).resolve() == Path(b.database).resolve()
+        )
+    return (a.host, a.port or 5432, a.database) == (b.host, b.port or 5432, b.database)
+
+
+def copy(source: sa.Engine, target_url: str) -> CopyResult:
+    """Copy the whole register (ids, numbers, counters, hashes) into an empty register at
+    `target_url` (created at the current schema if need be), in one transaction there, and
+    commit only after every table's count and every case's checksum were found equal."""
+    if _same_database(source.url, sa.engine.make_url(target_url)):
+        raise DatabaseError("db copy: --to names the database being copied")
+    target = open_db(target_url)
+    name = engine_name(target)
+    try:
+        with snapshot(source) as src, target.connect() as dst:
+            dst.execution_options(complaintctl_write=True)
+            with dst.begin():
+                _refuse_unless_empty(dst, name)
+                _copy_rows(src, dst)
+                if dst.dialect.name == "postgresql":
+                    for table in (CASES, EVENTS, ATTACHMENTS):
+                        dst.exec_driver_sql(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
+                        )
+                result = _verify(src, dst)
+    except sa.exc.DBAPIError as exc:
+        detail = str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__
+        raise DatabaseError(f"db copy to {name} failed; nothing was copied: {detail}") from None
+    return CopyResult(engine_name(source), name, *result)
+
+
+def _refuse_unless_empty(dst: sa.Connection, name: str) -> None:
+    if dst.dialect.name == "postgresql":
+        # Nobody may start using the new register while it is being filled.
+        dst.exec_driver_sql("LOCK TABLE cases, events, attachments, counters IN EXCLUSIVE MODE")
+    held = counts(dst)
+    if held["cases"] or held["events"] or held["attachments"] or held["counters"]:
+        raise DatabaseError(
+            f"db copy: {name} already holds {held['cases']} cases; "
+            "the target must be an empty register"
+        )
+
+
+def _copy_rows(src: sa.Connection, dst: sa.Connection) -> None:
+    # The target's meta was written when open_db created it: the source's replaces it.
+    dst.execute(sa.delete(META))
+    for table in TABLES:
+        per = BLOB_BATCH if table is ATTACHMENTS else BATCH
+        key = list(table.primary_key.columns)
+        result = src.execute(sa.select(table).order_by(*key), execution_options={"yield_per": per})
+        for part in result.mappings().partitions():
+            dst.execute(table.insert(), [dict(row) for row in part])
+
+
+def _verify(src: sa.Connection, dst: sa.Connection) -> tuple[dict[str, int], str]:
+    """(counts, overall checksum) when both sides hold the same; else DatabaseError naming
+    what differs (raised inside the target's transaction, so nothing is committed)."""
+    before, after = counts(src), counts(dst)
+    for table, n in before.items():
+        if after[table] != n:
+            raise DatabaseError(
+                f"db copy: {table} has {n} rows here but {after[table]} in the copy; "
+                "nothing was committed"
+            )
+    overall = hashlib.sha256()
+    for table in (META, COUNTERS):
+        a, b = _small_table_checksum(src, table), _small_table_checksum(dst, table)
+        if a != b:
+            raise DatabaseError(f"db copy: table {table.name} differs; nothing was committed")
+        overall.update(a.encode())
+    theirs = histories(dst)
+    for mine in histories(src):
+        other = next(theirs, None)
+        if other is None or other.case["id"] != mine.case["id"]:
+            raise DatabaseError(
+                f"db copy: case {mine.case['number']} is missing from the copy; "
+                "nothing was committed"
+            )
+        digest = case_checksum(mine)
+        if case_checksum(other) != digest:
+            raise DatabaseError(
+                f"db copy: case {mine.case['number']} differs in the copy (its row, events or "
+                "attachments); nothing was committed"
+            )
+        overall.update(digest.encode())
+    return before, overall.hexdigest()
