@@ -21,6 +21,14 @@ class CaseNotFound(ComplaintError):
         super().__init__(f"case {number} does not exist")
 
 
+class CaseChanged(ComplaintError):
+    """Someone else changed the case between this command reading it and writing it."""
+
+    def __init__(self, number: str) -> None:
+        self.number = number
+        super().__init__(f"case {number} changed meanwhile; run the command again")
+
+
 class InvalidTransition(ComplaintError):
     """A step was asked for that the case's current step does not allow."""
 
