@@ -7,7 +7,7 @@ stores); the office time zone is applied inside, where days and closing times ar
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -123,6 +123,46 @@ class WorkCalendar:
         if duration.unit == "wh":
             return self.add_working_seconds(start, duration.amount * 3600)
         return start + duration.timedelta
+
+    def deadline_function(self, duration: Duration) -> Callable[[dt.datetime], dt.datetime]:
+        """`lambda start: self.add(start, duration)`, for bulk use (imports): the same
+        results, computed once per local day for working-day clocks.
+
+        A working-day deadline depends only on the local date its clock started, so it is
+        remembered per date; calendar clocks are one addition.
+        """
+        if duration.unit == "wd":
+            n, tz, by_day = int(duration.amount), self.tz, {}
+
+            def working_days(start: dt.datetime) -> dt.datetime:
+                # tz.fromutc(...) is what to_local()'s astimezone() does, minus a step.
+                day = tz.fromutc(start.replace(tzinfo=tz)).date()
+                due = by_day.get(day)
+                if due is None:
+                    due = by_day[day] = self._window(self.nth_working_day(day, n))[1]
+                return due
+
+            return working_days
+        if duration.unit == "wh":
+            seconds = duration.amount * 3600
+            return lambda start: self.add_working_seconds(start, seconds)
+        length = duration.timedelta
+        return lambda start: start + length
+
+    def clock_function(
+        self, clocks: dict[str, Duration | None]
+    ) -> Callable[[str, dt.datetime], dt.datetime | None]:
+        """A `models.Clock` over these clock lengths (None: no deadline), as
+        `Register.clock` computes it, for bulk use."""
+        functions = {
+            name: self.deadline_function(duration) for name, duration in clocks.items() if duration
+        }
+
+        def clock(name: str, start: dt.datetime) -> dt.datetime | None:
+            function = functions.get(name)
+            return function(start) if function else None
+
+        return clock
 
     def add_working_seconds(self, start: dt.datetime, seconds: float) -> dt.datetime:
         """Move forward `seconds` of office time, skipping nights and non-working days."""

@@ -3,6 +3,7 @@ safe to re-run.  Streams the file and writes in batches through SQLAlchemy Core.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -10,6 +11,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -24,6 +26,7 @@ from complaintctl.parse import parse_amount
 from complaintctl.register import Register
 
 BATCH = 2000
+BULK_CACHE_KIB = 16_000  # the page cache during an import (SQLite's default: 2 MB)
 LONG_TEXT = 100_000  # the same limit as a live case's long text fields
 TEXT_FIELDS = {
     "external_ref": 200,
@@ -188,6 +191,9 @@ _YMD = re.compile(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?:
 _XYY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
+_fromisoformat = dt.datetime.fromisoformat
+
+
 class TimeParser:
     """Dates and times in the forms real files carry, read in the office zone; cached,
     because the same date string recurs thousands of times in a file."""
@@ -195,8 +201,21 @@ class TimeParser:
     def __init__(self, tz: ZoneInfo, dayfirst: bool | None) -> None:
         self.tz, self.dayfirst = tz, dayfirst
         self._cache: dict[str, dt.datetime | str] = {}
+        self._utcoffset = tz.utcoffset
 
     def __call__(self, text: str) -> dt.datetime:
+        # Most files carry ISO-like times ("2025-10-03 14:05"), each one different: read
+        # those straight away (what _parse() would do first), cache only the rest.
+        try:
+            value = _fromisoformat(text)
+        except ValueError:
+            return self._cached(text)
+        if value.tzinfo is None:
+            # to_utc(value.replace(tzinfo=tz)) in one step: the same offset, subtracted.
+            return value - self._utcoffset(value)
+        return to_utc(value)
+
+    def _cached(self, text: str) -> dt.datetime:
         hit = self._cache.get(text)
         if hit is None:
             try:
@@ -297,7 +316,9 @@ class RowConverter:
                     f"{f}; allowed: " + ", ".join(self.allowed[f])
                 )
 
-    _plan: list[tuple[str, str | None, str]] | None = None
+    # (field, source column, default, key in the result, converter) for each field that
+    # can have a value: mapped to a column, or defaulted.
+    _plan: list[tuple[str, str | None, str, str, Callable[[str], object]]] | None = None
 
     def check_header(self, header: list[str], line: int = 1) -> None:
         self._plan = None
@@ -310,83 +331,166 @@ class RowConverter:
                 "the file does not have; it has: " + ", ".join(header)
             )
 
+    def _make_plan(self) -> list[tuple[str, str | None, str, str, Callable[[str], object]]]:
+        m = self.mapping
+        return [
+            (
+                f,
+                m.columns.get(f),
+                m.defaults.get(f, ""),
+                AMOUNT_FIELDS.get(f, f),
+                self._converter(f),
+            )
+            for f in FIELDS
+            if f in m.columns or f in m.defaults
+        ]
+
     def convert(self, line: int, row: dict) -> dict | RowError:
         m = self.mapping
-        if self._plan is None:
-            # Only the fields that can have a value: mapped to a column, or defaulted.
-            self._plan = [
-                (f, m.columns.get(f), m.defaults.get(f, ""))
-                for f in FIELDS
-                if f in m.columns or f in m.defaults
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = self._make_plan()
+            self._texts = [
+                (p[0], p[1], p[2], TEXT_FIELDS[p[0]]) for p in plan if p[0] in TEXT_FIELDS
             ]
+            self._times = [p[:3] for p in plan if p[0] in TIME_FIELDS]
+            self._others = [p for p in plan if p[0] not in TEXT_FIELDS and p[0] not in TIME_FIELDS]
         v: dict = {}
-        for name, column, default in self._plan:
-            raw = row.get(column) if column else None
+        # Field by field in FIELDS order (texts, times, the rest), so the first bad cell of a
+        # row is the one reported; texts and times are spelled out, being most of the work.
+        get = row.get
+        for name, column, default, limit in self._texts:
+            raw = get(column) if column else None
+            raw = (raw.strip() if raw else "") or default
+            if not raw:
+                continue
+            if len(raw) > limit or "\x00" in raw:
+                return self._bad(line, row, name, column, raw)
+            v[name] = raw
+        utcoffset = self.time._utcoffset
+        for name, column, default in self._times:
+            raw = get(column) if column else None
             raw = (raw.strip() if raw else "") or default
             if not raw:
                 continue
             try:
-                v.update(self._value(name, raw))
+                value = _fromisoformat(raw)
+            except ValueError:
+                value = None
+            if value is not None and value.tzinfo is None:
+                v[name] = value - utcoffset(value)  # what TimeParser does, inline
+                continue
+            try:
+                v[name] = self.time(raw)
+            except ValueError as exc:
+                return RowError(line, column or name, raw, f"{name} {exc}", row)
+        for name, column, default, key, value in self._others:
+            raw = get(column) if column else None
+            raw = (raw.strip() if raw else "") or default
+            if not raw:
+                continue
+            try:
+                v[key] = value(raw)
             except ValueError as exc:
                 return RowError(line, column or name, raw, f"{name} {exc}", row)
         for name in REQUIRED:
             if not v.get(name):
                 return RowError(line, m.columns.get(name, name), "", f"{name} is required", row)
         # The procedure's order: each step time given must not be before the one before it
-        # (feedback and closing both follow resolution).
-        previous = "received_at"
-        for name in TIME_FIELDS[1:]:
+        # (feedback and closing both follow resolution); and none may be in the future.
+        previous = v["received_at"]
+        now = self.now
+        future = None if previous <= now else "received_at"
+        for name in _STEP_TIMES:
             when = v.get(name)
             if not when:
                 continue
-            if when < v[previous]:
-                return RowError(
-                    line,
-                    m.columns.get(name, name),
-                    row.get(m.columns.get(name, ""), ""),
-                    f"{name} is before {previous}",
-                    row,
-                )
+            if when < previous:
+                return self._late(line, row, name, f"{name} is before {_PREVIOUS[name](v)}")
+            if future is None and when > now:
+                future = name
             if name != "feedback_at":
-                previous = name
-        for name in TIME_FIELDS:
-            if v.get(name) and v[name] > self.now:
-                return RowError(
-                    line,
-                    m.columns.get(name, name),
-                    row.get(m.columns.get(name, ""), ""),
-                    f"{name} is in the future",
-                    row,
-                )
+                previous = when
+        if future:
+            return self._late(line, row, future, f"{future} is in the future")
         return v
 
-    def _value(self, name: str, raw: str) -> dict:
+    def _bad(self, line: int, row: dict, name: str, column: str | None, raw: str) -> RowError:
+        try:
+            self._converter(name)(raw)
+        except ValueError as exc:
+            return RowError(line, column or name, raw, f"{name} {exc}", row)
+        raise AssertionError(f"{name}: {raw!r} is valid")  # pragma: no cover
+
+    def _late(self, line: int, row: dict, name: str, reason: str) -> RowError:
+        m = self.mapping
+        return RowError(
+            line, m.columns.get(name, name), row.get(m.columns.get(name, ""), ""), reason, row
+        )
+
+    def _converter(self, name: str) -> Callable[[str], object]:
+        """The function reading field `name` from a cell (stripped, never empty); it raises
+        ValueError with the reason, which follows the field's name in the message."""
         if name in TIME_FIELDS:
-            return {name: self.time(raw)}
+            return self.time
         if name in AMOUNT_FIELDS:
-            return {AMOUNT_FIELDS[name]: _amount(raw)}
+            return _amount
         if name == "feedback_score":
-            if not raw.isdigit() or not 1 <= int(raw) <= 5:
-                raise ValueError("must be a whole number 1..5")
-            return {name: int(raw)}
+            return _score
         if name in CODE_FIELDS:
-            key = raw.lower()
-            code = self.mapping.values.get(name, {}).get(key, raw).lower()
-            found = self.lookup[name].get(code)
-            if found is None:
-                rule = self.mapping.unmapped.get(name, "error")
-                if rule == "error":
-                    raise ValueError(
-                        f"{raw!r} is not mapped; allowed: " + ", ".join(self.allowed[name])
-                    )
-                found = self.lookup[name][rule.lower()]
-            return {name: found}
+            known: dict[str, str] = {}  # a code column holds a handful of values
+
+            def code(raw: str) -> str:
+                found = known.get(raw)
+                if found is None:
+                    found = self._code(name, raw)
+                    if len(known) < 10_000:
+                        known[raw] = found
+                return found
+
+            return code
         limit = TEXT_FIELDS[name]
-        if len(raw) > limit:
-            raise ValueError(f"is {len(raw)} characters long; at most {limit}")
-        if "\x00" in raw:
-            raise ValueError("must not contain NUL characters")
-        return {name: raw}
+
+        def text(raw: str) -> str:
+            if len(raw) > limit:
+                raise ValueError(f"is {len(raw)} characters long; at most {limit}")
+            if "\x00" in raw:
+                raise ValueError("must not contain NUL characters")
+            return raw
+
+        return text
+
+    def _code(self, name: str, raw: str) -> str:
+        key = raw.lower()
+        code = self.mapping.values.get(name, {}).get(key, raw).lower()
+        found = self.lookup[name].get(code)
+        if found is None:
+            rule = self.mapping.unmapped.get(name, "error")
+            if rule == "error":
+                raise ValueError(
+                    f"{raw!r} is not mapped; allowed: " + ", ".join(self.allowed[name])
+                )
+            found = self.lookup[name][rule.lower()]
+        return found
+
+
+_STEP_TIMES = TIME_FIELDS[1:]
+
+
+def _previous_name(name: str) -> Callable[[dict], str]:
+    """The step time `name` must not be before, given the row's times (the latest earlier
+    step given; feedback_at is never one, as closing follows resolution too)."""
+    earlier = [f for f in TIME_FIELDS[: TIME_FIELDS.index(name)] if f != "feedback_at"]
+    return lambda v: next((f for f in reversed(earlier) if v.get(f)), "received_at")
+
+
+_PREVIOUS = {name: _previous_name(name) for name in _STEP_TIMES}
+
+
+def _score(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 5:
+        raise ValueError("must be a whole number 1..5")
+    return int(raw)
 
 
 # -- writing --------------------------------------------------------------------------
@@ -412,13 +516,23 @@ def import_rows(
 
     conv = RowConverter(reg, mapping, dayfirst, now)
     result = ImportResult()
-    clock = reg.clock
+    clock = reg.calendar.clock_function(reg.settings.clocks)  # reg.clock, for bulk use
+    local_date = reg.calendar.local_date
     min_score = reg.settings.satisfied_min_score
     pattern = reg.settings.number_pattern
     cases, events = Case.__table__, Event.__table__
     insert_columns = _CASE_COLUMNS  # executemany wants every key
     seen_refs: set[str] = set()
     header_checked = not check_header  # JSON Lines objects may leave keys out
+    recorded_at = _sqlite_time(now)
+    bookkeeping = {
+        "logged_at": now,
+        "logged_by": actor,
+        "on_hold": False,
+        "reopen_count": 0,
+        "version": 1,
+    }
+    individual = CustomerType.individual.value
 
     def flush(batch: list[tuple[int, dict]], conn: sa.Connection) -> None:
         refs = [v["external_ref"] for _, v in batch if v.get("external_ref")]
@@ -443,7 +557,7 @@ def import_rows(
             new.append((line, v))
         by_year: dict[int, list[dict]] = {}
         for _, v in new:
-            by_year.setdefault(reg.calendar.local_date(v["received_at"]).year, []).append(v)
+            by_year.setdefault(local_date(v["received_at"]).year, []).append(v)
         for year, values in by_year.items():
             for v, number in zip(
                 values, reserve_numbers(conn, pattern, year, len(values)), strict=True
@@ -456,23 +570,37 @@ def import_rows(
             # take ids meanwhile, so give them out here, and hand the driver plain tuples
             # in the exact text format SQLAlchemy's DateTime uses on SQLite.
             first = conn.execute(sa.select(sa.func.coalesce(sa.func.max(cases.c.id), 0))).scalar()
-            ids = list(range(first + 1, first + 1 + len(new)))
+            ids = range(first + 1, first + 1 + len(new))
+            times = _SQLiteTimes()
             conn.exec_driver_sql(
                 _SQLITE_INSERT,
+                [_sqlite_row(case_id, v, times) for case_id, (_, v) in zip(ids, new, strict=True)],
+            )
+            conn.exec_driver_sql(
+                _SQLITE_EVENT,
                 [
-                    (case_id, *map(_sqlite_value, map(v.get, insert_columns)))
-                    for case_id, (_, v) in zip(ids, new, strict=True)
+                    (
+                        case_id,
+                        Action.import_.value,
+                        times[v["received_at"]],
+                        recorded_at,
+                        actor,
+                        v["step"],
+                        f"imported from {source} line {line}",
+                    )
+                    for case_id, (line, v) in zip(ids, new, strict=True)
                 ],
             )
-        else:
-            ids = (
-                conn.execute(
-                    sa.insert(cases).returning(cases.c.id, sort_by_parameter_order=True),
-                    [{c: v.get(c) for c in insert_columns} for _, v in new],
-                )
-                .scalars()
-                .all()
+            result.imported += len(new)
+            return
+        ids = (
+            conn.execute(
+                sa.insert(cases).returning(cases.c.id, sort_by_parameter_order=True),
+                [{c: v.get(c) for c in insert_columns} for _, v in new],
             )
+            .scalars()
+            .all()
+        )
         conn.execute(
             events.insert(),
             [
@@ -530,7 +658,7 @@ def import_rows(
         )
         return True
 
-    with reg.engine.connect() as conn:
+    with reg.engine.connect() as conn, _bulk_cache(conn):
         conn.execution_options(complaintctl_write=True)
         trans = conn.begin()
         try:
@@ -559,10 +687,9 @@ def import_rows(
                     if ref:
                         seen_refs.add(ref)
                     v["contact_key"] = contact_key(v["contact"])
-                    v.setdefault("customer_type", CustomerType.individual.value)
-                    v.update(
-                        logged_at=now, logged_by=actor, on_hold=False, reopen_count=0, version=1
-                    )
+                    if "customer_type" not in v:
+                        v["customer_type"] = individual
+                    v.update(bookkeeping)
                     imported_state(v, clock, min_score)
                     batch.append((line, v))
                 if len(batch) >= BATCH:
@@ -586,18 +713,64 @@ def import_rows(
     return result
 
 
+@contextlib.contextmanager
+def _bulk_cache(conn: sa.Connection) -> Iterator[None]:
+    """A larger SQLite page cache while the import runs: the cases table's ten indexes take
+    rows in random order, and a small cache keeps writing and re-reading their pages.
+    (Only the cache: journaling and syncing stay as they are, so the import remains one
+    transaction that survives a crash.)"""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    before = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size = {before}")
+
+
 _CASE_COLUMNS = [c.name for c in Case.__table__.c if c.name != "id"]
+# The fast path's column order: the times last, as they need formatting.
+_TIME_COLUMNS = [c for c in _CASE_COLUMNS if isinstance(Case.__table__.c[c].type, sa.DateTime)]
+_OTHER_COLUMNS = [c for c in _CASE_COLUMNS if c not in _TIME_COLUMNS]
 _SQLITE_INSERT = (
-    f"INSERT INTO cases (id, {', '.join(_CASE_COLUMNS)}) "
+    f"INSERT INTO cases (id, {', '.join(_OTHER_COLUMNS + _TIME_COLUMNS)}) "
     f"VALUES ({', '.join('?' * (len(_CASE_COLUMNS) + 1))})"
 )
+_SQLITE_EVENT = (
+    "INSERT INTO events (case_id, action, at, recorded_at, actor, step_from, step_to, "
+    "changes, note) VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, ?)"
+)
+# A NaN binds as NULL in SQLite, and much faster than None does (the sqlite3 module looks
+# up an adapter for every None it binds); no column of a case ever holds a float.
+_NULL = float("nan")
 
 
-def _sqlite_value(value: object) -> object:
-    """A value as SQLAlchemy would bind it on SQLite (naive UTC times as text)."""
-    if isinstance(value, dt.datetime):
-        return value.isoformat(" ", "microseconds")
-    return value
+class _SQLiteTimes(dict):
+    """Naive UTC times → the text SQLAlchemy's DateTime stores on SQLite (None → NULL).
+
+    A memo: a batch's rows share many times (a step's start is another step's end; every
+    case received on one day has the same working-day deadlines)."""
+
+    def __missing__(self, value: dt.datetime | None) -> object:
+        text = self[value] = _NULL if value is None else _sqlite_time(value)
+        return text
+
+
+def _sqlite_time(value: dt.datetime) -> str:
+    """A naive UTC time as SQLAlchemy's DateTime stores it on SQLite."""
+    return value.isoformat(" ", "microseconds")
+
+
+def _sqlite_row(case_id: int, v: dict, times: _SQLiteTimes) -> tuple:
+    """A new case's _SQLITE_INSERT parameters: values as SQLAlchemy binds them on SQLite."""
+    return (
+        case_id,
+        *map(v.get, _OTHER_COLUMNS, repeat(_NULL)),
+        *map(times.__getitem__, map(v.get, _TIME_COLUMNS)),
+    )
 
 
 # Columns about the import itself, never compared or copied by --update.

@@ -378,52 +378,75 @@ _HISTORY = (
 )
 
 
+# What imported_state() needs, as plain strings: it runs once per row of an import.
+_ACK, _INVESTIGATE, _RESOLVE, _FEEDBACK = (
+    s.value for s in (Step.acknowledge, Step.investigate, Step.resolve, Step.feedback)
+)
+_OPEN = {s.value: _DUE_COLUMN.get(s) for s in OPEN_STEPS}
+_WAITING = tuple((column, step.value) for column, step in _HISTORY)
+
+
 def imported_state(v: dict, clock: Clock, satisfied_min_score: int) -> dict:
     """Complete the columns of a case imported with its history (`v` holds what the source
     gave: received_at, step times, outcome fields): every clock computed from the calendar
     exactly as for a live case, the step it now waits at, its outcome and `due_at`."""
+    get = v.get
     received = v["received_at"]
-    v["ack_due"] = clock(Step.acknowledge.value, received)
-    for done, due, name in (
-        ("assigned_at", "investigate_due", Step.investigate),
-        ("investigated_at", "resolve_due", Step.resolve),
-        ("resolved_at", "feedback_due", Step.feedback),
-    ):
-        v[due] = clock(name.value, v[done]) if v.get(done) else None
-    if v.get("severity") == Severity.A.value and v.get("classified_at"):
-        v["escalate_due"] = clock("escalate", v["classified_at"])
-        v["plan_due"] = clock("plan", v["classified_at"])
-    score = v.get("feedback_score")
-    satisfied = score is not None and score >= satisfied_min_score and v.get("feedback_at")
-    if v.get("reject_reason"):
-        v["closed_at"] = v.get("closed_at") or v.get("classified_at") or received
-        v["classified_at"] = v.get("classified_at") or v["closed_at"]
-        step, outcome, started = Step.rejected, Outcome.rejected, v["closed_at"]
-    elif v.get("closed_at") or satisfied:
-        v["closed_at"] = v.get("closed_at") or v["feedback_at"]
+    v["ack_due"] = clock(_ACK, received)
+    done = get("assigned_at")
+    v["investigate_due"] = clock(_INVESTIGATE, done) if done else None
+    done = get("investigated_at")
+    v["resolve_due"] = clock(_RESOLVE, done) if done else None
+    done = get("resolved_at")
+    v["feedback_due"] = feedback_due = clock(_FEEDBACK, done) if done else None
+    classified = get("classified_at")
+    if classified and get("severity") == Severity.A.value:
+        v["escalate_due"] = clock("escalate", classified)
+        v["plan_due"] = clock("plan", classified)
+    score = get("feedback_score")
+    satisfied = score is not None and score >= satisfied_min_score and get("feedback_at")
+    closed = get("closed_at")
+    if get("reject_reason"):
+        v["closed_at"] = closed = closed or classified or received
+        v["classified_at"] = classified or closed
+        step, outcome, started = Step.rejected.value, Outcome.rejected.value, closed
+    elif closed or satisfied:
+        v["closed_at"] = closed = closed or v["feedback_at"]
         if satisfied:
-            outcome = Outcome.satisfied
-        elif v["feedback_due"] and v["closed_at"] >= v["feedback_due"]:
-            outcome = Outcome.expired
+            outcome = Outcome.satisfied.value
+        elif feedback_due and closed >= feedback_due:
+            outcome = Outcome.expired.value
         else:
-            outcome = Outcome.closed
-        step, started = Step.closed, v["closed_at"]
+            outcome = Outcome.closed.value
+        step, started = Step.closed.value, closed
     else:
         outcome = None
-        step, started = Step.acknowledge, received
-        for column, waiting in _HISTORY:
-            if v.get(column):
+        step, started = _ACK, received
+        for column, waiting in _WAITING:
+            if get(column):
                 step, started = waiting, v[column]
                 break
-    v["step"] = step.value
-    v["outcome"] = outcome.value if outcome else None
+    v["step"] = step
+    v["outcome"] = outcome
     v["step_started_at"] = started
-    if step in OPEN_STEPS:
-        column = _DUE_COLUMN.get(step)
-        v["step_due_at"] = v[column] if column else clock(step.value, started)
+    if step in _OPEN:
+        column = _OPEN[step]
+        v["step_due_at"] = step_due = v[column] if column else clock(step, started)
+        # earliest_pending(), spelled out for a dict: the step's clock unless on hold,
+        # and the severity-A clocks not yet met.
+        pending = [
+            due
+            for due, met in (
+                (None if get("on_hold") else step_due, None),
+                (get("escalate_due"), get("escalated_at")),
+                (get("plan_due"), get("plan_at")),
+            )
+            if due is not None and met is None
+        ]
+        v["due_at"] = min(pending) if pending else None
     else:
         v["step_due_at"] = None
-    v["due_at"] = earliest_pending(_Row(v))
+        v["due_at"] = None
     return v
 
 
