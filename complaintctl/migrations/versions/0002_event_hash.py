@@ -24,7 +24,15 @@ def upgrade() -> None:
     with op.batch_alter_table("events") as batch:
         batch.add_column(sa.Column("hash", sa.String(64), nullable=True))
     conn = op.get_bind()
-    events = sa.table("events", sa.column("id"), sa.column("hash"), *map(sa.column, SEALED))
+    # Typed as the models type them, so that times reach the seal as datetimes on every
+    # driver (SQLite stores them as text) exactly as the services seal live events.
+    types = {"case_id": sa.Integer(), "at": sa.DateTime(), "recorded_at": sa.DateTime()}
+    events = sa.table(
+        "events",
+        sa.column("id", sa.Integer()),
+        sa.column("hash", sa.String()),
+        *(sa.column(name, types.get(name, sa.String())) for name in SEALED),
+    )
     columns = (events.c.id, *(events.c[k] for k in SEALED))
     update = (
         sa.update(events)
