@@ -69,6 +69,12 @@ class ComplaintGroup(TyperGroup):
         except Exception as exc:  # the one place that catches everything: no traceback leaks
             if _debug:
                 raise
+            storage = _storage_error(exc)
+            if storage is not None:
+                typer.echo(f"error: {storage}", err=True)
+                if standalone_mode:
+                    sys.exit(storage.exit_code)
+                return storage.exit_code
             # One line, and never the SQL parameters a database error carries (they hold
             # customers' personal data): the driver's own message at most.
             detail = str(getattr(exc, "orig", None) or exc).splitlines()
@@ -81,6 +87,17 @@ class ComplaintGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _storage_error(exc: Exception) -> ComplaintError | None:
+    """A database OperationalError (busy, read-only, disk full) raised outside a unit of
+    work, as the same one-line refusal the unit of work gives."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None or not isinstance(exc, sa_exc.OperationalError):
+        return None
+    from complaintctl import db
+
+    return db.storage_error(exc)
 
 
 app = typer.Typer(

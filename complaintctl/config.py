@@ -156,6 +156,27 @@ def default_config_path() -> Path:
     return Path(user_config_dir("complaintctl")) / "complaintctl.toml"
 
 
+def _refuse_readable_secret(source: Path, url: str) -> None:
+    """A config that holds a database password must be readable by its owner only."""
+    from urllib.parse import urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    if not password:
+        return
+    try:
+        mode = source.stat().st_mode & 0o777
+    except OSError:
+        return
+    if mode & 0o077:
+        raise ConfigError(
+            f"database: {source} holds a database password and is readable by others "
+            f"(mode {mode:04o}); run: chmod 600 {source} (or keep the password in ~/.pgpass)"
+        )
+
+
 def load_settings(path: str | os.PathLike | None = None) -> Settings:
     """Read the config: `path` > $COMPLAINTCTL_CONFIG > the default location > built-in defaults.
 
@@ -265,6 +286,8 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
 
     if "database" in data:
         db = str(data["database"])
+        if source is not None and "://" in db:
+            _refuse_readable_secret(source, db)
         # A relative path in the config means relative to the config file, not the cwd.
         if source and "://" not in db and not Path(db).is_absolute():
             db = str((source.parent / db).resolve())

@@ -19,7 +19,22 @@ from complaintctl.errors import DatabaseError
 # against Alembic).  Kept here so that opening a database never has to import Alembic.
 REVISIONS = ("0001", "0002")
 HEAD = REVISIONS[-1]
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_ENV = "COMPLAINTCTL_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer before giving up
+
+
+def busy_timeout() -> float:
+    """Seconds to wait for a lock held by another process ($COMPLAINTCTL_BUSY_TIMEOUT)."""
+    value = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not value:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise DatabaseError(f"{BUSY_TIMEOUT_ENV}: {value!r} is not a number of seconds (0-3600]")
+    return seconds
 
 
 def default_db_path() -> Path:
@@ -40,17 +55,19 @@ def resolve_db_url(cli_value: str | None, settings: Settings) -> str:
     return "sqlite:///" + str(Path(value).expanduser().resolve())
 
 
-def _sqlite_pragmas(engine: sa.Engine) -> None:
+def _sqlite_pragmas(engine: sa.Engine, timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
         # Let SQLAlchemy's begin event (below) issue BEGIN, so writers can take the lock
         # up front with BEGIN IMMEDIATE instead of failing to upgrade a read lock later.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a committed change is on disk before the command says so, even if the
+        # machine loses power the next moment (NORMAL would only survive a crashed process).
+        cur.execute("PRAGMA synchronous = FULL")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -76,6 +93,9 @@ def open_db(url: str, create: bool = True, check: bool = True) -> sa.Engine:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise DatabaseError(f"--db: cannot create {Path(path).parent}: {exc}") from None
+    timeout = busy_timeout()
+    if is_sqlite and path and path != ":memory:" and not Path(path).exists():
+        _create_private_file(Path(path))
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
@@ -86,7 +106,9 @@ def open_db(url: str, create: bool = True, check: bool = True) -> sa.Engine:
             "for PostgreSQL run: pip install 'complaintctl[postgresql]'"
         ) from None
     if is_sqlite:
-        _sqlite_pragmas(engine)
+        _sqlite_pragmas(engine, timeout)
+    elif engine.dialect.name == "postgresql":
+        _postgres_timeouts(engine, timeout)
     try:
         revision = _ensure_schema(engine, create)
     except sa.exc.DatabaseError as exc:
@@ -96,6 +118,26 @@ def open_db(url: str, create: bool = True, check: bool = True) -> sa.Engine:
     if check and revision != HEAD:
         raise schema_mismatch(revision)
     return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Create a new database file readable and writable by its owner only (0600): it holds
+    customers' personal data.  SQLite gives its -wal and -shm files the same mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another process created it just now
+    except OSError as exc:
+        raise DatabaseError(f"--db: cannot create {path}: {exc.strerror}") from None
+
+
+def _postgres_timeouts(engine: sa.Engine, timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        # A row another session holds locked longer than this: "database is busy", no hang.
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET lock_timeout = {int(timeout * 1000)}")
+        dbapi_conn.commit()
 
 
 def engine_name(url: str | sa.Engine) -> str:
@@ -206,10 +248,27 @@ def unit_of_work(engine: sa.Engine, write: bool = True) -> Iterator[Session]:
                 session.rollback()
         except sa.exc.OperationalError as exc:
             session.rollback()
-            # Locked past the busy timeout, disk full, file gone: say so in one line.
-            raise DatabaseError(f"database unavailable: {exc.orig}") from None
+            raise storage_error(exc, engine) from None
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+
+def storage_error(exc: sa.exc.OperationalError, engine: sa.Engine | None = None) -> DatabaseError:
+    """One line for what went wrong with the storage; the transaction was rolled back, so
+    nothing of the command was written."""
+    text = str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__
+    low = text.lower()
+    where = engine_name(engine) if engine is not None else "file"
+    if "locked" in low or "busy" in low or "lock timeout" in low:
+        return DatabaseError(
+            f"database is busy: another process held it for more than "
+            f"{busy_timeout():g} s; nothing was written, try again"
+        )
+    if "readonly" in low or "read-only" in low:
+        return DatabaseError(f"database {where} is read-only for you; nothing was written")
+    if "full" in low:
+        return DatabaseError(f"no space left for database {where}; nothing was written")
+    return DatabaseError(f"database {where} unavailable: {text}; nothing was written")
