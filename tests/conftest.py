@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import os
+import re
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,8 +34,22 @@ def local(*args: int) -> dt.datetime:
 # Tests that read the SQLite file itself (they ask for `db_path`), and tests that touch no
 # database at all, run on SQLite only.
 POSTGRES_ENV = "COMPLAINTCTL_TEST_POSTGRES"
-POSTGRES_URL = os.environ.get(POSTGRES_ENV, "").strip()
-BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+POSTGRES_SERVER_URL = os.environ.get(POSTGRES_ENV, "").strip()
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_SERVER_URL else ["sqlite"]
+
+
+def _private_database(url: str) -> str:
+    """This test run's own database on that server ("<name>_<pid>"), so that two runs at
+    once (two developers, or a run beside CI) never empty each other's tables."""
+    if not url:
+        return ""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    return base.set(database=f"{base.database}_{os.getpid()}").render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _private_database(POSTGRES_SERVER_URL)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -59,15 +75,22 @@ def postgres_engine():
     """The test database on the PostgreSQL server, emptied of every table at the start."""
     import sqlalchemy as sa
 
-    engine = sa.create_engine(POSTGRES_URL, poolclass=sa.pool.NullPool)
+    server = sa.create_engine(
+        POSTGRES_SERVER_URL, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT"
+    )
+    name = sa.engine.make_url(POSTGRES_URL).database
     try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
+        with server.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     except sa.exc.OperationalError as exc:  # named but not reachable: fail, never skip
         pytest.exit(f"{POSTGRES_ENV} is set but PostgreSQL is not reachable: {exc.orig}", 3)
+    engine = sa.create_engine(POSTGRES_URL, poolclass=sa.pool.NullPool)
     yield engine
     engine.dispose()
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    server.dispose()
 
 
 def empty_postgres(engine) -> None:
@@ -138,25 +161,157 @@ def cli() -> Callable[..., object]:
     return Run()
 
 
-def build_template(factory: pytest.TempPathFactory, name: str, build) -> tuple[Path, object]:
-    """Build a database once per module with `build(Run())`, in the same isolated
-    environment a test gets; (its path for `copy_database`, what `build` returned)."""
-    path = factory.mktemp(name) / "register.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COMPLAINTCTL_DB", str(path))
-        mp.setenv("COMPLAINTCTL_USER", "tester")
-        mp.delenv("COMPLAINTCTL_CONFIG", raising=False)
-        mp.setenv("XDG_CONFIG_HOME", str(path.parent / "xdg-config"))
-        return path, build(Run())
+def _engine(db_url: str):
+    """A short-lived engine for the tests' own reads and copies (no pool: nothing stays
+    open on a test's SQLite file or holds a PostgreSQL connection between tests)."""
+    import sqlalchemy as sa
+
+    return sa.create_engine(db_url, poolclass=sa.pool.NullPool)
 
 
-def copy_database(source_path: Path, target_path: Path) -> None:
-    """Give a test its own copy of a template database (SQLite's backup API)."""
-    import sqlite3
+def in_schema(url: str, schema: str) -> str:
+    """The PostgreSQL URL whose connections work in `schema` (libpq's `options`, which
+    SQLAlchemy passes to psycopg): the CLI then creates and finds its tables there."""
+    import sqlalchemy as sa
 
-    source, copy = sqlite3.connect(source_path), sqlite3.connect(target_path)
+    u = sa.engine.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return u.render_as_string(hide_password=False)
+
+
+def _row_key(row: tuple) -> tuple:
+    # NULLs sort first without ever being compared with a value.
+    return tuple((v is not None, v) for v in row)
+
+
+def table_rows(db_url: str) -> dict[str, list[tuple]]:
+    """Every row of every table of the database (either backend), each table's rows sorted:
+    equal before and after a command proves the command wrote nothing."""
+    import sqlalchemy as sa
+
+    engine = _engine(db_url)
     try:
-        source.backup(copy)
+        with engine.connect() as conn:
+            names = sorted(sa.inspect(conn).get_table_names())
+            return {
+                n: sorted(map(tuple, conn.exec_driver_sql(f'SELECT * FROM "{n}"')), key=_row_key)
+                for n in names
+            }
     finally:
-        source.close()
-        copy.close()
+        engine.dispose()
+
+
+def postgres_schema(name: str) -> str:
+    """A new, empty schema in this run's PostgreSQL test database, for a database that
+    outlives one test (a template, a read-only fixture); the URL whose connections work in
+    it. It goes when the test database is dropped at the end of the run."""
+    schema = f"{re.sub(r'[^a-z0-9]+', '_', name.lower())}_{uuid.uuid4().hex[:8]}"
+    engine = _engine(POSTGRES_URL)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    finally:
+        engine.dispose()
+    return in_schema(POSTGRES_URL, schema)
+
+
+class Template:
+    """A database built by `build(Run())` at most once per module and backend, on first use,
+    in the same isolated environment a test gets; `copy_to` gives a test its own copy."""
+
+    def __init__(self, factory: pytest.TempPathFactory, name: str, build) -> None:
+        self.factory, self.name, self.build = factory, name, build
+        self._built: dict[str, tuple[str, object, list]] = {}
+
+    def _make(self, backend: str) -> tuple[str, object, list]:
+        home = self.factory.mktemp(self.name)
+        if backend == "postgresql":
+            url = postgres_schema(self.name)
+        else:
+            url = f"sqlite:///{home / 'register.db'}"
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("COMPLAINTCTL_DB", url)
+            mp.setenv("COMPLAINTCTL_USER", "tester")
+            mp.delenv("COMPLAINTCTL_CONFIG", raising=False)
+            mp.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
+            mp.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+            value = self.build(Run())
+        plan = _copy_plan(url) if backend == "postgresql" else []
+        return url, value, plan
+
+    def copy_to(self, db_url: str):
+        """Replace everything in the test's database `db_url` with the template's rows;
+        returns what `build` returned."""
+        backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+        if backend not in self._built:
+            self._built[backend] = self._make(backend)
+        source, value, plan = self._built[backend]
+        copy_database(source, db_url, plan)
+        return value
+
+
+def build_template(factory: pytest.TempPathFactory, name: str, build) -> Template:
+    """A template database for a module-scoped fixture (built lazily, per backend)."""
+    return Template(factory, name, build)
+
+
+def _copy_plan(url: str) -> list[str]:
+    """The SQL that copies the schema `url` works in into the public schema: empty every
+    table, insert the template's rows parents first, then move each id sequence past the
+    copied ids."""
+    import sqlalchemy as sa
+
+    schema = sa.engine.make_url(url).query["options"].removeprefix("-csearch_path=")
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            meta = sa.MetaData()
+            meta.reflect(conn, schema=schema)
+            serial = conn.execute(
+                sa.text(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = :s "
+                    "AND (column_default LIKE 'nextval(%' OR is_identity = 'YES')"
+                ),
+                {"s": schema},
+            ).all()
+    finally:
+        engine.dispose()
+    tables = meta.sorted_tables
+    plan = ["TRUNCATE " + ", ".join(f'public."{t.name}"' for t in tables) + " CASCADE"]
+    for t in tables:
+        cols = ", ".join(f'"{c.name}"' for c in t.columns)
+        plan.append(
+            f'INSERT INTO public."{t.name}" ({cols}) SELECT {cols} FROM "{schema}"."{t.name}"'
+        )
+    for table, column in serial:
+        plan.append(
+            f"SELECT setval(pg_get_serial_sequence('public.\"{table}\"', '{column}'), "
+            f'COALESCE((SELECT max("{column}") FROM public."{table}"), 0) + 1, false)'
+        )
+    return plan
+
+
+def copy_database(source_url: str, target_url: str, plan: list[str] | None = None) -> None:
+    """Make the target database a copy of the source: SQLite's backup API file to file; on
+    PostgreSQL the template schema's rows into the (created if need be) public tables."""
+    if target_url.startswith("sqlite"):
+        import sqlite3
+
+        import sqlalchemy as sa
+
+        source = sqlite3.connect(sa.engine.make_url(source_url).database)
+        copy = sqlite3.connect(sa.engine.make_url(target_url).database)
+        try:
+            source.backup(copy)
+        finally:
+            source.close()
+            copy.close()
+        return
+    open_db(target_url).dispose()  # the public tables, should no test have made them yet
+    engine = _engine(target_url)
+    try:
+        with engine.begin() as conn:
+            for statement in plan or []:
+                conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()

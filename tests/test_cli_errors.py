@@ -1,6 +1,6 @@
 """Bad input and refused actions: one line on stderr, a stable exit code, nothing written.
 
-Every error test compares the whole database file (every row of every table) and each
+Every error test compares the whole database (every row of every table) and each
 case's `show --format json` before and after the command.
 """
 
@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from conftest import build_template, copy_database
+from conftest import Template, build_template, table_rows
 
 NUMBER = re.compile(r"C\d{4}-\d{6}")
 CATEGORIES = "PQ, SA, TS, DL, BL, FE, SM, OT"
@@ -24,19 +22,9 @@ BAD_TIME = "is not a date/time; use e.g. 2025-09-30 09:15 or 2025-09-30"
 
 
 # -- helpers ------------------------------------------------------------------------------
-def snapshot(db_path: Path) -> dict[str, list[tuple]]:
-    """Every row of every table of the real database file."""
-    con = sqlite3.connect(db_path)
-    try:
-        tables = [
-            name
-            for (name,) in con.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
-        return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables}
-    finally:
-        con.close()
+def snapshot(db_url: str) -> dict[str, list[tuple]]:
+    """Every row of every table of the real database."""
+    return table_rows(db_url)
 
 
 def shows(cli, numbers) -> dict[str, dict]:
@@ -76,17 +64,16 @@ def log(cli, *extra: str, received: str = "2025-09-30 09:00", contact: str = "13
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """A database with one case waiting at each of several steps, built once per module."""
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """A database with one case waiting at each of several steps, built once per module
+    (and backend)."""
     return build_template(tmp_path_factory, "template", _build_cases)
 
 
 @pytest.fixture
-def cases(template: tuple[Path, dict[str, str]], db_path: Path) -> dict[str, str]:
+def cases(template: Template, db_url: str) -> dict[str, str]:
     """This test's own copy of the template database; the case numbers by role."""
-    source_path, numbers = template
-    copy_database(source_path, db_path)
-    return dict(numbers)
+    return dict(template.copy_to(db_url))
 
 
 def _build_cases(cli) -> dict[str, str]:
@@ -186,11 +173,11 @@ def fill(args: tuple[str, ...], cases: dict[str, str]) -> list[str]:
     return [a.format(**cases) for a in args]
 
 
-def run_and_check_nothing_changed(cli, db_path: Path, cases: dict[str, str], args, exit_code):
-    before_rows, before_shown = snapshot(db_path), shows(cli, cases.values())
+def run_and_check_nothing_changed(cli, db_url: str, cases: dict[str, str], args, exit_code):
+    before_rows, before_shown = snapshot(db_url), shows(cli, cases.values())
     result = cli(*fill(args, cases))
     line = assert_one_line_error(result, exit_code)
-    assert snapshot(db_path) == before_rows
+    assert snapshot(db_url) == before_rows
     assert shows(cli, cases.values()) == before_shown
     return line
 
@@ -415,9 +402,9 @@ INVALID = [
 
 @pytest.mark.parametrize(("args", "message"), INVALID)
 def test_bad_input_is_one_line_naming_the_field_and_nothing_is_written(
-    cli, db_path, cases, args, message
+    cli, db_url, cases, args, message
 ):
-    line = run_and_check_nothing_changed(cli, db_path, cases, args, exit_code=1)
+    line = run_and_check_nothing_changed(cli, db_url, cases, args, exit_code=1)
     assert line == message.format(**cases)
 
 
@@ -492,18 +479,18 @@ REFUSED = [
 
 @pytest.mark.parametrize(("args", "message"), REFUSED)
 def test_a_refused_action_exits_1_with_one_line_and_nothing_is_written(
-    cli, db_path, cases, args, message
+    cli, db_url, cases, args, message
 ):
-    line = run_and_check_nothing_changed(cli, db_path, cases, args, exit_code=1)
+    line = run_and_check_nothing_changed(cli, db_url, cases, args, exit_code=1)
     assert line == message.format(**cases)
 
 
-def test_a_step_is_refused_while_on_hold_and_a_second_hold_too(cli, db_path, cases):
+def test_a_step_is_refused_while_on_hold_and_a_second_hold_too(cli, db_url, cases):
     number = cases["investigating"]
     cli.ok("hold", number, "--reason", "等客户寄回样品", "--at", "2025-10-09 10:00")
     line = run_and_check_nothing_changed(
         cli,
-        db_path,
+        db_url,
         cases,
         ("investigate", number, "--findings", "f", "--responsibility", "internal"),
         exit_code=1,
@@ -512,13 +499,13 @@ def test_a_step_is_refused_while_on_hold_and_a_second_hold_too(cli, db_path, cas
         f"error: case {number} is on hold at step 'investigate' (等客户寄回样品); run resume first"
     )
     line = run_and_check_nothing_changed(
-        cli, db_path, cases, ("hold", number, "--reason", "again"), exit_code=1
+        cli, db_url, cases, ("hold", number, "--reason", "again"), exit_code=1
     )
     assert line == f"error: case {number} is already on hold"
 
 
 def test_an_attachment_over_the_limit_is_refused_and_nothing_is_written(
-    cli, db_path, cases, tmp_path
+    cli, db_url, cases, tmp_path
 ):
     config = tmp_path / "complaintctl.toml"
     config.write_text("[attachments]\nmax_bytes = 4\n", encoding="utf-8")
@@ -526,7 +513,7 @@ def test_an_attachment_over_the_limit_is_refused_and_nothing_is_written(
     big.write_bytes(b"12345")
     line = run_and_check_nothing_changed(
         cli,
-        db_path,
+        db_url,
         cases,
         ("--config", str(config), "attach", cases["investigating"], str(big)),
         exit_code=1,
@@ -534,10 +521,10 @@ def test_an_attachment_over_the_limit_is_refused_and_nothing_is_written(
     assert line == "error: FILE: big.bin is 5 bytes; the limit is 4 (attachments.max_bytes)"
 
 
-def test_attaching_a_file_that_does_not_exist_is_refused(cli, db_path, cases, tmp_path):
+def test_attaching_a_file_that_does_not_exist_is_refused(cli, db_url, cases, tmp_path):
     missing = tmp_path / "nope.pdf"
     line = run_and_check_nothing_changed(
-        cli, db_path, cases, ("attach", cases["investigating"], str(missing)), exit_code=1
+        cli, db_url, cases, ("attach", cases["investigating"], str(missing)), exit_code=1
     )
     assert line == f"error: FILE: {missing} is not a readable file"
 
@@ -612,9 +599,9 @@ USAGE = [
 
 @pytest.mark.parametrize(("args", "message"), USAGE)
 def test_a_usage_error_exits_2_with_one_line_and_nothing_is_written(
-    cli, db_path, cases, args, message
+    cli, db_url, cases, args, message
 ):
-    line = run_and_check_nothing_changed(cli, db_path, cases, args, exit_code=2)
+    line = run_and_check_nothing_changed(cli, db_url, cases, args, exit_code=2)
     assert as_console(line) == message.format(**cases)
 
 
@@ -705,35 +692,35 @@ CHOICES = [
 
 @pytest.mark.parametrize(("args", "option", "allowed"), CHOICES)
 def test_a_value_outside_a_closed_set_exits_2_naming_the_option_and_allowed_values(
-    cli, db_path, cases, args, option, allowed
+    cli, db_url, cases, args, option, allowed
 ):
-    line = run_and_check_nothing_changed(cli, db_path, cases, args, exit_code=2)
+    line = run_and_check_nothing_changed(cli, db_url, cases, args, exit_code=2)
     command = args[0]
     assert as_console(line).startswith(f"complaintctl {command}: Invalid value for '{option}'")
     for value in allowed:
         assert f"'{value}'" in line
 
 
-def test_a_score_that_is_not_a_number_is_a_usage_error(cli, db_path, cases):
+def test_a_score_that_is_not_a_number_is_a_usage_error(cli, db_url, cases):
     line = run_and_check_nothing_changed(
-        cli, db_path, cases, ("feedback", "{feedback}", "--score", "五"), exit_code=2
+        cli, db_url, cases, ("feedback", "{feedback}", "--score", "五"), exit_code=2
     )
     assert as_console(line).startswith("complaintctl feedback: Invalid value for '--score'")
 
 
-def test_a_config_file_that_does_not_exist_is_one_line_exit_2(cli, db_path, cases, tmp_path):
+def test_a_config_file_that_does_not_exist_is_one_line_exit_2(cli, db_url, cases, tmp_path):
     missing = tmp_path / "nope.toml"
     line = run_and_check_nothing_changed(
-        cli, db_path, cases, ("--config", str(missing), "show", "{acked}"), exit_code=2
+        cli, db_url, cases, ("--config", str(missing), "show", "{acked}"), exit_code=2
     )
     assert line == f"error: config: file {missing} does not exist"
 
 
-def test_a_config_file_with_an_unknown_setting_names_the_key(cli, db_path, cases, tmp_path):
+def test_a_config_file_with_an_unknown_setting_names_the_key(cli, db_url, cases, tmp_path):
     config = tmp_path / "complaintctl.toml"
     config.write_text("[attachments]\nmax_size = 4\n", encoding="utf-8")
     line = run_and_check_nothing_changed(
-        cli, db_path, cases, ("--config", str(config), "show", "{acked}"), exit_code=2
+        cli, db_url, cases, ("--config", str(config), "show", "{acked}"), exit_code=2
     )
     assert line == "error: attachments.max_size: unknown setting; allowed: max_bytes"
 
@@ -746,9 +733,9 @@ def test_debug_is_accepted_and_changes_nothing_of_the_output(cli, cases):
     )
 
 
-def test_debug_still_reports_a_user_error_as_one_line(cli, db_path, cases):
+def test_debug_still_reports_a_user_error_as_one_line(cli, db_url, cases):
     line = run_and_check_nothing_changed(
-        cli, db_path, cases, ("--debug", "ack", "C2025-999999"), exit_code=1
+        cli, db_url, cases, ("--debug", "ack", "C2025-999999"), exit_code=1
     )
     assert line == "error: case C2025-999999 does not exist"
 

@@ -17,7 +17,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import build_template, copy_database, local
+import sqlalchemy as sa
+from conftest import Template, build_template, local
 
 from complaintctl import services
 from complaintctl.queries import LIST_FIELDS
@@ -808,17 +809,15 @@ def test_one_file_over_the_limit_means_none_of_the_files_is_attached(cli, tmp_pa
 
 # -- (10) list ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def list_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """The cases of `listed`, built once per module in a database of their own."""
+def list_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """The cases of `listed`, built once per module (and backend) in a database of their own."""
     return build_template(tmp_path_factory, "list-template", _build_list_cases)
 
 
 @pytest.fixture
-def listed(list_template: tuple[Path, dict[str, str]], db_path: Path) -> dict[str, str]:
+def listed(list_template: Template, db_url: str) -> dict[str, str]:
     """This test's own copy of the list cases; their numbers by role."""
-    source_path, numbers = list_template
-    copy_database(source_path, db_path)
-    return dict(numbers)
+    return dict(list_template.copy_to(db_url))
 
 
 def _build_list_cases(cli) -> dict[str, str]:
@@ -1187,23 +1186,30 @@ def test_db_init_creates_the_database_file(cli, db_path: Path):
     assert out == f"database ready: sqlite:///{db_path.resolve()}\n"
 
 
-def test_the_database_file_is_in_wal_mode_with_the_registers_tables(cli, db_path: Path):
-    number = log_case(cli)
+def test_the_database_file_is_in_wal_mode(cli, db_path: Path):
+    log_case(cli)
     con = sqlite3.connect(db_path)
     try:
         assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        tables = {
-            name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        assert {"cases", "events", "attachments", "counters", "meta"} <= tables
-        assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-            "2",
-        )
-        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
-        assert con.execute("SELECT number, step FROM cases").fetchall() == [(number, "acknowledge")]
-        assert con.execute("SELECT action FROM events").fetchall() == [("log",)]
     finally:
         con.close()
+
+
+def test_a_logged_case_is_in_the_registers_tables_stamped_with_the_schema(cli, db_url: str):
+    number = log_case(cli)
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as con:
+            assert {"cases", "events", "attachments", "counters", "meta"} <= set(
+                sa.inspect(con).get_table_names()
+            )
+            query = con.exec_driver_sql
+            assert query("SELECT value FROM meta WHERE key = 'schema_version'").all() == [("2",)]
+            assert query("SELECT version_num FROM alembic_version").all() == [("0002",)]
+            assert query("SELECT number, step FROM cases").all() == [(number, "acknowledge")]
+            assert query("SELECT action FROM events").all() == [("log",)]
+    finally:
+        engine.dispose()
 
 
 def test_the_db_option_names_another_database_file(cli, tmp_path: Path, db_path: Path):

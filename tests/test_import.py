@@ -3,8 +3,9 @@ through a mapping, validated first, all-or-nothing, safe to re-run, and history 
 the working-day calendar so that `report` is right for imported cases.
 
 Every fixture file is generated in the test's tmp_path; the CLI runs in-process on the test's
-own SQLite file (conftest).  The real CFPB sample is read where it lies, never copied, and
-its test is skipped when it is absent.  Office time is Asia/Shanghai on the CN calendar.
+own database (conftest: a SQLite file, and PostgreSQL when configured).  The real CFPB sample
+is read where it lies, never copied, and its test is skipped when it is absent.  Office time
+is Asia/Shanghai on the CN calendar.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import io
 import json
 import random
 import re
-import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import local
+import sqlalchemy as sa
+from conftest import local, table_rows
 
 from complaintctl.clock import WorkCalendar
 
@@ -97,41 +98,38 @@ def stderr_lines(result) -> list[str]:
     return result.stderr.strip().splitlines()
 
 
-def snapshot(db: Path) -> dict[str, list[tuple]]:
-    """Every row of every table of the SQLite file, read with sqlite3 itself."""
-    con = sqlite3.connect(db)
+def snapshot(db_url: str) -> dict[str, list[tuple]]:
+    """Every row of every table of the database, whichever the backend."""
+    return table_rows(db_url)
+
+
+def _read(db_url: str, sql: str, **params) -> list[tuple]:
+    """The rows of one query on the test's database, or [] when it has no register yet
+    (a SQLite file that does not exist is not created by looking)."""
+    url = sa.engine.make_url(db_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database).exists():
+        return []
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
-        names = [
-            r[0]
-            for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1")
-        ]
-        return {n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
+        with engine.connect() as con:
+            if not sa.inspect(con).has_table("cases"):
+                return []
+            return [tuple(r) for r in con.execute(sa.text(sql), params)]
     finally:
-        con.close()
+        engine.dispose()
 
 
-def case_count(db: Path) -> int:
-    if not db.exists():
-        return 0
-    con = sqlite3.connect(db)
-    try:
-        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'cases'").fetchone():
-            return 0
-        return con.execute("SELECT count(*) FROM cases").fetchone()[0]
-    finally:
-        con.close()
+def case_count(db_url: str) -> int:
+    rows = _read(db_url, "SELECT count(*) FROM cases")
+    return rows[0][0] if rows else 0
 
 
-def stored(db: Path, ref: str, column: str) -> dt.datetime | None:
+def stored(db_url: str, ref: str, column: str) -> dt.datetime | None:
     """A time column of the case with external reference `ref`, as stored (naive UTC)."""
-    con = sqlite3.connect(db)
-    try:
-        (value,) = con.execute(
-            f'SELECT "{column}" FROM cases WHERE external_ref = ?', (ref,)
-        ).fetchone()
-    finally:
-        con.close()
-    return dt.datetime.fromisoformat(value) if value else None
+    ((value,),) = _read(db_url, f'SELECT "{column}" FROM cases WHERE external_ref = :ref', ref=ref)
+    if isinstance(value, str):  # SQLite keeps a datetime as ISO text
+        value = dt.datetime.fromisoformat(value)
+    return value
 
 
 def exported(cli, *global_options: str) -> list[dict]:
@@ -171,7 +169,7 @@ MESSY = (
 
 
 def test_a_messy_csv_with_a_bom_quoted_newlines_commas_chinese_and_blank_lines_imports_exactly(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     source = write(tmp_path / "messy.csv", MESSY)
     result = cli("import", str(source), "--mapping", str(shop_mapping(tmp_path)))
@@ -200,7 +198,7 @@ def test_a_messy_csv_with_a_bom_quoted_newlines_commas_chinese_and_blank_lines_i
 
 
 def test_a_bad_row_after_a_multi_line_record_and_blank_lines_is_reported_at_its_own_line(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     source = write(tmp_path / "messy.csv", MESSY.replace(",Email,钱进", ",Pigeon,钱进"))
     result = cli("import", str(source), "--mapping", str(shop_mapping(tmp_path)))
@@ -209,7 +207,7 @@ def test_a_bad_row_after_a_multi_line_record_and_blank_lines_is_reported_at_its_
         f"line 8: Via: 'Pigeon': channel 'Pigeon' is not mapped; allowed: {CHANNELS}",
         "error: 1 bad row(s): nothing was imported",
     ]
-    assert case_count(db_path) == 0
+    assert case_count(db_url) == 0
 
 
 GBK_TEXT = (
@@ -236,10 +234,10 @@ def test_a_gbk_encoded_file_imports_with_encoding_gbk(cli, tmp_path):
 
 
 def test_a_gbk_file_read_as_utf8_is_a_one_line_error_naming_encoding_and_writes_nothing(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     cli.ok("db", "init")
-    before = snapshot(db_path)
+    before = snapshot(db_url)
     source = write(tmp_path / "gbk.csv", GBK_TEXT, encoding="gbk")
     result = cli("import", str(source), "--mapping", str(shop_mapping(tmp_path)))
     assert result.exit_code == 1
@@ -247,7 +245,7 @@ def test_a_gbk_file_read_as_utf8_is_a_one_line_error_naming_encoding_and_writes_
     assert len(lines) == 1, lines
     assert lines[0].startswith("error: ") and "--encoding" in lines[0]
     assert "Traceback" not in result.output
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
 
 
 DATE_FORMS = [
@@ -265,7 +263,7 @@ DATE_FORMS = [
 
 
 def test_dates_in_every_documented_form_are_read_in_office_time_unless_they_carry_an_offset(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     rows = [
         [f"D-{i}", text, "phone", "王伟", "138", "漏水"] for i, (text, _) in enumerate(DATE_FORMS)
@@ -274,7 +272,7 @@ def test_dates_in_every_documented_form_are_read_in_office_time_unless_they_carr
     result = cli("import", str(source))
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert summary_of(result) == (len(DATE_FORMS), len(DATE_FORMS), 0, 0, 0)
-    got = {text: stored(db_path, f"D-{i}", "received_at") for i, (text, _) in enumerate(DATE_FORMS)}
+    got = {text: stored(db_url, f"D-{i}", "received_at") for i, (text, _) in enumerate(DATE_FORMS)}
     assert got == dict(DATE_FORMS)
 
 
@@ -283,18 +281,18 @@ def test_dates_in_every_documented_form_are_read_in_office_time_unless_they_carr
     [("--monthfirst", local(2025, 10, 3, 14, 5)), ("--dayfirst", local(2025, 3, 10, 14, 5))],
 )
 def test_10_03_2025_is_3_october_with_monthfirst_and_10_march_with_dayfirst(
-    cli, tmp_path, db_path, option, expected
+    cli, tmp_path, db_url, option, expected
 ):
     rows = [["X-1", "10/03/2025 14:05", "phone", "王伟", "138", "漏水"]]
     source = write(tmp_path / "d.csv", csv_text(OUR_HEADER.split(","), rows))
     result = cli("import", str(source), option)
     assert result.exit_code == 0, (result.stdout, result.stderr)
-    assert stored(db_path, "X-1", "received_at") == expected
+    assert stored(db_url, "X-1", "received_at") == expected
 
 
 @pytest.mark.parametrize("text", ["10/03/2025", "10.03.2025", "10-03-2025", "10/03/2025 14:05"])
 def test_10_03_2025_without_dayfirst_or_monthfirst_is_reported_as_ambiguous(
-    cli, tmp_path, db_path, text
+    cli, tmp_path, db_url, text
 ):
     rows = [
         ["X-1", "2025-10-02 09:00", "phone", "王伟", "138", "漏水"],
@@ -307,12 +305,12 @@ def test_10_03_2025_without_dayfirst_or_monthfirst_is_reported_as_ambiguous(
     assert len(lines) == 2 and lines[1] == "error: 1 bad row(s): nothing was imported", lines
     assert lines[0].startswith(f"line 3: received_at: '{text}': received_at is ambiguous")
     assert "--dayfirst" in lines[0] and "--monthfirst" in lines[0]
-    assert case_count(db_path) == 0
+    assert case_count(db_url) == 0
 
 
 @pytest.mark.parametrize("text", ["2025", "5", "2025/10"])
 def test_a_cell_without_year_month_and_day_is_a_bad_row_not_a_guessed_date(
-    cli, tmp_path, db_path, text
+    cli, tmp_path, db_url, text
 ):
     rows = [["X-1", text, "phone", "王伟", "138", "漏水"]]
     source = write(tmp_path / "d.csv", csv_text(OUR_HEADER.split(","), rows))
@@ -321,7 +319,7 @@ def test_a_cell_without_year_month_and_day_is_a_bad_row_not_a_guessed_date(
     assert stderr_lines(result)[0].startswith(
         f"line 2: received_at: '{text}': received_at is not a date/time"
     )
-    assert case_count(db_path) == 0
+    assert case_count(db_url) == 0
 
 
 def test_dayfirst_and_monthfirst_together_are_a_usage_error(cli, tmp_path):
@@ -332,7 +330,7 @@ def test_dayfirst_and_monthfirst_together_are_a_usage_error(cli, tmp_path):
 
 
 def test_a_truncated_last_record_stops_the_import_naming_the_line_where_it_starts(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     text = (
         OUR_HEADER + ",description\n"
@@ -341,18 +339,18 @@ def test_a_truncated_last_record_stops_the_import_naming_the_line_where_it_start
         'T-2,2025-10-03 10:00,phone,李雷,139,漏电,"the customer said\nthe machine'
     )
     cli.ok("db", "init")
-    before = snapshot(db_path)
+    before = snapshot(db_url)
     result = cli("import", str(write(tmp_path / "t.csv", text)))
     assert result.exit_code == 1
     lines = stderr_lines(result)
     assert len(lines) == 1, lines
     assert lines[0].startswith("error: line 5: "), lines[0]
     assert "Traceback" not in result.output
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
 
 
 def test_a_row_with_the_wrong_number_of_fields_stops_the_import_naming_its_line(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     text = (
         OUR_HEADER + "\n"
@@ -364,11 +362,11 @@ def test_a_row_with_the_wrong_number_of_fields_stops_the_import_naming_its_line(
     assert result.exit_code == 1
     lines = stderr_lines(result)
     assert len(lines) == 1 and lines[0].startswith("error: line 3: "), lines
-    assert case_count(db_path) == 0
+    assert case_count(db_url) == 0
 
 
 def test_a_mapping_naming_a_column_the_file_lacks_stops_at_line_1_naming_the_column(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     header = SHOP_HEADER.replace(",Handler", "")
     source = write(
@@ -380,7 +378,7 @@ def test_a_mapping_naming_a_column_the_file_lacks_stops_at_line_1_naming_the_col
     lines = stderr_lines(result)
     assert len(lines) == 1, lines
     assert lines[0].startswith("error: line 1: ") and "'Handler'" in lines[0]
-    assert case_count(db_path) == 0
+    assert case_count(db_url) == 0
 
 
 # -- 2. validate first, all or nothing, safe to re-run -------------------------------------
@@ -403,18 +401,18 @@ def shop_rows(prefix: str, n: int, start: int = 1) -> list[list[str]]:
     ]
 
 
-def test_importing_the_same_file_twice_creates_nothing_the_second_time(cli, tmp_path, db_path):
+def test_importing_the_same_file_twice_creates_nothing_the_second_time(cli, tmp_path, db_url):
     source = write(tmp_path / "s.csv", csv_text(SHOP_COLUMNS, shop_rows("R", 3)))
     mapping = shop_mapping(tmp_path)
     first = cli("import", str(source), "--mapping", str(mapping))
     assert first.exit_code == 0, first.stderr
     assert summary_of(first) == (3, 3, 0, 0, 0)
-    after_first = snapshot(db_path)
+    after_first = snapshot(db_url)
     second = cli("import", str(source), "--mapping", str(mapping))
     assert second.exit_code == 0, second.stderr
     assert summary_of(second) == (3, 0, 3, 0, 0)
-    assert case_count(db_path) == 3
-    assert snapshot(db_path) == after_first  # not even a history entry
+    assert case_count(db_url) == 3
+    assert snapshot(db_url) == after_first  # not even a history entry
 
 
 def dry_run_file(tmp_path: Path) -> Path:
@@ -429,9 +427,9 @@ def dry_run_file(tmp_path: Path) -> Path:
     return write(tmp_path / "b.csv", csv_text(OUR_HEADER.split(","), rows))
 
 
-def test_dry_run_lists_exactly_the_three_bad_rows_and_writes_nothing(cli, tmp_path, db_path):
+def test_dry_run_lists_exactly_the_three_bad_rows_and_writes_nothing(cli, tmp_path, db_url):
     cli.ok("db", "init")
-    before = snapshot(db_path)
+    before = snapshot(db_url)
     result = cli("import", str(dry_run_file(tmp_path)), "--dry-run")
     assert result.exit_code == 1
     lines = stderr_lines(result)
@@ -444,17 +442,17 @@ def test_dry_run_lists_exactly_the_three_bad_rows_and_writes_nothing(cli, tmp_pa
     assert re.fullmatch(
         r"read 6, (would import|imported) 3, already present 0, updated 0, rejected 3", out
     ), out
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
 
 
-def test_dry_run_of_a_good_file_exits_0_and_writes_nothing(cli, tmp_path, db_path):
+def test_dry_run_of_a_good_file_exits_0_and_writes_nothing(cli, tmp_path, db_url):
     cli.ok("db", "init")
-    before = snapshot(db_path)
+    before = snapshot(db_url)
     source = write(tmp_path / "s.csv", csv_text(SHOP_COLUMNS, shop_rows("R", 4)))
     result = cli("import", str(source), "--mapping", str(shop_mapping(tmp_path)), "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
 
 
 def hold_some_cases(cli, tmp_path: Path) -> None:
@@ -469,7 +467,7 @@ def hold_some_cases(cli, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("holding", [False, True], ids=["empty register", "holding cases"])
-def test_a_failed_import_leaves_every_row_of_every_table_unchanged(cli, tmp_path, db_path, holding):
+def test_a_failed_import_leaves_every_row_of_every_table_unchanged(cli, tmp_path, db_url, holding):
     cli.ok("db", "init")
     rows = shop_rows("F", 2100)  # more than one batch of 2,000 is written before the bad row
     extra: tuple[str, ...] = ()
@@ -482,17 +480,17 @@ def test_a_failed_import_leaves_every_row_of_every_table_unchanged(cli, tmp_path
         extra = ("--update",)
     rows.append(["F-BAD", "2099-01-01 09:00", "Web", "未来", "1", "来自未来"] + [""] * 4)
     source = write(tmp_path / "f.csv", csv_text(SHOP_COLUMNS, rows))
-    before = snapshot(db_path)
+    before = snapshot(db_url)
     assert len(before["cases"]) == (4 if holding else 0)
     result = cli("import", str(source), "--mapping", str(shop_mapping(tmp_path)), *extra)
     assert result.exit_code == 1
     assert stderr_lines(result)[0].startswith(f"line {len(rows) + 1}: Date: ")
     assert stderr_lines(result)[-1] == "error: 1 bad row(s): nothing was imported"
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
 
 
 def test_a_time_in_the_future_or_before_receipt_is_a_bad_row_quoting_the_cell(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     rows = [
         history_row("Z-1", received_at="2099-01-01 09:00"),
@@ -506,7 +504,7 @@ def test_a_time_in_the_future_or_before_receipt_is_a_bad_row_quoting_the_cell(
         "line 3: acknowledged_at: '2025/8/31 23:00': acknowledged_at is before received_at",
         "error: 2 bad row(s): nothing was imported",
     ]
-    assert case_count(db_path) == 0
+    assert case_count(db_url) == 0
 
 
 def test_a_failed_import_still_prints_the_summary_line_with_nothing_imported(cli, tmp_path):
@@ -516,7 +514,7 @@ def test_a_failed_import_still_prints_the_summary_line_with_nothing_imported(cli
 
 
 def test_skip_invalid_imports_the_good_rows_and_writes_the_bad_ones_with_their_columns(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     rows = shop_rows("S", 5)
     rows[1][2] = "Pigeon"  # line 3
@@ -545,7 +543,7 @@ def test_skip_invalid_imports_the_good_rows_and_writes_the_bad_ones_with_their_c
     assert [[r[c] for c in SHOP_COLUMNS] for r in got] == [rows[1], rows[3]]
 
 
-def test_a_reference_twice_in_one_file_is_a_bad_row(cli, tmp_path, db_path):
+def test_a_reference_twice_in_one_file_is_a_bad_row(cli, tmp_path, db_url):
     rows = shop_rows("D", 3)
     rows.append(list(rows[0]))
     rows[3][5] = "又一次"
@@ -556,7 +554,7 @@ def test_a_reference_twice_in_one_file_is_a_bad_row(cli, tmp_path, db_path):
         "line 5: Ref: 'D-1': external_ref appears twice in this file",
         "error: 1 bad row(s): nothing was imported",
     ]
-    assert case_count(db_path) == 0
+    assert case_count(db_url) == 0
 
 
 HISTORY_HEADER = [
@@ -609,26 +607,26 @@ def update_files(tmp_path: Path) -> tuple[Path, Path]:
     return original, changed
 
 
-def test_without_update_a_changed_row_is_ignored_as_already_present(cli, tmp_path, db_path):
+def test_without_update_a_changed_row_is_ignored_as_already_present(cli, tmp_path, db_url):
     original, changed = update_files(tmp_path)
     cli.ok("import", str(original))
-    before = snapshot(db_path)
+    before = snapshot(db_url)
     result = cli("import", str(changed))
     assert result.exit_code == 0, result.stderr
     assert summary_of(result) == (2, 0, 2, 0, 0)
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
     assert by_ref(cli)["U-1"]["owner"] == "李娜"
 
 
 def test_update_rewrites_the_changed_case_and_records_the_changed_fields_in_its_history(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     original, changed = update_files(tmp_path)
     cli.ok("import", str(original))
     number = by_ref(cli)["U-1"]["number"]
     result = cli("import", str(changed), "--update")
     assert result.exit_code == 0, (result.stdout, result.stderr)
-    assert case_count(db_path) == 2
+    assert case_count(db_url) == 2
     case = show(cli, number)
     assert case["number"] == number
     assert (case["owner"], case["closed_at"]) == ("王芳", "2025-09-11T15:30:00+08:00")
@@ -642,7 +640,7 @@ def test_update_rewrites_the_changed_case_and_records_the_changed_fields_in_its_
 
 
 def test_update_leaves_unchanged_rows_alone_and_records_only_what_the_row_changed(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     original, changed = update_files(tmp_path)
     cli.ok("import", str(original))
@@ -655,14 +653,14 @@ def test_update_leaves_unchanged_rows_alone_and_records_only_what_the_row_change
     u1 = show(cli, by_ref(cli)["U-1"]["number"])
     assert set(u1["history"][-1]["changes"]) & {"logged_at", "logged_by", "version"} == set()
     # and an unchanged file with --update changes nothing at all
-    before = snapshot(db_path)
+    before = snapshot(db_url)
     again = cli("import", str(changed), "--update")
     assert again.exit_code == 0, (again.stdout, again.stderr)
     assert summary_of(again) == (2, 0, 2, 0, 0)
-    assert snapshot(db_path) == before
+    assert snapshot(db_url) == before
 
 
-def test_a_case_can_be_updated_again_by_a_later_update_run(cli, tmp_path, db_path):
+def test_a_case_can_be_updated_again_by_a_later_update_run(cli, tmp_path, db_url):
     original, changed = update_files(tmp_path)
     cli.ok("import", str(original))
     first = cli("import", str(changed), "--update")
@@ -674,7 +672,7 @@ def test_a_case_can_be_updated_again_by_a_later_update_run(cli, tmp_path, db_pat
     case = show(cli, by_ref(cli)["U-1"]["number"])
     assert case["owner"] == "张伟"
     assert case["history"][-1]["changes"]["owner"] == ["王芳", "张伟"]
-    assert case_count(db_path) == 2
+    assert case_count(db_url) == 2
 
 
 # -- 3. history lands at the right step, deadlines from the calendar -------------------------
@@ -1137,17 +1135,17 @@ def test_format_jsonl_overrides_a_file_name_that_does_not_say_jsonl(cli, tmp_pat
     assert sorted(by_ref(cli)) == ["J-1", "J-2", "J-3"]
 
 
-def test_a_line_that_is_not_json_stops_the_import_naming_the_line(cli, tmp_path, db_path):
+def test_a_line_that_is_not_json_stops_the_import_naming_the_line(cli, tmp_path, db_url):
     text = jsonl_text(OUR_ROWS[:1]) + "\n" + '{"external_ref": "J-9", \n' + jsonl_text(OUR_ROWS[2:])
     result = cli("import", str(write(tmp_path / "bad.jsonl", text)))
     assert result.exit_code == 1
     lines = stderr_lines(result)
     assert len(lines) == 1 and lines[0].startswith("error: line 3: "), lines
-    assert case_count(db_path) == 0
+    assert case_count(db_url) == 0
 
 
 def test_skip_invalid_on_json_lines_writes_every_bad_row_whatever_keys_it_carries(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     rows = [
         {**OUR_ROWS[2], "external_ref": "K-1", "channel": "pigeon"},
@@ -1202,7 +1200,7 @@ MAPPING_ERRORS = {
 
 @pytest.mark.parametrize("text, key", MAPPING_ERRORS.values(), ids=MAPPING_ERRORS.keys())
 def test_a_wrong_mapping_is_a_one_line_error_naming_its_key_with_exit_2(
-    cli, tmp_path, db_path, text, key
+    cli, tmp_path, db_url, text, key
 ):
     source = write(tmp_path / "s.csv", csv_text(SHOP_COLUMNS, shop_rows("R", 2)))
     result = cli("import", str(source), "--mapping", str(write(tmp_path / "m.toml", text)))
@@ -1210,11 +1208,11 @@ def test_a_wrong_mapping_is_a_one_line_error_naming_its_key_with_exit_2(
     lines = stderr_lines(result)
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"error: {key}:"), lines[0]
-    assert case_count(db_path) == 0
+    assert case_count(db_url) == 0
 
 
 def test_a_value_the_mapping_does_not_map_is_a_bad_row_naming_the_allowed_codes(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     rows = shop_rows("V", 2)
     rows[1][8] = "Gadgets"
@@ -1226,7 +1224,7 @@ def test_a_value_the_mapping_does_not_map_is_a_bad_row_naming_the_allowed_codes(
         f"line 3: Category: 'Gadgets': category 'Gadgets' is not mapped; allowed: {CATEGORIES}",
         "error: 1 bad row(s): nothing was imported",
     ]
-    assert case_count(db_path) == 0
+    assert case_count(db_url) == 0
 
 
 def test_a_value_the_mapping_does_not_map_takes_the_fallback_code(cli, tmp_path):
@@ -1258,14 +1256,14 @@ def test_defaults_fill_blank_cells_and_columns_the_file_does_not_have(cli, tmp_p
     assert {(c["kind"], c["severity"]) for c in cases.values()} == {("general", "C")}
 
 
-def test_a_required_field_neither_mapped_nor_defaulted_is_a_bad_row(cli, tmp_path, db_path):
+def test_a_required_field_neither_mapped_nor_defaulted_is_a_bad_row(cli, tmp_path, db_url):
     rows = shop_rows("E", 1)
     rows[0][3] = ""
     source = write(tmp_path / "s.csv", csv_text(SHOP_COLUMNS, rows))
     result = cli("import", str(source), "--mapping", str(shop_mapping(tmp_path)))
     assert result.exit_code == 1
     assert stderr_lines(result)[0] == "line 2: Name: '': customer_name is required"
-    assert case_count(db_path) == 0
+    assert case_count(db_url) == 0
 
 
 # -- 6. the real CFPB sample ----------------------------------------------------------------
@@ -1324,17 +1322,17 @@ def cfpb_source() -> list[dict]:
 
 @needs_cfpb
 def test_every_one_of_the_6623_cfpb_complaints_imports_and_a_second_import_finds_them_present(
-    cli, tmp_path, db_path
+    cli, tmp_path, db_url
 ):
     mapping = write(tmp_path / "cfpb.toml", CFPB_MAPPING)
     first = cli("import", str(CFPB), "--mapping", str(mapping))
     assert first.exit_code == 0, (first.stdout, first.stderr[:600])
     assert summary_of(first) == (CFPB_ROWS, CFPB_ROWS, 0, 0, 0)
-    assert case_count(db_path) == CFPB_ROWS
+    assert case_count(db_url) == CFPB_ROWS
     second = cli("import", str(CFPB), "--mapping", str(mapping))
     assert second.exit_code == 0, (second.stdout, second.stderr[:600])
     assert summary_of(second) == (CFPB_ROWS, 0, CFPB_ROWS, 0, 0)
-    assert case_count(db_path) == CFPB_ROWS
+    assert case_count(db_url) == CFPB_ROWS
 
 
 @needs_cfpb

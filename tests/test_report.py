@@ -1,6 +1,6 @@
 """`complaintctl report` against figures worked out independently, in plain Python.
 
-A module-scoped fixture walks ~200 complaints received 2025-08-01..2025-10-31 (National Day
+A fixture built once per backend walks ~200 complaints received 2025-08-01..2025-10-31 (National Day
 week and its make-up days included) through randomly chosen paths with the services, each
 step at an explicit time.  It records everything it did — receipt, each step's time, the
 deadlines the services returned on the case, scores, reopen times, contact, groups — and the
@@ -19,10 +19,10 @@ import random
 import re
 import statistics
 from dataclasses import dataclass, field
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import Run, local, postgres_schema
 
 from complaintctl import services
 from complaintctl.clock import WorkCalendar
@@ -31,7 +31,6 @@ from complaintctl.db import open_db
 from complaintctl.register import Register
 from complaintctl.render_report import cell, change_cell
 from complaintctl.report import Period, parse_period
-from tests.conftest import Run, local
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = local(2025, 11, 20, 12, 0)  # every service call's `now`: after every step
@@ -327,14 +326,29 @@ def _contact(person: int, rng: random.Random) -> str:
 
 @dataclass
 class Fixture:
-    db: Path
+    db: str  # the database's URL
     recs: list[Rec]
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
-    db = tmp_path_factory.mktemp("report") / "register.db"
-    reg = Register(open_db(f"sqlite:///{db}"), Settings())
+def worlds() -> dict[str, Fixture]:
+    """The fixture's database per backend, each built on first use (the tests only read it)."""
+    return {}
+
+
+@pytest.fixture
+def world(worlds: dict[str, Fixture], backend: str, db_url: str, tmp_path_factory) -> Fixture:
+    if backend not in worlds:
+        if backend == "postgresql":
+            url = postgres_schema("report")
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'register.db'}"
+        worlds[backend] = build_world(url)
+    return worlds[backend]
+
+
+def build_world(db: str) -> Fixture:
+    reg = Register(open_db(db), Settings())
     rng = random.Random(20251001)
     days = [
         dt.date(2025, 8, 1) + dt.timedelta(i)
@@ -556,13 +570,15 @@ _outputs: dict[tuple, str] = {}
 
 
 def run_report(world: Fixture, *args: str) -> str:
-    """`complaintctl report ARGS` on the fixture's database (outputs cached per args)."""
-    if args not in _outputs:
-        result = Run()("--db", str(world.db), "report", *args)
+    """`complaintctl report ARGS` on the fixture's database (outputs cached per database and
+    args)."""
+    key = (world.db, *args)
+    if key not in _outputs:
+        result = Run()("--db", world.db, "report", *args)
         assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
         assert "Traceback" not in result.output
-        _outputs[args] = result.stdout
-    return _outputs[args]
+        _outputs[key] = result.stdout
+    return _outputs[key]
 
 
 def number(text: str) -> int | float | None:

@@ -1,16 +1,17 @@
-"""Services on a real SQLite file: numbering, duplicates, clocks through the database."""
+"""Services on a real database (SQLite, and PostgreSQL when configured): numbering,
+duplicates, clocks through the database."""
 
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 
 import pytest
+import sqlalchemy as sa
 
 from complaintctl import queries, services
 from complaintctl.config import Settings
-from complaintctl.db import open_db
-from complaintctl.errors import InvalidValue
+from complaintctl.db import HEAD, open_db
+from complaintctl.errors import DatabaseError, InvalidValue
 from complaintctl.register import Register
 from tests.conftest import local
 
@@ -25,23 +26,23 @@ def log(reg, contact="13800000000", **kw):
     return services.log_complaint(reg, **values)
 
 
-def test_numbers_follow_the_configured_pattern_and_the_year_the_complaint_arrived(db_path):
+def test_numbers_follow_the_configured_pattern_and_the_year_the_complaint_arrived(db_url):
     settings = dataclasses.replace(Settings(), number_pattern="TS-{year}/{seq:04d}")
-    reg = Register(open_db(f"sqlite:///{db_path}"), settings)
+    reg = Register(open_db(db_url), settings)
     first = log(reg, received_at=local(2024, 12, 31, 23, 30)).case.number
     second = log(reg, received_at=local(2025, 1, 1, 0, 30)).case.number
     third = log(reg).case.number
     assert (first, second, third) == ("TS-2024/0001", "TS-2025/0001", "TS-2025/0002")
 
 
-def test_a_pattern_without_year_is_one_series_that_never_restarts(db_path):
+def test_a_pattern_without_year_is_one_series_that_never_restarts(db_url):
     settings = dataclasses.replace(Settings(), number_pattern="N{seq}")
-    reg = Register(open_db(f"sqlite:///{db_path}"), settings)
+    reg = Register(open_db(db_url), settings)
     numbers = [log(reg, received_at=local(y, 6, 1, 10)).case.number for y in (2023, 2024, 2025)]
     assert numbers == ["N1", "N2", "N3"]
 
 
-def test_a_refused_log_uses_no_number(register, db_path):
+def test_a_refused_log_uses_no_number(register):
     assert log(register).case.number == "C2025-000001"
     with pytest.raises(InvalidValue, match="--channel"):
         log(register, channel="pigeon")
@@ -74,7 +75,7 @@ def test_grading_a_case_down_from_a_drops_the_escalation_clocks_not_yet_met(regi
     assert case.escalate_due is None and case.plan_due is None and case.due_at is None
 
 
-def test_every_change_appends_one_event_with_the_fields_it_changed(register, db_path):
+def test_every_change_appends_one_event_with_the_fields_it_changed(register):
     number = log(register).case.number
     services.ack(register, number, now=NOW, actor="前台")
     services.classify(
@@ -89,15 +90,20 @@ def test_every_change_appends_one_event_with_the_fields_it_changed(register, db_
     changes = detail["history"][2]["changes"]
     assert changes["category"] == [None, "PQ"]  # stored as the config spells it
     assert changes["step"] == ["classify", "assign"]
-    with sqlite3.connect(db_path) as con:
-        assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 3
+    with register.engine.connect() as con:
+        assert con.execute(sa.text("SELECT count(*) FROM events")).scalar() == 3
 
 
-def test_a_schema_newer_than_the_program_is_refused(db_path):
-    open_db(f"sqlite:///{db_path}")
-    with sqlite3.connect(db_path) as con:
-        con.execute("UPDATE alembic_version SET version_num = '0099'")
-    from complaintctl.errors import DatabaseError
-
-    with pytest.raises(DatabaseError, match="schema 0099, newer than this complaintctl"):
-        open_db(f"sqlite:///{db_path}")
+def test_a_schema_newer_than_the_program_is_refused(db_url):
+    engine = open_db(db_url)
+    stamp = sa.text("UPDATE alembic_version SET version_num = :v")
+    with engine.begin() as con:
+        con.execute(stamp, {"v": "0099"})
+    try:
+        with pytest.raises(DatabaseError, match="schema 0099, newer than this complaintctl"):
+            open_db(db_url)
+    finally:
+        # PostgreSQL's test database keeps its schema from test to test: put it back.
+        with engine.begin() as con:
+            con.execute(stamp, {"v": HEAD})
+        engine.dispose()
