@@ -7,7 +7,11 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import os
+import pickle
 import re
+import signal
+import threading
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -522,9 +526,6 @@ def import_rows(
     pattern = reg.settings.number_pattern
     cases, events = Case.__table__, Event.__table__
     insert_columns = _CASE_COLUMNS  # executemany wants every key
-    seen_refs: set[str] = set()
-    header_checked = not check_header  # JSON Lines objects may leave keys out
-    recorded_at = _sqlite_time(now)
     bookkeeping = {
         "logged_at": now,
         "logged_by": actor,
@@ -533,70 +534,154 @@ def import_rows(
         "version": 1,
     }
     individual = CustomerType.individual.value
+    ref_column = mapping.columns.get("external_ref", "external_ref")
 
-    def flush(batch: list[tuple[int, dict]], conn: sa.Connection) -> None:
-        refs = [v["external_ref"] for _, v in batch if v.get("external_ref")]
-        existing = {}
-        if refs:
-            existing = dict(
-                conn.execute(
-                    sa.select(cases.c.external_ref, cases.c.id).where(
-                        cases.c.external_ref.in_(refs)
-                    )
-                ).all()
+    def prepared() -> Iterator[tuple[int, RowError | dict]]:
+        """(rows read so far, the row's new case columns or its error), row by row."""
+        seen_refs: set[str] = set()
+        header_checked = not check_header  # JSON Lines objects may leave keys out
+        read = 0
+        for line, row in rows:
+            if not header_checked:
+                conv.check_header(list(row))
+                header_checked = True
+            read += 1
+            v = conv.convert(line, row)
+            if v.__class__ is not RowError:
+                ref = v.get("external_ref")
+                if ref:
+                    if ref in seen_refs:
+                        v = RowError(
+                            line, ref_column, ref, "external_ref appears twice in this file", row
+                        )
+                        yield read, v
+                        continue
+                    seen_refs.add(ref)
+                v["contact_key"] = contact_key(v["contact"])
+                if "customer_type" not in v:
+                    v["customer_type"] = individual
+                v.update(bookkeeping)
+                imported_state(v, clock, min_score)
+                v["line"] = line
+            yield read, v
+
+    def batches() -> Iterator[tuple[int, list[RowError | dict]]]:
+        """(rows read so far, up to BATCH new cases and the errors found among them)."""
+        batch: list[RowError | dict] = []
+        good = read = 0
+        for read, v in prepared():  # noqa: B007 (read is what the batch reports)
+            batch.append(v)
+            if v.__class__ is not RowError:
+                good += 1
+                if good >= BATCH:
+                    yield read, batch
+                    batch, good = [], 0
+        yield read, batch
+
+    def fast_batches() -> Iterator[tuple[int, list]]:
+        """batches(), each new case as a _FastCase (SQLite, no --update)."""
+        for read, batch in batches():
+            times = _SQLiteTimes()
+            yield (
+                read,
+                [
+                    v
+                    if v.__class__ is RowError
+                    else (v["line"], v.get("external_ref"), local_date(v["received_at"]).year)
+                    + _sqlite_values(v, times)
+                    for v in batch
+                ],
             )
+
+    def existing_refs(conn: sa.Connection, refs: list[str]) -> dict[str, int]:
+        if not refs:
+            return {}
+        return dict(
+            conn.execute(
+                sa.select(cases.c.external_ref, cases.c.id).where(cases.c.external_ref.in_(refs))
+            ).all()
+        )
+
+    def numbers(conn: sa.Connection, years: list[int]) -> list[str]:
+        """The next case numbers for new cases received in these years, in this order."""
+        by_year: dict[int, list[int]] = {}
+        for i, year in enumerate(years):
+            by_year.setdefault(year, []).append(i)
+        out: list[str] = [""] * len(years)
+        for year, positions in by_year.items():
+            for i, number in zip(
+                positions, reserve_numbers(conn, pattern, year, len(positions)), strict=True
+            ):
+                out[i] = number
+        return out
+
+    def flush_fast(new: list[tuple], conn: sa.Connection) -> None:
+        # The transaction holds SQLite's write lock (BEGIN IMMEDIATE): nobody else can take
+        # ids meanwhile, so give them out here, and hand the driver plain tuples in the
+        # exact text format SQLAlchemy's DateTime uses on SQLite.
+        existing = _sqlite_existing_refs(conn, [c[1] for c in new if c[1]])
+        if existing:
+            result.present += sum(1 for c in new if c[1] in existing)
+            new = [c for c in new if c[1] not in existing]
+        if not new:
+            return
+        first = conn.execute(sa.select(sa.func.coalesce(sa.func.max(cases.c.id), 0))).scalar()
+        ids = range(first + 1, first + 1 + len(new))
+        conn.exec_driver_sql(
+            _SQLITE_INSERT,
+            [
+                (case_id, number, *c[_FAST_VALUES:])
+                for case_id, number, c in zip(
+                    ids, numbers(conn, [c[2] for c in new]), new, strict=True
+                )
+            ],
+        )
+        # Each import event is made from its case row by SQL, for each run of cases whose
+        # file lines are consecutive (all of them, in a file with one line per record).
+        runs: list[list[int]] = []  # [first id, last id, line - id]
+        for case_id, c in zip(ids, new, strict=True):
+            offset = c[0] - case_id
+            if runs and runs[-1][2] == offset:
+                runs[-1][1] = case_id
+            else:
+                runs.append([case_id, case_id, offset])
+        for lo, hi, offset in runs:
+            conn.exec_driver_sql(
+                _SQLITE_EVENTS,
+                (
+                    Action.import_.value,
+                    recorded_at,
+                    actor,
+                    f"imported from {source} line ",
+                    offset,
+                    lo,
+                    hi,
+                ),
+            )
+        result.imported += len(new)
+
+    def flush(batch: list[dict], conn: sa.Connection) -> None:
+        existing = existing_refs(conn, [v["external_ref"] for v in batch if v.get("external_ref")])
         new = []
-        for line, v in batch:
+        for v in batch:
             ref = v.get("external_ref")
             if ref and ref in existing:
-                if update and _update(conn, existing[ref], v, line):
+                if update and _update(conn, existing[ref], v, v["line"]):
                     result.updated += 1
                 else:
                     result.present += 1
                 continue
-            new.append((line, v))
-        by_year: dict[int, list[dict]] = {}
-        for _, v in new:
-            by_year.setdefault(local_date(v["received_at"]).year, []).append(v)
-        for year, values in by_year.items():
-            for v, number in zip(
-                values, reserve_numbers(conn, pattern, year, len(values)), strict=True
-            ):
-                v["number"] = number
+            new.append(v)
+        for v, number in zip(
+            new, numbers(conn, [local_date(v["received_at"]).year for v in new]), strict=True
+        ):
+            v["number"] = number
         if not new:
-            return
-        if conn.dialect.name == "sqlite":
-            # The transaction holds SQLite's write lock (BEGIN IMMEDIATE): nobody else can
-            # take ids meanwhile, so give them out here, and hand the driver plain tuples
-            # in the exact text format SQLAlchemy's DateTime uses on SQLite.
-            first = conn.execute(sa.select(sa.func.coalesce(sa.func.max(cases.c.id), 0))).scalar()
-            ids = range(first + 1, first + 1 + len(new))
-            times = _SQLiteTimes()
-            conn.exec_driver_sql(
-                _SQLITE_INSERT,
-                [_sqlite_row(case_id, v, times) for case_id, (_, v) in zip(ids, new, strict=True)],
-            )
-            conn.exec_driver_sql(
-                _SQLITE_EVENT,
-                [
-                    (
-                        case_id,
-                        Action.import_.value,
-                        times[v["received_at"]],
-                        recorded_at,
-                        actor,
-                        v["step"],
-                        f"imported from {source} line {line}",
-                    )
-                    for case_id, (line, v) in zip(ids, new, strict=True)
-                ],
-            )
-            result.imported += len(new)
             return
         ids = (
             conn.execute(
                 sa.insert(cases).returning(cases.c.id, sort_by_parameter_order=True),
-                [{c: v.get(c) for c in insert_columns} for _, v in new],
+                [{c: v.get(c) for c in insert_columns} for v in new],
             )
             .scalars()
             .all()
@@ -612,10 +697,10 @@ def import_rows(
                     "actor": actor,
                     "step_from": None,
                     "step_to": v["step"],
-                    "note": f"imported from {source} line {line}",
+                    "note": f"imported from {source} line {v['line']}",
                     "changes": None,  # what was imported is the case row itself
                 }
-                for case_id, (line, v) in zip(ids, new, strict=True)
+                for case_id, v in zip(ids, new, strict=True)
             ],
         )
         result.imported += len(new)
@@ -658,47 +743,29 @@ def import_rows(
         )
         return True
 
-    with reg.engine.connect() as conn, _bulk_cache(conn):
+    recorded_at = _sqlite_time(now)
+    fast = reg.engine.dialect.name == "sqlite" and not update
+    if fast and _READER_PROCESS and _can_fork():
+        # Reading and converting rows is pure Python, writing them is mostly SQLite: on two
+        # cores a second process does the first while this one does the second.
+        source_batches = _from_child(fast_batches)
+    else:
+        source_batches = fast_batches() if fast else batches()
+    with contextlib.closing(source_batches), reg.engine.connect() as conn, _bulk_cache(conn):
         conn.execution_options(complaintctl_write=True)
         trans = conn.begin()
         try:
-            batch: list[tuple[int, dict]] = []
-            for line, row in rows:
-                if not header_checked:
-                    conv.check_header(list(row))
-                    header_checked = True
-                result.read += 1
-                v = conv.convert(line, row)
-                if isinstance(v, RowError):
-                    result.errors.append(v)
-                else:
-                    ref = v.get("external_ref")
-                    if ref and ref in seen_refs:
-                        result.errors.append(
-                            RowError(
-                                line,
-                                mapping.columns.get("external_ref", "external_ref"),
-                                ref,
-                                "external_ref appears twice in this file",
-                                row,
-                            )
-                        )
-                        continue
-                    if ref:
-                        seen_refs.add(ref)
-                    v["contact_key"] = contact_key(v["contact"])
-                    if "customer_type" not in v:
-                        v["customer_type"] = individual
-                    v.update(bookkeeping)
-                    imported_state(v, clock, min_score)
-                    batch.append((line, v))
-                if len(batch) >= BATCH:
-                    flush(batch, conn)
-                    batch = []
+            for read, batch in source_batches:
+                errors = [v for v in batch if v.__class__ is RowError]
+                if errors:
+                    result.errors += errors
+                    batch = [v for v in batch if v.__class__ is not RowError]
+                if batch:
+                    (flush_fast if fast else flush)(batch, conn)
                 if progress:
-                    progress(result.read)
-            if batch:
-                flush(batch, conn)
+                    for n in range(result.read + 1, read + 1):
+                        progress(n)
+                result.read = read
             if dry_run or (result.errors and not skip_invalid):
                 trans.rollback()
             else:
@@ -711,6 +778,89 @@ def import_rows(
             trans.rollback()
             raise
     return result
+
+
+# -- the reading process ------------------------------------------------------------------
+_READER_PROCESS = True  # tests switch it off to compare
+
+
+def _can_fork() -> bool:
+    """A forked child is safe while this process runs no other thread (a thread holding a
+    lock at fork time would leave it held forever in the child)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+class _ChildFailed:
+    """What the reading process sends instead of a batch when it raises."""
+
+    def __init__(self, exc: BaseException) -> None:
+        try:
+            pickle.loads(pickle.dumps(exc))
+            self.exc = exc
+        except Exception:  # noqa: BLE001 (what does not survive pickling goes as text)
+            self.exc = RuntimeError(f"reading the file failed: {exc!r}")
+
+
+_DONE = "done"
+
+
+def _from_child(produce: Callable[[], Iterator[object]]) -> _Child:
+    """The items of `produce()`, computed in a child forked now (before any transaction)
+    and sent back pickled; an exception there is raised here.  Closing the returned
+    generator ends the child."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the caller's frames
+        status = 0
+        try:
+            os.close(read_fd)
+            with os.fdopen(write_fd, "wb") as out:
+                try:
+                    for item in produce():
+                        pickle.dump(item, out, pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(_DONE, out)
+                except BaseException as exc:  # noqa: BLE001 (handed to the parent)
+                    pickle.dump(_ChildFailed(exc), out, pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # noqa: BLE001 (the parent reports the missing end)
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    return _Child(pid, read_fd)
+
+
+class _Child:
+    """The parent's end of _from_child(): iterate for the items; close() always ends and
+    reaps the child, whether or not anything was read."""
+
+    def __init__(self, pid: int, read_fd: int) -> None:
+        self.pid, self.done = pid, False
+        self.inp = os.fdopen(read_fd, "rb")
+
+    def __iter__(self) -> Iterator[object]:
+        while True:
+            try:
+                item = pickle.load(self.inp)
+            except EOFError:
+                raise ImportError_(
+                    "reading the file stopped unexpectedly (its process ended)"
+                ) from None
+            if item.__class__ is _ChildFailed:
+                raise item.exc
+            if item == _DONE:
+                self.done = True
+                return
+            yield item
+
+    def close(self) -> None:
+        if self.pid is None:
+            return
+        if not self.done:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+        self.inp.close()
+        os.waitpid(self.pid, 0)
+        self.pid = None
 
 
 @contextlib.contextmanager
@@ -734,15 +884,39 @@ def _bulk_cache(conn: sa.Connection) -> Iterator[None]:
 _CASE_COLUMNS = [c.name for c in Case.__table__.c if c.name != "id"]
 # The fast path's column order: the times last, as they need formatting.
 _TIME_COLUMNS = [c for c in _CASE_COLUMNS if isinstance(Case.__table__.c[c].type, sa.DateTime)]
-_OTHER_COLUMNS = [c for c in _CASE_COLUMNS if c not in _TIME_COLUMNS]
+_OTHER_COLUMNS = [c for c in _CASE_COLUMNS if c not in _TIME_COLUMNS and c != "number"]
+# A new case on the fast path: (line, external_ref, year received, *_sqlite_values()).
+_FAST_VALUES = 3
 _SQLITE_INSERT = (
-    f"INSERT INTO cases (id, {', '.join(_OTHER_COLUMNS + _TIME_COLUMNS)}) "
+    f"INSERT INTO cases (id, number, {', '.join(_OTHER_COLUMNS + _TIME_COLUMNS)}) "
     f"VALUES ({', '.join('?' * (len(_CASE_COLUMNS) + 1))})"
 )
-_SQLITE_EVENT = (
+# The import events of the cases with ids lo..hi, whose file line is id + offset: the same
+# values import_rows() gives them on other databases (`at`: the time received).
+_SQLITE_EVENTS = (
     "INSERT INTO events (case_id, action, at, recorded_at, actor, step_from, step_to, "
-    "changes, note) VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, ?)"
+    "changes, note) SELECT id, ?, received_at, ?, ?, NULL, step, NULL, ? || (id + ?) "
+    "FROM cases WHERE id BETWEEN ? AND ? ORDER BY id"
 )
+
+
+def _sqlite_existing_refs(conn: sa.Connection, refs: list[str]) -> set[str]:
+    """Which of these external references cases already have (SQLite, plain SQL: the
+    statement is the same for every batch)."""
+    found: set[str] = set()
+    for i in range(0, len(refs), 500):  # old SQLite allows 999 parameters
+        chunk = refs[i : i + 500]
+        found.update(
+            r[0]
+            for r in conn.exec_driver_sql(
+                "SELECT external_ref FROM cases WHERE external_ref IN "
+                f"({', '.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
+        )
+    return found
+
+
 # A NaN binds as NULL in SQLite, and much faster than None does (the sqlite3 module looks
 # up an adapter for every None it binds); no column of a case ever holds a float.
 _NULL = float("nan")
@@ -764,10 +938,10 @@ def _sqlite_time(value: dt.datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
-def _sqlite_row(case_id: int, v: dict, times: _SQLiteTimes) -> tuple:
-    """A new case's _SQLITE_INSERT parameters: values as SQLAlchemy binds them on SQLite."""
+def _sqlite_values(v: dict, times: _SQLiteTimes) -> tuple:
+    """A new case's _SQLITE_INSERT parameters after id and number, as SQLAlchemy binds
+    them on SQLite."""
     return (
-        case_id,
         *map(v.get, _OTHER_COLUMNS, repeat(_NULL)),
         *map(times.__getitem__, map(v.get, _TIME_COLUMNS)),
     )

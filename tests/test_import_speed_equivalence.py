@@ -354,9 +354,113 @@ def test_the_sqlite_fast_path_stores_what_sqlalchemy_would_store(rows: list[dict
         times = importer._SQLiteTimes()
         conn.exec_driver_sql(
             importer._SQLITE_INSERT,
-            [importer._sqlite_row(case_id, v, times) for case_id, v in enumerate(rows, start=1)],
+            [
+                (case_id, v.get("number"), *importer._sqlite_values(v, times))
+                for case_id, v in enumerate(rows, start=1)
+            ],
         )
     columns = ", ".join(f"{c.name}, typeof({c.name})" for c in table.c)
     query = f"SELECT {columns} FROM cases ORDER BY id"
     with plain.connect() as a, fast.connect() as b:
         assert a.exec_driver_sql(query).all() == b.exec_driver_sql(query).all()
+
+
+# -- the reading process ----------------------------------------------------------------------
+
+HEADER = (
+    "external_ref,received_at,channel,customer_name,contact,summary,description,category,"
+    "severity,assigned_at,investigated_at,resolved_at,feedback_score,feedback_at\n"
+)
+
+
+def _messy_file(path, rows: int = 5000) -> None:
+    """Good rows and bad ones, multi-line records and blank lines, references twice."""
+    lines = [HEADER]
+    for i in range(rows):
+        day = dt.datetime(2024, 1, 1, 8) + dt.timedelta(hours=2 * i)
+        t = [day + dt.timedelta(hours=h) for h in (5, 30, 80)]
+        received = day.strftime("%Y-%m-%d %H:%M")
+        if i % 97 == 0:
+            received = "2099-01-01 10:00"  # in the future
+        if i % 101 == 0:
+            received = "03/04/2024 10:00"  # ambiguous
+        if i % 89 == 0:
+            received = day.strftime("%d %B %Y %H:%M")  # for dateutil
+        ref = f"R-{i % 4990}"  # the last ten appear twice
+        description = '"two\nlines"' if i % 13 == 0 else "plain"
+        steps = ",".join(x.strftime("%Y-%m-%d %H:%M") if k < i % 4 else "" for k, x in enumerate(t))
+        score = "5" if i % 4 == 3 else ""
+        feedback = (t[2] + dt.timedelta(hours=3)).isoformat() if score else ""
+        lines.append(
+            f"{ref},{received},{'email' if i % 53 else 'fax'},客户{i},138{i:08d},问题,"
+            f"{description},PQ,{'ABC'[i % 3]},{steps},{score},{feedback}\n"
+        )
+        if i % 211 == 0:
+            lines.append("\n")
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _import_into(tmp_path, name: str, csv_path, **options) -> tuple[importer.ImportResult, dict]:
+    from complaintctl.db import open_db
+    from complaintctl.register import Register
+
+    reg = Register(open_db(f"sqlite:///{tmp_path / name}"), Settings())
+    now = dt.datetime(2026, 1, 1)
+    with csv_path.open(encoding="utf-8", newline="") as f:
+        result = importer.import_rows(
+            reg,
+            importer.read_csv(f),
+            importer.Mapping(),
+            now=now,
+            actor="tester",
+            source="messy.csv",
+            **options,
+        )
+    with reg.engine.connect() as conn:
+        tables = {
+            t: conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all()
+            for t in ("cases", "events", "counters")
+        }
+    reg.engine.dispose()
+    return result, tables
+
+
+def test_rows_read_in_a_second_process_import_exactly_as_in_one(tmp_path, monkeypatch) -> None:
+    assert importer._can_fork()  # else this test would compare the one path with itself
+    path = tmp_path / "messy.csv"
+    _messy_file(path)
+
+    monkeypatch.setattr(importer, "_READER_PROCESS", True)
+    forked = _import_into(tmp_path, "forked.db", path, skip_invalid=True)
+    again = _import_into(tmp_path, "forked.db", path, skip_invalid=True)  # all present now
+    monkeypatch.setattr(importer, "_READER_PROCESS", False)
+    single = _import_into(tmp_path, "single.db", path, skip_invalid=True)
+    single_again = _import_into(tmp_path, "single.db", path, skip_invalid=True)
+
+    assert forked[0].imported > 4000 and len(forked[0].errors) > 100
+    assert again[0].present == forked[0].imported
+    for a, b in ((forked, single), (again, single_again)):
+        assert vars(a[0]) == vars(b[0])
+        assert a[1] == b[1]
+
+
+def test_a_file_that_breaks_off_in_the_second_process_stops_the_import_the_same_way(
+    tmp_path, monkeypatch
+) -> None:
+    path = tmp_path / "messy.csv"
+    _messy_file(path, rows=3000)
+    with path.open("a", encoding="utf-8") as f:
+        f.write('R-x,2024-01-01 10:00,email,"unterminated\n')
+
+    raised = []
+    for reader_process in (True, False):
+        monkeypatch.setattr(importer, "_READER_PROCESS", reader_process)
+        try:
+            _import_into(tmp_path, f"{reader_process}.db", path)
+        except importer.ImportError_ as exc:
+            raised.append(str(exc))
+        with sa.create_engine(f"sqlite:///{tmp_path / f'{reader_process}.db'}").connect() as c:
+            assert c.exec_driver_sql("SELECT count(*) FROM cases").scalar() == 0
+
+    assert len(raised) == 2 and raised[0] == raised[1]
+    assert "truncated or unterminated record" in raised[0]
