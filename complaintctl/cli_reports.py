@@ -1,4 +1,5 @@
-"""Commands for managers and cron: `warn` (the morning digest), `report`, `export`.
+"""Commands for managers and cron: `warn` (the morning digest), `report`, `export`,
+`import`, `purge`.
 
 Imported by cli.py, whose `app` these commands join.
 """
@@ -233,9 +234,23 @@ def export_cli(
         ExportFormat, typer.Option("--format", "-f", help="csv or jsonl.")
     ] = ExportFormat.csv,
     excel: Annotated[bool, typer.Option("--excel", help="CSV with a UTF-8 BOM for Excel.")] = False,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="Mask customers' names and contacts (张*, 138****5678), also in free text.",
+        ),
+    ] = False,
+    events: Annotated[
+        bool,
+        typer.Option(
+            "--events",
+            help="One row per history entry (who did what, when) instead of one per case.",
+        ),
+    ] = False,
 ) -> None:
     """Export cases (all, or filtered as for list) with every field, step time and deadline,
-    to CSV or JSON Lines."""
+    to CSV or JSON Lines; or, with --events, their history."""
     import os
     import tempfile
     from pathlib import Path
@@ -246,7 +261,16 @@ def export_cli(
         raise UsageError("--excel applies to --format csv")
     reg = _state(ctx).register()
     f = list_filter(status, step, owner, department, category, severity, overdue, from_, to, search)
-    rows = queries.export_rows(reg, f, _now())
+    if events:
+        rows = queries.export_events(reg, f, _now(), redact=redact)
+        fields, what = queries.EVENT_FIELDS, "history entries"
+    else:
+        rows = queries.export_rows(reg, f, _now())
+        if redact:
+            from complaintctl.privacy import redact_row
+
+            rows = map(redact_row, rows)
+        fields, what = queries.EXPORT_FIELDS, "case(s)"
     count = 0
 
     def counted():
@@ -257,7 +281,7 @@ def export_cli(
 
     def write(out) -> None:
         if format is ExportFormat.csv:
-            render.write_csv(counted(), queries.EXPORT_FIELDS, out, excel=excel)
+            render.write_csv(counted(), fields, out, excel=excel)
         else:
             for row in counted():
                 out.write(render.to_json_line(row) + "\n")
@@ -275,17 +299,61 @@ def export_cli(
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             write(out)
-        # mkstemp makes the file 0600; give it the mode a plain open() would have had (or the
-        # mode of the file it replaces), so an export stays as readable as before.
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask
-        os.chmod(tmp, mode)
+        # mkstemp makes the file 0600 (owner only: an export holds personal data); a file
+        # it replaces keeps its own mode, so an export someone shared stays shared.
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o777)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    typer.echo(f"exported {count} case(s) to {target}", err=True)
+    typer.echo(f"exported {count} {what} to {target}", err=True)
+
+
+@app.command("purge")
+def purge_cli(
+    ctx: typer.Context,
+    closed_before: Annotated[
+        str,
+        typer.Option(
+            "--closed-before",
+            metavar="DATE",
+            help="Purge cases that ended before this day (office time), e.g. 2023-01-01.",
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be purged.")
+    ] = False,
+) -> None:
+    """Retention: anonymise the personal data of cases that ended before a date.
+
+    Names, contacts, descriptions, demands, order numbers and feedback comments are
+    replaced by '(purged)', names, phones and e-mails are masked in free text and in the
+    history, attachments are removed, and a 'purge' entry is added to each case's
+    history.  Statistics are unchanged.  One transaction; cannot be undone."""
+    from complaintctl import privacy
+    from complaintctl.parse import day_start, parse_date
+
+    st = _state(ctx)
+    reg = st.register()
+    day = parse_date("--closed-before", closed_before)
+    now = _now()
+    if day_start(day, reg.settings.tz) > now:
+        from complaintctl.errors import InvalidValue
+
+        raise InvalidValue("--closed-before", f"{day.isoformat()} is in the future")
+    done = privacy.purge(
+        reg,
+        closed_before=day,
+        now=now,
+        actor=st.actor,
+        dry_run=dry_run,
+    )
+    verb = "would purge" if dry_run else "purged"
+    typer.echo(
+        f"{verb} {done.cases} case(s) closed before {day.isoformat()}: "
+        f"{done.events} history entries, {done.attachments} attachment(s)"
+    )
 
 
 class ImportFormat(str, Enum):

@@ -92,3 +92,4 @@ class Action(str, Enum):
     note = "note"
     attach = "attach"
     import_ = "import"
+    purge = "purge"

@@ -67,6 +67,7 @@ ALLOWED: dict[Action, tuple[Step, ...]] = {
     Action.plan: OPEN_STEPS,
     Action.note: tuple(Step),
     Action.attach: tuple(Step),
+    Action.purge: ENDED_STEPS,  # the retention policy: personal data of ended cases only
 }
 # Actions that do not change what the case is waiting for, so are left out of "what next".
 _SIDE_ACTIONS = {
@@ -76,6 +77,7 @@ _SIDE_ACTIONS = {
     Action.resume,
     Action.escalate,
     Action.plan,
+    Action.purge,
 }
 
 
