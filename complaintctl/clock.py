@@ -10,8 +10,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from complaintctl.config import Duration, Settings
 
 UTC = dt.UTC
@@ -53,6 +51,8 @@ class WorkCalendar:
         closing: dt.time = dt.time(18),
         tz: ZoneInfo | str = "Asia/Shanghai",
     ) -> None:
+        import holidays  # here, not at the top: it loads every country (~100 ms)
+
         closures = sorted(set(closures))
         years = sorted({d.year for d in closures})
         self._holidays = holidays.country_holidays(country, subdiv=subdivision, years=years)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import sqlalchemy as sa
 
@@ -15,10 +16,12 @@ from complaintctl.config import Settings
 class Register:
     engine: sa.Engine
     settings: Settings
-    calendar: WorkCalendar = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.calendar = WorkCalendar.from_settings(self.settings)
+    @cached_property
+    def calendar(self) -> WorkCalendar:
+        """The office calendar, built on first use: commands that only read stored
+        deadlines (show, list, export) never load the holidays package."""
+        return WorkCalendar.from_settings(self.settings)
 
     def clock(self, name: str, start: dt.datetime) -> dt.datetime | None:
         """The deadline of clock `name` (a step, 'escalate' or 'plan') started at `start`."""
