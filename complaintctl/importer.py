@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import gc
 import json
 import os
 import pickle
@@ -812,6 +813,9 @@ def _from_child(produce: Callable[[], Iterator[object]]) -> _Child:
     pid = os.fork()
     if pid == 0:  # the child: never returns into the caller's frames
         status = 0
+        # A short-lived process whose rows hold no reference cycles: no collector passes
+        # over the parent's objects (which would also copy their memory pages).
+        gc.disable()
         try:
             os.close(read_fd)
             with os.fdopen(write_fd, "wb") as out:
@@ -929,7 +933,7 @@ class _SQLiteTimes(dict):
     case received on one day has the same working-day deadlines)."""
 
     def __missing__(self, value: dt.datetime | None) -> object:
-        text = self[value] = _NULL if value is None else _sqlite_time(value)
+        text = self[value] = _NULL if value is None else value.isoformat(" ", "microseconds")
         return text
 
 
