@@ -535,7 +535,6 @@ def import_rows(
         "version": 1,
     }
     individual = CustomerType.individual.value
-    ref_column = mapping.columns.get("external_ref", "external_ref")
 
     def prepared() -> Iterator[tuple[int, RowError | dict]]:
         """(rows read so far, the row's new case columns or its error), row by row."""
@@ -553,7 +552,11 @@ def import_rows(
                 if ref:
                     if ref in seen_refs:
                         v = RowError(
-                            line, ref_column, ref, "external_ref appears twice in this file", row
+                            line,
+                            mapping.columns.get("external_ref", "external_ref"),
+                            ref,
+                            "external_ref appears twice in this file",
+                            row,
                         )
                         yield read, v
                         continue
@@ -580,7 +583,8 @@ def import_rows(
         yield read, batch
 
     def fast_batches() -> Iterator[tuple[int, list]]:
-        """batches(), each new case as a _FastCase (SQLite, no --update)."""
+        """batches(), each new case as a plain tuple for flush_fast(): (line,
+        external_ref, year received, *_sqlite_values()) (SQLite, no --update)."""
         for read, batch in batches():
             times = _SQLiteTimes()
             yield (

@@ -1,5 +1,6 @@
 """Import benchmark: generates realistic rows, imports them into fresh SQLite files with the
-installed `complaintctl`, and prints median wall time and peak memory per size.
+installed `complaintctl`, and prints per size the median wall time, peak memory (of the
+import process or its reading process, whichever is larger) and CPU time (both together).
 
     python tests/perf/bench_import.py [--sizes 10000 100000] [--runs 3]
 
@@ -94,7 +95,8 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             )
 
 
-def run_once(exe: str, csv_path: Path, workdir: Path) -> tuple[float, float]:
+def run_once(exe: str, csv_path: Path, workdir: Path) -> tuple[float, float, float]:
+    """(wall seconds, peak MB of the import or its reading process, CPU seconds of both)."""
     db = workdir / "bench.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
@@ -103,8 +105,8 @@ def run_once(exe: str, csv_path: Path, workdir: Path) -> tuple[float, float]:
     code = (
         "import resource, subprocess, sys, time; t = time.perf_counter(); "
         "p = subprocess.run(sys.argv[1:], capture_output=True); "
-        "w = time.perf_counter() - t; "
-        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode); "
+        "w = time.perf_counter() - t; r = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(w, r.ru_maxrss, r.ru_utime + r.ru_stime, p.returncode); "
         "sys.stderr.write(p.stderr.decode())"
     )
     out = subprocess.run(
@@ -114,10 +116,10 @@ def run_once(exe: str, csv_path: Path, workdir: Path) -> tuple[float, float]:
         text=True,
         check=True,
     )
-    wall, rss_kb, rc = out.stdout.split()
+    wall, rss_kb, cpu, rc = out.stdout.split()
     if rc != "0":
         raise SystemExit(f"import failed: {out.stderr}")
-    return float(wall), int(rss_kb) / 1024
+    return float(wall), int(rss_kb) / 1024, float(cpu)
 
 
 def main() -> None:
@@ -132,9 +134,10 @@ def main() -> None:
         tmpdir = Path(tmp)
         print(
             f"python {sys.version.split()[0]}, {os.cpu_count()} cores; "
-            f"median of {args.runs} runs, fresh SQLite file each"
+            f"median of {args.runs} runs, fresh SQLite file each; "
+            f"load average {os.getloadavg()[0]:.2f} (wall times need an idle machine)"
         )
-        print(f"{'rows':>8}  {'wall s':>7}  {'rows/s':>8}  {'peak MB':>8}")
+        print(f"{'rows':>8}  {'wall s':>7}  {'rows/s':>8}  {'peak MB':>8}  {'cpu s':>6}")
         peaks = {}
         for n in args.sizes:
             src = tmpdir / f"rows-{n}.csv"
@@ -142,8 +145,9 @@ def main() -> None:
             results = [run_once(exe, src, tmpdir) for _ in range(args.runs)]
             wall = statistics.median(r[0] for r in results)
             peak = statistics.median(r[1] for r in results)
+            cpu = statistics.median(r[2] for r in results)  # the import and its reader
             peaks[n] = peak
-            print(f"{n:>8}  {wall:>7.2f}  {n / wall:>8.0f}  {peak:>8.1f}")
+            print(f"{n:>8}  {wall:>7.2f}  {n / wall:>8.0f}  {peak:>8.1f}  {cpu:>6.2f}")
         if len(peaks) > 1:
             lo, hi = min(peaks), max(peaks)
             print(f"peak memory {hi} rows / {lo} rows: {peaks[hi] / peaks[lo]:.2f}x")
