@@ -307,11 +307,19 @@ def copy_database(source_url: str, target_url: str, plan: list[str] | None = Non
             source.close()
             copy.close()
         return
-    open_db(target_url).dispose()  # the public tables, should no test have made them yet
+    import sqlalchemy as sa
+
     engine = _engine(target_url)
     try:
-        with engine.begin() as conn:
-            for statement in plan or []:
-                conn.exec_driver_sql(statement)
+        for attempt in range(2):
+            try:
+                with engine.begin() as conn:
+                    for statement in plan or []:
+                        conn.exec_driver_sql(statement)
+                return
+            except sa.exc.ProgrammingError:
+                if attempt:
+                    raise
+                open_db(target_url).dispose()  # no test has made the public tables yet
     finally:
         engine.dispose()
