@@ -464,6 +464,14 @@ def _seal_problems(events: list[Mapping]) -> tuple[list[str], int]:
     lead = 0
     while lead < len(events) and events[lead]["hash"] is None:
         lead += 1
+    if lead:
+        # Every writer (live commands, import, the 0002 migration) seals what it writes.
+        first = events[0]
+        text = (
+            f"event {first['id']} ({first['action']}) has no seal: it was removed behind the "
+            "tool's back"
+        )
+        return [text], lead
     broken = broken_link(events[lead:])
     if broken is None:
         return [], lead

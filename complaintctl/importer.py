@@ -25,7 +25,14 @@ import sqlalchemy as sa
 
 from complaintctl.clock import to_utc
 from complaintctl.enums import Action, CustomerType, Kind, Remedy, Responsibility, Severity
-from complaintctl.errors import ComplaintError, ConfigError, DatabaseError, InvalidValue
+from complaintctl.errors import (
+    CaseChanged,
+    ComplaintError,
+    ConfigError,
+    DatabaseError,
+    InvalidValue,
+)
+from complaintctl.history import SEALED, event_hash
 from complaintctl.models import Case, Event, imported_state
 from complaintctl.parse import parse_amount
 from complaintctl.register import Register
@@ -691,23 +698,23 @@ def import_rows(
             .scalars()
             .all()
         )
-        conn.execute(
-            events.insert(),
-            [
-                {
-                    "case_id": case_id,
-                    "action": Action.import_.value,
-                    "at": v["received_at"],
-                    "recorded_at": now,
-                    "actor": actor,
-                    "step_from": None,
-                    "step_to": v["step"],
-                    "note": f"imported from {source} line {v['line']}",
-                    "changes": None,  # what was imported is the case row itself
-                }
-                for case_id, v in zip(ids, new, strict=True)
-            ],
-        )
+        rows = [
+            {
+                "case_id": case_id,
+                "action": Action.import_.value,
+                "at": v["received_at"],
+                "recorded_at": now,
+                "actor": actor,
+                "step_from": None,
+                "step_to": v["step"],
+                "note": f"imported from {source} line {v['line']}",
+                "changes": None,  # what was imported is the case row itself
+            }
+            for case_id, v in zip(ids, new, strict=True)
+        ]
+        for row in rows:
+            row["hash"] = event_hash(None, row)
+        conn.execute(events.insert(), rows)
         result.imported += len(new)
 
     def _update(conn: sa.Connection, case_id: int, v: dict, line: int) -> bool:
@@ -728,24 +735,31 @@ def import_rows(
         }
         if not changed:
             return False
-        conn.execute(
+        claimed = conn.execute(
             sa.update(cases)
-            .where(cases.c.id == case_id)
+            .where(cases.c.id == case_id, cases.c.version == current["version"])
             .values(**{k: v[k] for k in changed}, version=current["version"] + 1)
+        ).rowcount
+        if claimed != 1:  # PostgreSQL: someone changed it since we read it
+            raise CaseChanged(current["number"])
+        event = dict(
+            case_id=case_id,
+            action=Action.import_.value,
+            at=now,
+            recorded_at=now,
+            actor=actor,
+            step_from=current["step"],
+            step_to=v.get("step", current["step"]),
+            note=f"updated from {source} line {line}",
+            changes=json.dumps(changed, ensure_ascii=False, sort_keys=True),
         )
-        conn.execute(
-            events.insert().values(
-                case_id=case_id,
-                action=Action.import_.value,
-                at=now,
-                recorded_at=now,
-                actor=actor,
-                step_from=current["step"],
-                step_to=v.get("step", current["step"]),
-                note=f"updated from {source} line {line}",
-                changes=json.dumps(changed, ensure_ascii=False, sort_keys=True),
-            )
-        )
+        prev = conn.execute(
+            sa.select(events.c.hash)
+            .where(events.c.case_id == case_id)
+            .order_by(events.c.id.desc())
+            .limit(1)
+        ).scalar()
+        conn.execute(events.insert().values(**event, hash=event_hash(prev, event)))
         return True
 
     recorded_at = _sqlite_time(now)
@@ -756,7 +770,12 @@ def import_rows(
         source_batches = _from_child(fast_batches)
     else:
         source_batches = fast_batches() if fast else batches()
-    with contextlib.closing(source_batches), reg.engine.connect() as conn, _bulk_cache(conn):
+    with (
+        contextlib.closing(source_batches),
+        reg.engine.connect() as conn,
+        _bulk_cache(conn),
+        _sealing(conn),
+    ):
         conn.execution_options(complaintctl_write=True)
         trans = conn.begin()
         try:
@@ -901,11 +920,31 @@ _SQLITE_INSERT = (
 )
 # The import events of the cases with ids lo..hi, whose file line is id + offset: the same
 # values import_rows() gives them on other databases (`at`: the time received).
+# Each is sealed (complaintctl.history) as the first event of its case, by a function the
+# import registers on its connection.
 _SQLITE_EVENTS = (
     "INSERT INTO events (case_id, action, at, recorded_at, actor, step_from, step_to, "
-    "changes, note) SELECT id, ?, received_at, ?, ?, NULL, step, NULL, ? || (id + ?) "
-    "FROM cases WHERE id BETWEEN ? AND ? ORDER BY id"
+    "changes, note, hash) SELECT id, ?1, received_at, ?2, ?3, NULL, step, NULL, ?4 || (id + ?5), "
+    "complaintctl_seal(id, ?1, received_at, ?2, ?3, NULL, step, NULL, ?4 || (id + ?5)) "
+    "FROM cases WHERE id BETWEEN ?6 AND ?7 ORDER BY id"
 )
+
+
+def _sqlite_seal(*values: object) -> str:
+    """The seal of a first event, from its SEALED columns as SQLite holds them (times as
+    SQLAlchemy's text), equal to what history.event_hash gives the same event read back."""
+    event = dict(zip(SEALED, values, strict=True))
+    for key in ("at", "recorded_at"):
+        event[key] = dt.datetime.fromisoformat(event[key])
+    return event_hash(None, event)
+
+
+@contextlib.contextmanager
+def _sealing(conn: sa.Connection) -> Iterator[None]:
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        raw.create_function("complaintctl_seal", len(SEALED), _sqlite_seal, deterministic=True)
+    yield
 
 
 def _sqlite_existing_refs(conn: sa.Connection, refs: list[str]) -> set[str]:

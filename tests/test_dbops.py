@@ -207,18 +207,20 @@ def test_a_step_or_owner_changed_by_raw_sql_disagrees_with_the_history(
     assert result.stderr.startswith("error: ") and result.stderr.endswith(" in 2 cases\n")
 
 
-def test_unsealed_events_are_a_warning_but_losing_a_seal_midway_is_a_problem(
-    cli, cases, db_url, tmp_path
-):
-    # As an importer without seals writes them: the case's only event has none.
+def test_a_seal_removed_at_the_start_or_midway_is_a_problem(cli, cases, db_url, tmp_path):
+    # Every writer seals: a history whose seals were blanked out has been tampered with.
     sql(
         db_url,
         "UPDATE events SET hash = NULL WHERE case_id = (SELECT id FROM cases WHERE number = :n)",
         n=cases["fresh"],
     )
-    out = cli.ok("db", "check")
-    assert "warning: 1 events in 1 cases are not sealed" in out
-    assert out.endswith("no problems found\n")
+    first = event_ids(db_url, cases["fresh"])[0][0]
+    result = cli("db", "check")
+    assert result.exit_code == 1
+    assert (
+        f"case {cases['fresh']}: event {first} (log) has no seal: it was removed behind the "
+        "tool's back"
+    ) in result.stdout.splitlines()
     last = event_ids(db_url, cases["open"])[-1][0]
     sql(db_url, "UPDATE events SET hash = NULL WHERE id = :i", i=last)
     result = cli("db", "check")
@@ -428,3 +430,29 @@ def test_copy_refuses_a_target_that_holds_cases_or_is_the_same_database(
     assert rows(f"sqlite:///{target}") == before
     message = one_line_error(cli("db", "copy", "--to", db_url))
     assert message == "error: db copy: --to names the database being copied"
+
+
+def test_imported_history_is_sealed_like_any_other(cli, db_url, tmp_path):
+    """The import's events (the fast SQLite path, the general one, and --update's) carry
+    seals, so an import checks clean and an edit to imported history is found."""
+    examples = Path(__file__).parent.parent / "examples"
+    config = ("--config", str(examples / "complaintctl.toml"))
+    mapping = ("--mapping", str(examples / "import-mapping.toml"))
+    cli.ok(*config, "import", str(examples / "import-sample.csv"), *mapping)
+    import csv
+
+    with open(examples / "import-sample.csv", encoding="utf-8-sig", newline="") as f:
+        header, first = list(csv.reader(f))[:2]
+    changed = tmp_path / "changed.csv"
+    with open(changed, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(
+            [header, [c.replace("空调不制冷", "空调完全不制冷") for c in first]]
+        )
+    assert "updated 1" in cli.ok(*config, "import", str(changed), *mapping, "--update")
+    assert sql(db_url, "SELECT count(*) FROM events WHERE hash IS NULL") == [(0,)]
+    out = cli.ok(*config, "db", "check")
+    assert "not sealed" not in out and out.endswith("no problems found\n")
+    sql(db_url, "UPDATE events SET actor = 'someone else' WHERE id = 1")
+    result = cli(*config, "db", "check")
+    assert result.exit_code == 1
+    assert "history seal broken at event 1 (import)" in result.stdout
