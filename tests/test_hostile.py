@@ -522,6 +522,28 @@ def test_dates_at_the_edge_of_the_calendar_are_refused_in_one_line(probe, target
         assert_contract(probe(DATES[target](c, value)), _codes(target))
 
 
+_OFFSET = "a time with a UTC offset of 24 h or more: exit 70 (ValueError from tzinfo)"
+OFFSET_BUGS = {
+    t: {"both": _OFFSET}
+    for t in [
+        "log --received-at",
+        "ack --at",
+        "classify --at",
+        "resolve --told-at",
+        "resume --at",
+        "note --at",
+        "warn --at",
+    ]
+}
+
+
+@pytest.mark.parametrize("target", list(DATES))
+def test_a_utc_offset_of_a_day_or_more_is_refused_in_one_line(probe, target, backend, request):
+    _known(request, backend, OFFSET_BUGS, target)
+    out = probe(DATES[target](probe.cases | {"tmp": probe.tmp}, "2025-10-09T10:00+25:00"))
+    assert_contract(out, _codes(target))
+
+
 # -- numbers ---------------------------------------------------------------------------------------
 NUMBER = st.one_of(
     st.integers().map(str),
