@@ -4,7 +4,6 @@ Heavy modules (SQLAlchemy, Rich, the services) are imported inside the commands 
 `--help` and shell completion start fast.
 """
 
-from __future__ import annotations
 
 import getpass
 import os
@@ -133,9 +132,9 @@ class State:
     db: str | None
     config: str | None
     actor: str
-    _register: Register | None = field(default=None, repr=False)
+    _register: "Register | None" = field(default=None, repr=False)
 
-    def register(self) -> Register:
+    def register(self) -> "Register":
         """Open the register on first use (settings, database, calendar)."""
         if self._register is None:
             from complaintctl.config import load_settings
@@ -164,13 +163,13 @@ def _now():
     return utc_now()
 
 
-def _time(reg: Register, option: str, text: str | None, now):
+def _time(reg: "Register", option: str, text: str | None, now):
     from complaintctl.parse import parse_time
 
     return parse_time(option, text, reg.settings.tz, now) if text else None
 
 
-def _local(reg: Register, t) -> str:
+def _local(reg: "Register", t) -> str:
     from complaintctl.clock import local_text
 
     return local_text(t, reg.settings.tz)
@@ -188,7 +187,7 @@ def _move(ctx: typer.Context, service: str, case: str, at: str | None, **kwargs:
     return reg, moved
 
 
-def _report(reg: Register, case, verb: str) -> None:
+def _report(reg: "Register", case, verb: str) -> None:
     """The one-line answer of a command that moved a case."""
     line = f"{case.number}: {verb}; now at step '{case.step}'"
     if case.on_hold:

@@ -1,6 +1,5 @@
 """`complaintctl db ...`: create, upgrade and look after the database."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

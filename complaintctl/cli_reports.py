@@ -4,7 +4,6 @@
 Imported by cli.py, whose `app` these commands join.
 """
 
-from __future__ import annotations
 
 import contextlib
 import sys
