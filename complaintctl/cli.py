@@ -4,7 +4,6 @@ Heavy modules (SQLAlchemy, Rich, the services) are imported inside the commands 
 `--help` and shell completion start fast.
 """
 
-
 import getpass
 import os
 import sys
@@ -44,6 +43,9 @@ class ComplaintGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         try:
+            if args is None:
+                args = sys.argv[1:]
+            _check_arguments(args)
             rv = super().main(
                 args=args,
                 prog_name=prog_name or "complaintctl",
@@ -54,16 +56,16 @@ class ComplaintGroup(TyperGroup):
             code = rv if isinstance(rv, int) else 0
         except UsageError as exc:
             path = exc.ctx.command_path if exc.ctx else "complaintctl"
-            typer.echo(f"{path}: {exc.format_message()} (see {path} --help)", err=True)
+            typer.echo(f"{path}: {one_line(exc.format_message())} (see {path} --help)", err=True)
             code = 2
         except ClickException as exc:
-            typer.echo(f"error: {exc.format_message()}", err=True)
+            typer.echo(f"error: {one_line(exc.format_message())}", err=True)
             code = exc.exit_code
         except typer.Abort:
             typer.echo("aborted", err=True)
             code = 1
         except ComplaintError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {one_line(str(exc))}", err=True)
             code = exc.exit_code
         except Exception as exc:  # the one place that catches everything: no traceback leaks
             if _debug:
@@ -86,6 +88,37 @@ class ComplaintGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+MESSAGE_LIMIT = 400
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROL |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def one_line(text: str) -> str:
+    """A message as one short line: control characters (a value's newline, a terminal
+    escape) shown escaped, and a very long message (a refused 10 MB value) cut short."""
+    text = text.translate(_CONTROL)
+    if len(text) > MESSAGE_LIMIT:
+        text = f"{text[: MESSAGE_LIMIT - 60]}… [{len(text) - MESSAGE_LIMIT + 60} characters more]"
+    return text
+
+
+def _check_arguments(args: list[str]) -> None:
+    """Refuse what no option may hold before any command sees it: NUL (no file name, URL
+    or database text can carry it) and bytes that are not UTF-8 (Python hands those over
+    as lone surrogates, which can be neither stored nor searched for)."""
+    for i, arg in enumerate(args, 1):
+        if not isinstance(arg, str):
+            continue
+        if "\x00" in arg:
+            raise UsageError(f"argument {i} contains a NUL character, which is not allowed")
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(
+                f"argument {i} is not valid UTF-8 (check the terminal's character set)"
+            ) from None
 
 
 def _storage_error(exc: Exception) -> ComplaintError | None:
@@ -247,8 +280,30 @@ def root(
     """complaintctl: the complaint register."""
     global _debug
     _debug = debug
-    actor = as_ or os.environ.get("COMPLAINTCTL_USER") or getpass.getuser()
+    if as_ is not None:
+        actor = _actor("--as", as_)
+    elif os.environ.get("COMPLAINTCTL_USER"):
+        actor = _actor("COMPLAINTCTL_USER", os.environ["COMPLAINTCTL_USER"])
+    else:
+        actor = getpass.getuser()
     ctx.obj = State(db=db, config=config, actor=actor)
+
+
+ACTOR_LIMIT = 100
+
+
+def _actor(source: str, name: str) -> str:
+    """Who is acting, as the history records it: trimmed, not empty, at most 100 characters."""
+    from complaintctl.errors import InvalidValue
+
+    name = name.strip()
+    if not name:
+        raise InvalidValue(source, "must not be empty")
+    if len(name) > ACTOR_LIMIT:
+        raise InvalidValue(source, f"is {len(name)} characters long; at most {ACTOR_LIMIT}")
+    if "\x00" in name:
+        raise InvalidValue(source, "must not contain NUL characters")
+    return name
 
 
 # -- logging ------------------------------------------------------------------------------
@@ -714,7 +769,7 @@ def list_cli(
     to: ToOpt = None,
     search: SearchOpt = None,
     page: Annotated[int, typer.Option(help="Page number.")] = 1,
-    per_page: Annotated[int, typer.Option(help="Cases per page.")] = 50,
+    per_page: Annotated[int, typer.Option(help="Cases per page (at most 10,000).")] = 50,
     format: Annotated[
         Format, typer.Option("--format", "-f", help="table, json or csv.")
     ] = Format.table,

@@ -115,6 +115,8 @@ def warn_cli(
     span = parse_duration(within, "--within") if within else None
     if within and span is None:
         raise UsageError("--within must be a duration such as 1wd or 4h")
+    if span is not None and span.amount > 3660:  # about ten years of days or working days
+        raise UsageError(f"--within {within!r} is too long; at most 3660 of its unit")
     smtp = reg.settings.smtp
     if mail_to and smtp is None:
         from complaintctl.errors import ConfigError

@@ -34,7 +34,7 @@ from complaintctl.errors import (
 )
 from complaintctl.history import SEALED, event_hash
 from complaintctl.models import Case, Event, imported_state
-from complaintctl.parse import parse_amount
+from complaintctl.parse import FIRST_YEAR, LAST_YEAR, parse_amount
 from complaintctl.register import Register
 
 BATCH = 2000
@@ -204,6 +204,7 @@ _XYY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(
 
 
 _fromisoformat = dt.datetime.fromisoformat
+_FIRST_YEAR, _LAST_YEAR = FIRST_YEAR, LAST_YEAR
 
 
 class TimeParser:
@@ -222,6 +223,8 @@ class TimeParser:
             value = _fromisoformat(text)
         except ValueError:
             return self._cached(text)
+        if not _FIRST_YEAR <= value.year <= _LAST_YEAR:
+            return self._cached(text)  # refused there, with the reason
         if value.tzinfo is None:
             # to_utc(value.replace(tzinfo=tz)) in one step: the same offset, subtracted.
             return value - self._utcoffset(value)
@@ -280,6 +283,8 @@ class TimeParser:
                 raise ValueError(
                     "is not a date/time (e.g. 2025-10-03 or 2025-10-03 14:05)"
                 ) from None
+        if not _FIRST_YEAR <= value.year <= _LAST_YEAR:
+            raise ValueError(f"is outside the years {_FIRST_YEAR}-{_LAST_YEAR}")
         if value.tzinfo is None:
             value = value.replace(tzinfo=self.tz)
         return to_utc(value)
@@ -389,7 +394,11 @@ class RowConverter:
                 value = _fromisoformat(raw)
             except ValueError:
                 value = None
-            if value is not None and value.tzinfo is None:
+            if (
+                value is not None
+                and value.tzinfo is None
+                and _FIRST_YEAR <= value.year <= _LAST_YEAR
+            ):
                 v[name] = value - utcoffset(value)  # what TimeParser does, inline
                 continue
             try:

@@ -22,14 +22,33 @@ def parse_time(field: str, text: str, tz: ZoneInfo, now: dt.datetime) -> dt.date
     local_now = to_local(now, tz).replace(hour=0, minute=0, second=0, microsecond=0)
     try:
         value = parser.parse(text, default=local_now.replace(tzinfo=None))
-    except (ValueError, OverflowError):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=tz)
+        value.utcoffset()  # an offset of a day or more fails here
+    except (ValueError, OverflowError, TypeError):
         raise InvalidValue(
             field,
-            f"{text!r} is not a date/time; use e.g. 2025-09-30 09:15 or 2025-09-30",
+            f"{_short(text)} is not a date/time; use e.g. 2025-09-30 09:15 or 2025-09-30",
         ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
+    _in_years(field, value.date())
     return to_utc(value)
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def _in_years(field: str, day: dt.date) -> dt.date:
+    """Refuse dates no complaint can have (and that time-zone arithmetic cannot hold)."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidValue(
+            field, f"{day.isoformat()} is outside the years {FIRST_YEAR}-{LAST_YEAR}"
+        )
+    return day
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """A value quoted for a message: escaped, and cut short if long."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def parse_date(field: str, text: str) -> dt.date:
@@ -37,9 +56,10 @@ def parse_date(field: str, text: str) -> dt.date:
     from dateutil import parser
 
     try:
-        return parser.parse(text).date()
-    except (ValueError, OverflowError):
-        raise InvalidValue(field, f"{text!r} is not a date; use e.g. 2025-09-30") from None
+        day = parser.parse(text).date()
+    except (ValueError, OverflowError, TypeError):
+        raise InvalidValue(field, f"{_short(text)} is not a date; use e.g. 2025-09-30") from None
+    return _in_years(field, day)
 
 
 def parse_amount(field: str, text: str | float | None) -> int | None:

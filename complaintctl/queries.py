@@ -247,6 +247,9 @@ def case_detail(reg: Register, number: str, now: dt.datetime) -> dict:
         return detail
 
 
+SEARCH_LIMIT = 1_000  # longer than any one field a search could usefully match
+
+
 @dataclass
 class ListFilter:
     status: str = "open"  # open | ended | all
@@ -294,6 +297,10 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> list:
         next_day = f.received_to + dt.timedelta(days=1)
         conds.append(c.received_at < day_start(next_day, reg.settings.tz))
     if f.search:
+        if len(f.search) > SEARCH_LIMIT:
+            raise InvalidValue(
+                "--search", f"is {len(f.search)} characters long; at most {SEARCH_LIMIT}"
+            )
         escaped = f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped.lower()}%"
         conds.append(
@@ -321,10 +328,10 @@ def list_cases(
     reg: Register, f: ListFilter, now: dt.datetime, page: int = 1, per_page: int = 50
 ) -> tuple[list[dict], int]:
     """Cases matching `f`, next deadline first (cases with none last); (rows, total)."""
-    if page < 1:
-        raise InvalidValue("--page", "must be 1 or more")
-    if per_page < 1:
-        raise InvalidValue("--per-page", "must be 1 or more")
+    if not 1 <= page <= 10_000_000:
+        raise InvalidValue("--page", "must be 1 or more (at most 10,000,000)")
+    if not 1 <= per_page <= 10_000:
+        raise InvalidValue("--per-page", "must be 1 or more (at most 10,000)")
     c = Case.__table__.c
     conds = _where(reg, f, now)
     with unit_of_work(reg.engine, write=False) as session:

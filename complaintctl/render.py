@@ -14,6 +14,24 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+# C0 and C1 control characters other than newline and tab, as people can see them: a
+# complaint's text must not move the cursor, recolour or retitle the operator's terminal.
+_INVISIBLE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+for _keep in (ord("\n"), ord("\t")):
+    del _INVISIBLE[_keep]
+
+
+def visible(value: object) -> object:
+    """`value` (a string, or a dict/list holding strings) with control characters escaped,
+    for tables printed to a terminal; JSON and CSV output keep the text as stored."""
+    if isinstance(value, str):
+        return value.translate(_INVISIBLE)
+    if isinstance(value, dict):
+        return {k: visible(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [visible(v) for v in value]
+    return value
+
 
 def fmt(value: object) -> str:
     """One value as people read it."""
@@ -107,7 +125,7 @@ def list_table(rows: list[dict], total: int, page: int, per_page: int) -> Group:
         "Next deadline",
     ):
         table.add_column(col, overflow="fold", no_wrap=col in ("Case", "Received", "Next deadline"))
-    for r in rows:
+    for r in map(visible, rows):
         due = fmt(r["due_at"])
         step = r["step"] + (" (on hold)" if r["on_hold"] else "")
         table.add_row(
@@ -151,6 +169,7 @@ _LABELS = {
 
 def case_view(d: dict) -> Group:
     """`show`: fields, deadlines, attachments and history of one case."""
+    d = visible(d)
     head = Text()
     head.append(f"{d['number']}  ", style="bold")
     head.append(

@@ -360,7 +360,7 @@ def ack(
     note: str | None = None,
 ) -> Case:
     """The customer has been told the case number."""
-    return _apply(reg, number, Action.ack, now, actor, at, note=note)
+    return _apply(reg, number, Action.ack, now, actor, at, note=_text("--note", note))
 
 
 def classify(

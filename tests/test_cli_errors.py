@@ -394,7 +394,7 @@ INVALID = [
     ),
     pytest.param(
         ("list", "--page", "0"),
-        "error: --page: must be 1 or more",
+        "error: --page: must be 1 or more (at most 10,000,000)",
         id="page 0",
     ),
 ]
