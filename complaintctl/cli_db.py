@@ -1,6 +1,5 @@
 """`complaintctl db ...`: create, upgrade and look after the database."""
 
-
 from pathlib import Path
 from typing import Annotated
 
