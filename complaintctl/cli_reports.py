@@ -4,7 +4,6 @@
 Imported by cli.py, whose `app` these commands join.
 """
 
-
 import contextlib
 import sys
 from enum import Enum
