@@ -65,6 +65,7 @@ class WorkCalendar:
         # Imports and reports ask the same questions thousands of times.
         self._nth: dict[tuple[dt.date, int], dt.date] = {}
         self._windows: dict[dt.date, tuple[dt.datetime, dt.datetime]] = {}
+        self._years: dict[int, list[dt.timedelta]] = {}
 
     @classmethod
     def from_settings(cls, s: Settings) -> WorkCalendar:
@@ -184,16 +185,49 @@ class WorkCalendar:
         """Office time between two naive-UTC moments (0 if end <= start)."""
         if end <= start:
             return 0.0
-        total = dt.timedelta(0)
-        day, last = self.local_date(start), self.local_date(end)
-        while day <= last:
-            if self.is_working_day(day):
-                open_, close = self._window(day)
-                lo, hi = max(start, open_), min(end, close)
-                if hi > lo:
-                    total += hi - lo
-            day += dt.timedelta(1)
+        first, last = self.local_date(start), self.local_date(end)
+        total = self._office_part(first, start, end)
+        if last > first:
+            total += self._office_part(last, start, end)
+            # The whole days between, from per-year running totals: constant time however
+            # long ago `start` was (warn asks this for every overdue case).
+            total += self._office_days(first + dt.timedelta(1), last)
         return total.total_seconds()
+
+    def _office_part(self, day: dt.date, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        """Office time of `day` that lies between start and end."""
+        if not self.is_working_day(day):
+            return dt.timedelta(0)
+        open_, close = self._window(day)
+        lo, hi = max(start, open_), min(end, close)
+        return hi - lo if hi > lo else dt.timedelta(0)
+
+    def _office_days(self, a: dt.date, b: dt.date) -> dt.timedelta:
+        """Office time of the working days a <= day < b (whole days)."""
+        if b <= a:
+            return dt.timedelta(0)
+        if a.year == b.year:
+            cum = self._year_office(a.year)
+            return cum[b.timetuple().tm_yday - 1] - cum[a.timetuple().tm_yday - 1]
+        total = self._year_office(a.year)[-1] - self._year_office(a.year)[a.timetuple().tm_yday - 1]
+        for year in range(a.year + 1, b.year):
+            total += self._year_office(year)[-1]
+        return total + self._year_office(b.year)[b.timetuple().tm_yday - 1]
+
+    def _year_office(self, year: int) -> list[dt.timedelta]:
+        """Running office time of `year`: entry i is the office time of its first i days."""
+        if year not in self._years:
+            cum = [dt.timedelta(0)]
+            day = dt.date(year, 1, 1)
+            while day.year == year:
+                length = dt.timedelta(0)
+                if self.is_working_day(day):
+                    open_, close = self._window(day)
+                    length = close - open_
+                cum.append(cum[-1] + length)
+                day += dt.timedelta(1)
+            self._years[year] = cum
+        return self._years[year]
 
     def extend(
         self,

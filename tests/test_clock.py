@@ -570,3 +570,30 @@ def test_the_working_seconds_up_to_a_working_time_deadline_are_the_seconds_added
 
     assert abs(cal.working_seconds_between(start, end) - s) < 1
     assert end >= start
+
+
+def _office_time_day_by_day(cal: WorkCalendar, start: dt.datetime, end: dt.datetime) -> float:
+    """Office time between two moments, walking every day (the plain definition)."""
+    total = dt.timedelta(0)
+    day, last = cal.local_date(start), cal.local_date(end)
+    while day <= last:
+        if cal.is_working_day(day):
+            open_, close = cal._window(day)
+            lo, hi = max(start, open_), min(end, close)
+            total += max(hi - lo, dt.timedelta(0))
+        day += dt.timedelta(1)
+    return total.total_seconds() if end > start else 0.0
+
+
+MOMENTS = st.datetimes(min_value=dt.datetime(2019, 12, 20), max_value=dt.datetime(2027, 1, 10))
+CLOSED_CN = WorkCalendar(closures=[dt.date(2025, 10, 11), dt.date(2024, 12, 31)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=MOMENTS, end=MOMENTS, which=st.sampled_from(["CN", "CA", "closures"]))
+def test_office_time_between_two_moments_equals_counting_every_day(start, end, which):
+    """warn asks how late every overdue case is: the answer comes from running totals per
+    year, and must equal walking day by day — across years, holidays, make-up days, office
+    closures and daylight-saving changes."""
+    cal = {"CN": CN, "CA": CALIFORNIA, "closures": CLOSED_CN}[which]
+    assert cal.working_seconds_between(start, end) == _office_time_day_by_day(cal, start, end)
