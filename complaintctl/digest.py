@@ -11,11 +11,12 @@ import sqlalchemy as sa
 from complaintctl.clock import to_local
 from complaintctl.config import Duration
 from complaintctl.db import unit_of_work
-from complaintctl.models import ENDED_STEPS, Case, Severity, Step
+from complaintctl.models import ENDED_STEPS, OPEN_STEPS, Case, Severity, Step
 from complaintctl.parse import day_start
 from complaintctl.register import Register
 
 _ENDED = [s.value for s in ENDED_STEPS]
+_OPEN = [s.value for s in OPEN_STEPS]
 UNASSIGNED = "(unassigned)"
 
 
@@ -133,7 +134,7 @@ def build_digest(
         a_rows = session.execute(
             sa.select(*cols)
             .where(
-                t.step.notin_(_ENDED),
+                t.step.in_(_OPEN),  # the step index finds the open cases
                 t.severity == Severity.A.value,
                 *scope,
                 sa.or_(
@@ -208,11 +209,15 @@ def _repeats(reg: Register, session, owner: str | None, department: str | None) 
     window = reg.settings.repeat_window
     c = Case.__table__.alias("c")
     p = Case.__table__.alias("p")
-    open_cases = [c.c.step.notin_(_ENDED), *_scope(c.c, owner, department)]
-    oldest = session.execute(sa.select(sa.func.min(c.c.received_at)).where(*open_cases)).scalar()
-    if oldest is None:
-        return []
-    # The exact window is checked below; the bound keeps the join to the relevant years.
+    # `step IN (open steps)` (not NOT IN ended) so the step index finds the open cases,
+    # then each one's earlier cases by contact key, bounded by its own window.
+    open_cases = [c.c.step.in_(_OPEN), *_scope(c.c, owner, department)]
+    seconds = int(window.total_seconds())
+    if session.bind.dialect.name == "sqlite":
+        since = sa.func.datetime(c.c.received_at, f"-{seconds} seconds")
+    else:
+        since = c.c.received_at - sa.text(f"interval '{seconds} seconds'")
+    # The exact window is checked below; the bound keeps the join to the relevant cases.
     pairs = session.execute(
         sa.select(
             c.c.number,
@@ -232,7 +237,7 @@ def _repeats(reg: Register, session, owner: str | None, department: str | None) 
                 p.c.received_at < c.c.received_at,
             ),
         )
-        .where(*open_cases, p.c.received_at >= oldest - window)
+        .where(*open_cases, p.c.received_at >= since)
         .order_by(c.c.received_at, c.c.number, p.c.received_at)
     ).all()
     out: dict[str, dict] = {}
