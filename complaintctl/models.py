@@ -452,6 +452,11 @@ def imported_state(v: dict, clock: Clock, satisfied_min_score: int) -> dict:
     return v
 
 
+# `list`/`warn --owner X` match case-insensitively: lower(owner) = ? (migration 0003).
+for _column in ("owner", "department", "category"):
+    sa.Index(f"ix_cases_{_column}_lower", sa.func.lower(Case.__table__.c[_column]))
+
+
 class Event(SQLModel, table=True):
     """One entry of a case's history: never edited, never deleted."""
 

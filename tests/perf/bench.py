@@ -508,6 +508,8 @@ def ensure_register(cache: Path, n: int, rebuild: bool, workers: int) -> tuple[P
     """The cached register of n cases (built now if missing); (path, build seconds)."""
     path = register_path(cache, n)
     if path.exists() and not rebuild:
+        # A register cached by an earlier release is brought to this release's schema.
+        subprocess.run(["complaintctl", "--db", str(path), "db", "upgrade"], check=True)
         return path, None
     cache.mkdir(parents=True, exist_ok=True)
     print(f"building a register of {n:,} cases at {path} ...", file=sys.stderr, flush=True)
