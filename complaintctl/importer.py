@@ -7,6 +7,7 @@ import contextlib
 import csv
 import datetime as dt
 import gc
+import hashlib
 import json
 import os
 import pickle
@@ -939,13 +940,27 @@ _SQLITE_EVENTS = (
 )
 
 
-def _sqlite_seal(*values: object) -> str:
+_seal_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _iso_text(text: str) -> str:
+    """SQLAlchemy's SQLite text of a time ('2025-09-01 01:12:00.000000') as the
+    isoformat() of the datetime it stands for, without building the datetime."""
+    if len(text) != 26:
+        return dt.datetime.fromisoformat(text).isoformat()
+    micro = text[20:]
+    return f"{text[:10]}T{text[11:19]}" + ("" if micro == "000000" else f".{micro}")
+
+
+def _sqlite_seal(case_id, action, at, recorded_at, actor, step_from, step_to, changes, note) -> str:
     """The seal of a first event, from its SEALED columns as SQLite holds them (times as
-    SQLAlchemy's text), equal to what history.event_hash gives the same event read back."""
-    event = dict(zip(SEALED, values, strict=True))
-    for key in ("at", "recorded_at"):
-        event[key] = dt.datetime.fromisoformat(event[key])
-    return event_hash(None, event)
+    SQLAlchemy's text): exactly history.event_hash(None, event) of the same event read
+    back (a test compares them), at a fraction of the cost (it runs once per row)."""
+    payload = _seal_json(
+        ["", case_id, action, _iso_text(at), _iso_text(recorded_at), actor, step_from,
+         step_to, changes, note]
+    )  # fmt: skip
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 @contextlib.contextmanager

@@ -464,3 +464,33 @@ def test_a_file_that_breaks_off_in_the_second_process_stops_the_import_the_same_
 
     assert len(raised) == 2 and raised[0] == raised[1]
     assert "truncated or unterminated record" in raised[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    at=st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2999, 12, 31)),
+    recorded=st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2999, 12, 31)),
+    case_id=st.integers(1, 10**12),
+    actor=st.text(min_size=1, max_size=20),
+    step=st.sampled_from(["acknowledge", "closed", "feedback", "rejected"]),
+    note=st.text(max_size=60),
+)
+def test_the_import_seal_equals_the_seal_of_the_event_read_back(
+    at, recorded, case_id, actor, step, note
+):
+    """The import seals its events inside SQLite from the stored text of their times; the
+    seal must be the one history.event_hash gives the same event as the program reads it
+    (so db check finds an imported history intact)."""
+    from complaintctl.history import event_hash
+    from complaintctl.importer import _sqlite_seal
+
+    def stored(t: dt.datetime) -> str:  # SQLAlchemy's DateTime text on SQLite
+        return t.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    event = {
+        "case_id": case_id, "action": "import", "at": at, "recorded_at": recorded,
+        "actor": actor, "step_from": None, "step_to": step, "changes": None, "note": note,
+    }  # fmt: skip
+    assert _sqlite_seal(
+        case_id, "import", stored(at), stored(recorded), actor, None, step, None, note
+    ) == event_hash(None, event)
