@@ -83,19 +83,22 @@ def open_db(url: str, create: bool = True, check: bool = True) -> sa.Engine:
     With `check`, refuse a database whose schema is not this release's: an older one must
     be upgraded first (`db upgrade`), a newer one needs a newer complaintctl.
     """
+    timeout = busy_timeout()  # a bad setting is refused before anything is created
     is_sqlite = url.startswith("sqlite")
-    if is_sqlite:
-        path = sa.engine.make_url(url).database
-        if path and path != ":memory:":
-            if not Path(path).exists() and not create:
-                raise DatabaseError(f"database {path} does not exist; run complaintctl db init")
-            try:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise DatabaseError(f"--db: cannot create {Path(path).parent}: {exc}") from None
-    timeout = busy_timeout()
-    if is_sqlite and path and path != ":memory:" and not Path(path).exists():
-        _create_private_file(Path(path))
+    # A plain file path (not ":memory:", not a "file:...?uri=true" URI, which SQLite itself
+    # opens with its own mode=ro/rw/rwc rules): its directory and the file are made here.
+    path = sa.engine.make_url(url).database if is_sqlite else None
+    if path and (path == ":memory:" or path.startswith("file:")):
+        path = None
+    if path:
+        if not Path(path).exists() and not create:
+            raise DatabaseError(f"database {path} does not exist; run complaintctl db init")
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"--db: cannot create {Path(path).parent}: {exc}") from None
+        if not Path(path).exists():
+            _create_private_file(Path(path))
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
