@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -140,6 +141,7 @@ def test_a_database_opened_read_only_refuses_writes_in_one_line(cli, db_path, mo
     assert result.stderr.startswith("error: database sqlite:///file")
     assert result.stderr.endswith(" is read-only for you; nothing was written\n")
     assert _rows(f"sqlite:///{db_path}") == before
+    assert not (Path.cwd() / "file:").exists()  # the URI is not taken for a directory path
 
 
 def test_a_database_directory_that_cannot_be_created_is_one_line(cli, tmp_path, monkeypatch):
