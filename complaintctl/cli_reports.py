@@ -332,16 +332,12 @@ def purge_cli(
     history, attachments are removed, and a 'purge' entry is added to each case's
     history.  Statistics are unchanged.  One transaction; cannot be undone."""
     from complaintctl import privacy
-    from complaintctl.parse import day_start, parse_date
+    from complaintctl.parse import parse_date
 
     st = _state(ctx)
     reg = st.register()
     day = parse_date("--closed-before", closed_before)
     now = _now()
-    if day_start(day, reg.settings.tz) > now:
-        from complaintctl.errors import InvalidValue
-
-        raise InvalidValue("--closed-before", f"{day.isoformat()} is in the future")
     done = privacy.purge(
         reg,
         closed_before=day,

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from complaintctl.db import unit_of_work
 from complaintctl.enums import ENDED_STEPS, Action
+from complaintctl.errors import InvalidValue
 from complaintctl.history import SEALED, event_hash
 from complaintctl.models import Attachment, Case, Event
 from complaintctl.parse import day_start
@@ -152,6 +153,8 @@ def purge(
     """Anonymise every ended case closed before the office day `closed_before` that still
     holds personal data: one transaction for all of them."""
     cutoff = day_start(closed_before, reg.settings.tz)
+    if cutoff > now:
+        raise InvalidValue("--closed-before", f"{closed_before.isoformat()} is in the future")
     total = Purged(0, 0, 0)
     ended = [s.value for s in ENDED_STEPS]
     with unit_of_work(reg.engine, write=not dry_run) as session:
