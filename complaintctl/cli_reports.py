@@ -46,7 +46,9 @@ class Breakdown(str, Enum):
     kind = "kind"
 
 
-class ExportFormat(str, Enum):
+class FileFormat(str, Enum):
+    """The file formats export writes and import reads."""
+
     csv = "csv"
     jsonl = "jsonl"
 
@@ -231,8 +233,8 @@ def export_cli(
     to: ToOpt = None,
     search: SearchOpt = None,
     format: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="csv or jsonl.")
-    ] = ExportFormat.csv,
+        FileFormat, typer.Option("--format", "-f", help="csv or jsonl.")
+    ] = FileFormat.csv,
     excel: Annotated[bool, typer.Option("--excel", help="CSV with a UTF-8 BOM for Excel.")] = False,
     redact: Annotated[
         bool,
@@ -257,7 +259,7 @@ def export_cli(
 
     from complaintctl import queries, render
 
-    if excel and format is not ExportFormat.csv:
+    if excel and format is not FileFormat.csv:
         raise UsageError("--excel applies to --format csv")
     reg = _state(ctx).register()
     f = list_filter(status, step, owner, department, category, severity, overdue, from_, to, search)
@@ -280,7 +282,7 @@ def export_cli(
             yield row
 
     def write(out) -> None:
-        if format is ExportFormat.csv:
+        if format is FileFormat.csv:
             render.write_csv(counted(), fields, out, excel=excel)
         else:
             for row in counted():
@@ -352,11 +354,6 @@ def purge_cli(
     )
 
 
-class ImportFormat(str, Enum):
-    csv = "csv"
-    jsonl = "jsonl"
-
-
 @app.command("import")
 def import_cli(
     ctx: typer.Context,
@@ -371,7 +368,7 @@ def import_cli(
         ),
     ] = None,
     format: Annotated[
-        ImportFormat | None,
+        FileFormat | None,
         typer.Option(
             "--format", "-f", help="csv or jsonl [default: from the file name; csv for -]."
         ),
