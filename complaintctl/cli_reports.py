@@ -189,6 +189,15 @@ def report_cli(
     excel: Annotated[
         bool, typer.Option("--excel", help="CSV with a UTF-8 BOM for Excel (implies --format csv).")
     ] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            help="Write the report as one self-contained HTML file with charts, targets and "
+            "the most overdue cases (needs matplotlib: pip install 'complaintctl[charts]').",
+        ),
+    ] = None,
 ) -> None:
     """The monthly report (投诉处理月报): counts, on-time rates, resolution times and rates,
     satisfaction, reopened and repeat cases, each against the previous period."""
@@ -196,6 +205,14 @@ def report_cli(
     from complaintctl.parse import parse_date
     from complaintctl.report import monthly_report, parse_period
 
+    if html is not None:
+        if format is not Format.table or excel:
+            raise UsageError("--html writes a file of its own; leave out --format and --excel")
+        from complaintctl import report_html
+
+        # Both refusals come before any work, so nothing is half-done or written.
+        report_html.require_charts()
+        report_html.check_target(html)
     reg, now = _state(ctx).register(), _now()
     period = parse_period(
         reg.calendar.local_date(now),
@@ -206,7 +223,13 @@ def report_cli(
         end=parse_date("--to", to) if to else None,
     )
     report = monthly_report(reg, period, by.value if by else None)
-    if format is Format.csv or excel:
+    if html is not None:
+        for warning in report_html.write_report(reg, report, html, now):
+            typer.echo(f"warning: {warning}", err=True)
+        from complaintctl.cli import one_line
+
+        typer.echo(f"wrote the {period.label} report to {one_line(str(html))}", err=True)
+    elif format is Format.csv or excel:
         render.write_csv(
             render_report.csv_rows(report), render_report.REPORT_FIELDS, sys.stdout, excel=excel
         )

@@ -108,6 +108,15 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class Targets:
+    """What the monthly report judges each period against (seed 003's goals)."""
+
+    resolution_rate: float = 95.0  # % of the accepted cases resolved, at least
+    mean_days_to_resolve: float = 3.0  # mean working days from receipt to resolution, at most
+    satisfaction_increase: float = 5.0  # % rise of the mean score on the same period a year before
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting, with defaults from DESIGN.md."""
 
@@ -134,6 +143,7 @@ class Settings:
     spike_min_cases: int = 3
     spike_weeks: int = 8
     smtp: SmtpSettings | None = None
+    targets: Targets = Targets()
     source: Path | None = None
 
     @property
@@ -211,6 +221,7 @@ _TOP_KEYS = {
     "departments",
     "warn",
     "smtp",
+    "targets",
 }
 
 
@@ -385,6 +396,8 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
 
     if "smtp" in data:
         kw["smtp"] = _smtp(_table(data, "smtp"))
+    if "targets" in data:
+        kw["targets"] = _targets(_table(data, "targets"))
 
     kw["categories"] = _codes(data.get("categories"), "categories", Settings().categories)
     kw["departments"] = _codes(data.get("departments"), "departments", Settings().departments)
@@ -421,6 +434,24 @@ def _closures(value: object) -> list[dt.date]:
                 "(2025-12-29..2025-12-31)"
             ) from None
     return days
+
+
+def _targets(t: dict) -> Targets:
+    """[targets]: the report's goals; each a plain number within its own range."""
+    limits = {
+        "resolution_rate": (0.0, 100.0, "a percentage 0..100, e.g. 95"),
+        "mean_days_to_resolve": (0.0, 3660.0, "a number of working days, e.g. 3"),
+        "satisfaction_increase": (-100.0, 1000.0, "a percentage, e.g. 5 (for +5 %)"),
+    }
+    _check_keys(t, set(limits), "targets.")
+    kw: dict = {}
+    for key, value in t.items():
+        low, high, what = limits[key]
+        # bool is an int to Python, and NaN passes neither comparison: refuse both.
+        if type(value) not in (int, float) or not low <= value <= high:
+            raise ConfigError(f"targets.{key}: must be {what}, not {value!r}")
+        kw[key] = float(value)
+    return Targets(**kw)
 
 
 def _smtp(t: dict) -> SmtpSettings:
