@@ -42,6 +42,15 @@ class ComplaintGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        instruction = os.environ.get(complete_var or "_COMPLAINTCTL_COMPLETE", "")
+        if instruction.startswith("complete_"):
+            from complaintctl.completion import complete
+
+            code = complete(self, instruction[len("complete_") :], "_COMPLAINTCTL_COMPLETE")
+            if code is not None:
+                if standalone_mode:
+                    sys.exit(code)
+                return code
         try:
             if args is None:
                 args = sys.argv[1:]
@@ -170,8 +179,8 @@ class State:
     def register(self) -> "Register":
         """Open the register on first use (settings, database, calendar)."""
         if self._register is None:
-            from complaintctl.config import load_settings
-            from complaintctl.db import open_db, resolve_db_url
+            from complaintctl.config import load_settings, resolve_db_url
+            from complaintctl.db import open_db
             from complaintctl.register import Register
 
             settings = load_settings(self.config)
@@ -180,8 +189,7 @@ class State:
 
     def database_url(self) -> str:
         """The database this run uses (--db, $COMPLAINTCTL_DB, the config, the default)."""
-        from complaintctl.config import load_settings
-        from complaintctl.db import resolve_db_url
+        from complaintctl.config import load_settings, resolve_db_url
 
         return resolve_db_url(self.db, load_settings(self.config))
 

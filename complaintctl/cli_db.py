@@ -113,7 +113,7 @@ def db_copy_cli(
     attachments) into an empty register, e.g. from SQLite to PostgreSQL; committed only
     after every table's row count and every case's checksum were found equal."""
     from complaintctl import dbops
-    from complaintctl.db import resolve_db_url
+    from complaintctl.config import resolve_db_url
 
     reg = _state(ctx).register()
     done = dbops.copy(reg.engine, resolve_db_url(to, reg.settings))

@@ -486,3 +486,21 @@ def _smtp(t: dict) -> SmtpSettings:
     if kw.get("user") and not kw.get("password_env"):
         raise ConfigError("smtp.password_env: required when smtp.user is set")
     return SmtpSettings(**kw)
+
+
+def default_db_path() -> Path:
+    """The per-user database file used when nothing else names one."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("complaintctl")) / "complaintctl.db"
+
+
+def resolve_db_url(cli_value: str | None, settings: Settings) -> str:
+    """--db > $COMPLAINTCTL_DB > the config's `database` > the per-user default.
+
+    Each may be a file path or a SQLAlchemy URL.
+    """
+    value = cli_value or os.environ.get(DB_ENV) or settings.database or str(default_db_path())
+    if "://" in value:
+        return value
+    return "sqlite:///" + str(Path(value).expanduser().resolve())

@@ -12,7 +12,6 @@ from sqlalchemy import event
 from sqlmodel import Session, SQLModel
 
 from complaintctl import models
-from complaintctl.config import DB_ENV, Settings
 from complaintctl.errors import DatabaseError
 
 # Every migration in complaintctl/migrations/versions, oldest first (a test checks this
@@ -35,24 +34,6 @@ def busy_timeout() -> float:
     if not 0 < seconds <= 3600:
         raise DatabaseError(f"{BUSY_TIMEOUT_ENV}: {value!r} is not a number of seconds (0-3600]")
     return seconds
-
-
-def default_db_path() -> Path:
-    """The per-user database file used when nothing else names one."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("complaintctl")) / "complaintctl.db"
-
-
-def resolve_db_url(cli_value: str | None, settings: Settings) -> str:
-    """--db > $COMPLAINTCTL_DB > the config's `database` > the per-user default.
-
-    Each may be a file path or a SQLAlchemy URL.
-    """
-    value = cli_value or os.environ.get(DB_ENV) or settings.database or str(default_db_path())
-    if "://" in value:
-        return value
-    return "sqlite:///" + str(Path(value).expanduser().resolve())
 
 
 def _sqlite_pragmas(engine: sa.Engine, timeout: float) -> None:
