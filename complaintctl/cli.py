@@ -795,7 +795,7 @@ def list_cli(
     elif format is Format.csv:
         render.write_csv(rows, queries.LIST_FIELDS, sys.stdout)
     else:
-        render.console().print(render.list_table(rows, total, page, per_page))
+        render.print_paged(render.list_table(rows, total, page, per_page))
 
 
 def main() -> None:

@@ -139,10 +139,8 @@ def list_table(rows: list[dict], total: int, page: int, per_page: int) -> Group:
             fmt(r["severity"]),
             fmt(r["department"]),
             fmt(r["owner"]),
-            Text(
-                due + (" OVERDUE" if r["overdue"] else ""),
-                style="bold red" if r["overdue"] else "",
-            ),
+            Text(due + (" OVERDUE" if r["overdue"] else ""), style="bold" if r["overdue"] else ""),
+            style="red" if r["overdue"] else None,  # the whole row stands out
         )
     first = (page - 1) * per_page + 1
     last = first + len(rows) - 1
@@ -199,18 +197,7 @@ def case_view(d: dict) -> Group:
             continue
         fields.add_row(_LABELS.get(name, name.replace("_", " ").capitalize()), fmt(value))
 
-    dl = Table(title="Deadlines", title_justify="left", header_style="bold")
-    for col in ("Clock", "Due", "Done", "Status"):
-        dl.add_column(col)
-    for name, x in d["deadlines"].items():
-        dl.add_row(
-            name,
-            fmt(x["due"]),
-            fmt(x["done"]),
-            Text(x["status"], style=_STATUS_STYLE.get(x["status"], "")),
-        )
-
-    parts: list = [head, fields, dl]
+    parts: list = [head, fields, timeline(d)]
     if d["attachments"]:
         at = Table(title="Attachments", title_justify="left", header_style="bold")
         for col in ("ID", "Name", "Bytes", "SHA-256", "Added", "By"):
@@ -251,6 +238,67 @@ def case_view(d: dict) -> Group:
     return Group(*parts)
 
 
+# The procedure in order: (step, the actions that do it).
+_TIMELINE = (
+    ("received", ("log", "import")),
+    ("acknowledge", ("ack",)),
+    ("classify", ("classify", "reject")),
+    ("assign", ("assign",)),
+    ("escalate", ("escalate",)),
+    ("plan", ("plan",)),
+    ("investigate", ("investigate",)),
+    ("resolve", ("resolve",)),
+    ("feedback", ("feedback",)),
+    ("closed", ("close", "feedback", "reject", "import")),
+)
+
+
+def timeline(d: dict) -> Table:
+    """The case as a timeline: each step of the procedure, when it was done and by whom,
+    its deadline and whether it was met; the step the case waits at is marked."""
+    table = Table(title="Timeline", title_justify="left", header_style="bold")
+    for col in ("", "Step", "Done", "By", "Due", "Status"):
+        table.add_column(col, no_wrap=col != "By")
+    clocks = d["deadlines"]
+    ended = d["step"] in ("closed", "rejected")
+    for step, actions in _TIMELINE:
+        clock = clocks.get(step)
+        if step in ("escalate", "plan") and clock is None:
+            continue  # severity-A clocks only
+        label = "rejected" if step == "closed" and d["step"] == "rejected" else step
+        event = _last_event(d["history"], actions, label)
+        if clock is not None:
+            done = clock["done"]
+        elif step == "received":
+            done = d["received_at"]
+        elif step == "closed":
+            done = d["closed_at"]
+        else:
+            done = event["at"] if event else None
+        current = not ended and d["step"] == step
+        status = clock["status"] if clock else ("done" if done else "")
+        if status in ("not started", "no clock"):
+            status = "done" if done else ""
+        table.add_row(
+            Text("▶" if current else ("✓" if done else "·"), style="bold" if current else ""),
+            Text(label, style="bold" if current else ""),
+            fmt(done),
+            event["actor"] if done and event else "",
+            fmt(clock["due"]) if clock else "",
+            Text(status + (" (now)" if current else ""), style=_STATUS_STYLE.get(status, "")),
+        )
+    return table
+
+
+def _last_event(history: list[dict], actions: tuple[str, ...], step: str) -> dict | None:
+    """The history entry that did a step: the last of its actions (for closed/rejected,
+    the one that ended the case)."""
+    for e in reversed(history):
+        if e["action"] in actions and (step not in ("closed", "rejected") or e["step_to"] == step):
+            return e
+    return None
+
+
 # The fields worth repeating in the history table (the rest is in --format json).
 _SHOWN_CHANGES = {
     "category",
@@ -264,6 +312,19 @@ _SHOWN_CHANGES = {
     "escalated_to",
     "reject_reason",
 }
+
+
+def print_paged(renderable: object) -> None:
+    """Print to the terminal through the pager ($PAGER, else less) when it would not fit
+    on the screen; straight out otherwise, and always when not a terminal.  Like git, less
+    is asked to keep colours and to quit at once if the text fits after all."""
+    con = console()
+    if con.is_terminal and len(con.render_lines(renderable, pad=False)) > con.height - 2:
+        os.environ.setdefault("LESS", "FRX")
+        with con.pager(styles=not con.no_color):
+            con.print(renderable)
+    else:
+        con.print(renderable)
 
 
 def console(stderr: bool = False) -> Console:
