@@ -94,7 +94,6 @@ LABELS: dict[str, str] = {
     "score": "mean satisfaction",
     "score_axis": "score 1-5",
     "non_working_day": "non-working day",
-    "working_day": "working day",
     "satisfied_score": "satisfied",
     "dissatisfied_score": "dissatisfied",
     "step_acknowledge": "acknowledge",
@@ -111,7 +110,7 @@ LABELS: dict[str, str] = {
     "col_due": "Due",
     "col_late": "Late",
     "col_owner": "Owner (department)",
-    "col_severity": "Sev.",
+    "col_severity": "Grade",
     "col_category": "Category",
     "col_summary": "Summary",
     "figures": "All figures",
@@ -384,7 +383,10 @@ def _charts(reg: Register, doc: HtmlReport) -> tuple[dict[str, str], list[str]]:
     rows = _by_key(report)
     categories = _received_by(reg, doc.breakdowns["category"], "category")
     channels = _received_by(reg, doc.breakdowns["channel"], "channel")
-    texts = [g for g, _ in categories + channels] + [label("title_zh")]
+    # Group names are the office's own (Chinese ones are common); LABELS will be
+    # Chinese once translated.
+    texts = [g for g, _ in categories + channels]
+    texts += [text for key, text in LABELS.items() if key != "title_zh"]  # not in a chart
     warnings = []
     font = ch.find_cjk_font()
     if font is None and ch.has_cjk(texts):
@@ -392,18 +394,10 @@ def _charts(reg: Register, doc: HtmlReport) -> tuple[dict[str, str], list[str]]:
     charts = ch.Charts(font)
     unit = report.chart_unit
     chart_labels = [_tick(unit, text) for text, _ in report.chart]
-    colors = None
-    legend: list[tuple[str, str]] = []
+    shade: list[int] = []
     if unit == "day":
         days = [report.period.start + dt.timedelta(days=i) for i in range(len(report.chart))]
-        colors = [
-            ch.COLORS["muted"] if d in doc.non_working else ch.COLORS["primary"] for d in days
-        ]
-        if doc.non_working:
-            legend = [
-                (ch.COLORS["primary"], label("working_day")),
-                (ch.COLORS["muted"], label("non_working_day")),
-            ]
+        shade = [i for i, d in enumerate(days) if d in doc.non_working]
     out = {
         "received": charts.bars(
             "chart-received",
@@ -411,8 +405,8 @@ def _charts(reg: Register, doc: HtmlReport) -> tuple[dict[str, str], list[str]]:
             chart_labels,
             [n for _, n in report.chart],
             ylabel=label("cases"),
-            colors=colors,
-            legend=legend,
+            shade=shade,
+            shade_label=label("non_working_day"),
             wide=True,
             rotate=len(chart_labels) > 16,
         ),
@@ -774,10 +768,10 @@ th, td { border-bottom: 1px solid var(--line); padding: 3px 5px; text-align: lef
    past the page (printing would cut it off). */
 table.overdue-table, table.breakdown { table-layout: fixed; }
 table.breakdown th:first-child { width: 22%; }
-table.overdue-table col.case { width: 14%; } table.overdue-table col.waiting_for { width: 11%; }
+table.overdue-table col.case { width: 16%; } table.overdue-table col.waiting_for { width: 11%; }
 table.overdue-table col.due { width: 11%; } table.overdue-table col.late { width: 11%; }
-table.overdue-table col.owner { width: 13%; } table.overdue-table col.severity { width: 5%; }
-table.overdue-table col.category { width: 7%; } table.overdue-table col.summary { width: 28%; }
+table.overdue-table col.owner { width: 14%; } table.overdue-table col.severity { width: 7%; }
+table.overdue-table col.category { width: 10%; } table.overdue-table col.summary { width: 20%; }
 thead th { background: #edf2f7; font-size: 11px; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 table.breakdown th.num { white-space: normal; padding: 3px 3px; }

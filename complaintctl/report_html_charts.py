@@ -60,6 +60,7 @@ COLORS = {
     "bad": "#c53030",
     "text": "#1a202c",
     "grid": "#e2e8f0",
+    "shade": "#d5dce6",
 }
 FULL_WIDTH = 7.0  # inches: the A4 text width (~180 mm) is the widest a chart is shown
 HALF_WIDTH = 3.45
@@ -109,7 +110,9 @@ class Charts:
             "grid.color": COLORS["grid"],
             "xtick.color": COLORS["text"],
             "ytick.color": COLORS["text"],
-            "legend.frameon": False,
+            "legend.frameon": True,
+            "legend.framealpha": 0.9,
+            "legend.edgecolor": "none",
             "legend.fontsize": 7,
             "figure.constrained_layout.use": True,
         }
@@ -145,14 +148,26 @@ class Charts:
         ylabel: str = "",
         colors: Sequence[str] | None = None,
         legend: Sequence[tuple[str, str]] = (),
+        shade: Sequence[int] = (),
+        shade_label: str = "",
         wide: bool = False,
         rotate: bool = False,
     ) -> str:
-        """Vertical bars with their values on top (empty bars say 0 only when few)."""
+        """Vertical bars with their values on top (when few); the bars at the positions
+        in `shade` stand on a grey band (days the office is closed show even when no
+        complaint arrived)."""
         with self._drawing():
             fig = Figure(figsize=(FULL_WIDTH if wide else HALF_WIDTH, 2.4))
             ax = fig.subplots()
             x = range(len(labels))
+            for i, pos in enumerate(shade):
+                ax.axvspan(
+                    pos - 0.5,
+                    pos + 0.5,
+                    color=COLORS["shade"],
+                    zorder=0,
+                    label=shade_label if i == 0 else None,
+                )
             bars = ax.bar(x, values, color=list(colors or [COLORS["primary"]] * len(values)))
             ax.set_xticks(list(x), list(labels), rotation=90 if rotate else 0)
             if rotate:
@@ -163,11 +178,11 @@ class Charts:
             ax.yaxis.get_major_locator().set_params(integer=True)
             if len(values) <= 16:
                 ax.bar_label(bars, fmt="%g", fontsize=7, padding=1)
-            ax.set_ylim(0, max([*values, 1]) * 1.15)
+            ax.set_ylim(0, max([*values, 1]) * (1.4 if legend or shade else 1.15))
             for color, text in legend:
                 ax.bar([0], [0], color=color, label=text)
-            if legend:
-                ax.legend(loc="upper left", ncols=len(legend))
+            if legend or shade:  # in the headroom above the bars (see set_ylim)
+                ax.legend(loc="upper left", ncols=len(legend) + bool(shade))
             return self._svg(fig, chart_id, title)
 
     def hbars(
@@ -240,7 +255,7 @@ class Charts:
             ax.set_ylabel(labels["cases"])
             ax.grid(axis="x", visible=False)
             ax.yaxis.get_major_locator().set_params(integer=True)
-            ax.set_ylim(0, max([*received, *resolved, 1]) * 1.2)
+            ax.set_ylim(0, max([*received, *resolved, 1]) * 1.35)  # room for the legend
             right = ax.twinx()
             right.spines["right"].set_visible(True)
             right.grid(False)
@@ -252,7 +267,7 @@ class Charts:
                 markersize=3,
                 label=labels["score"],
             )
-            right.set_ylim(0.8, 5.2)
+            right.set_ylim(0.8, 6.2)  # the scale ends at 5; above it, the legend
             right.set_yticks([1, 2, 3, 4, 5])
             right.set_ylabel(labels["score_axis"])
             handles = [*ax.get_legend_handles_labels()[0], *right.get_legend_handles_labels()[0]]

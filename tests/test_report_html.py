@@ -272,14 +272,12 @@ def test_every_chart_is_an_inline_svg_with_ids_of_its_own(world):
         assert ref in ids, ref
 
 
-def test_the_daily_chart_greys_the_national_day_holidays(world):
+def test_the_daily_chart_shades_the_days_the_office_is_closed(world):
     text = html_report(world, "--month", "2025-10")
-    bars = re.search(r'data-chart="received".*?</svg>', text, re.S).group(0)
-    grey = bars.count("fill: #a0aec0")
-    # 1-8 October are holidays; Sundays 12, 26 and weekends 18-19, 25 are off; Saturday 11
-    # is a make-up working day. A day of no cases still draws its (empty) bar; the legend
-    # adds two more of the colour (its key, and the empty bar that names it).
-    assert grey == 8 + 5 + 2
+    chart = re.search(r'data-chart="received".*?</svg>', text, re.S).group(0)
+    # 1-8 October are the National Day holidays; Sunday 12, 18-19 and 25-26 are weekends;
+    # Saturday 11 is a make-up working day. One grey band a day, and one in the legend.
+    assert chart.count("fill: #d5dce6") == 8 + 5 + 1
 
 
 def test_the_targets_of_seed_003_are_judged_by_default(world):
