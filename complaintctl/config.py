@@ -121,6 +121,7 @@ class Settings:
     """Every setting, with defaults from DESIGN.md."""
 
     timezone: str = "Asia/Shanghai"
+    language: str | None = None  # en | zh; None: from LC_ALL/LC_MESSAGES/LANG
     number_pattern: str = "C{year}-{seq:06d}"
     database: str | None = None
     country: str = "CN"
@@ -209,6 +210,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
 
 _TOP_KEYS = {
     "timezone",
+    "language",
     "number_pattern",
     "database",
     "calendar",
@@ -282,6 +284,17 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
                 f"timezone: {data['timezone']!r} is not an IANA time zone like Asia/Shanghai"
             ) from None
         kw["timezone"] = str(data["timezone"])
+
+    if "language" in data:
+        from complaintctl.i18n import LANGUAGES, normalise
+
+        language = normalise(str(data["language"]))
+        if language is None:
+            raise ConfigError(
+                f"language: {data['language']!r} is not a language; allowed: "
+                + ", ".join(LANGUAGES)
+            )
+        kw["language"] = language
 
     if "number_pattern" in data:
         pattern = str(data["number_pattern"])

@@ -14,6 +14,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from complaintctl.i18n import _, label
+
 # C0 and C1 control characters other than newline and tab, as people can see them: a
 # complaint's text must not move the cursor, recolour or retitle the operator's terminal.
 _INVISIBLE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
@@ -40,7 +42,7 @@ def fmt(value: object) -> str:
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, bool):
-        return "yes" if value else ""
+        return _("yes") if value else ""
     return str(value)
 
 
@@ -111,58 +113,97 @@ _STATUS_STYLE = {
 
 def list_table(rows: list[dict], total: int, page: int, per_page: int) -> Group:
     table = Table(show_lines=False, header_style="bold")
-    for col in (
-        "Case",
-        "Step",
-        "Received",
-        "Ch.",
-        "Customer",
-        "Summary",
-        "Cat.",
-        "Sev.",
-        "Dept.",
-        "Owner",
-        "Next deadline",
-    ):
-        table.add_column(col, overflow="fold", no_wrap=col in ("Case", "Received", "Next deadline"))
+    columns = (
+        _("Case"),
+        _("Step"),
+        _("Received"),
+        _("Ch."),
+        _("Customer"),
+        _("Summary"),
+        _("Cat."),
+        _("Sev."),
+        _("Dept."),
+        _("Owner"),
+        _("Next deadline"),
+    )
+    for i, col in enumerate(columns):
+        table.add_column(col, overflow="fold", no_wrap=i in (0, 2, 10))
+    on_hold, overdue = _(" (on hold)"), _(" OVERDUE")
     for r in map(visible, rows):
         due = fmt(r["due_at"])
-        step = r["step"] + (" (on hold)" if r["on_hold"] else "")
+        step = label("step", r["step"]) + (on_hold if r["on_hold"] else "")
         table.add_row(
             r["number"],
             step,
             fmt(r["received_at"]),
-            r["channel"],
+            label("channel", r["channel"]),
             r["customer_name"],
             r["summary"],
             fmt(r["category"]),
-            fmt(r["severity"]),
+            label("severity", r["severity"]),
             fmt(r["department"]),
             fmt(r["owner"]),
-            Text(due + (" OVERDUE" if r["overdue"] else ""), style="bold" if r["overdue"] else ""),
+            Text(due + (overdue if r["overdue"] else ""), style="bold" if r["overdue"] else ""),
             style="red" if r["overdue"] else None,  # the whole row stands out
         )
     first = (page - 1) * per_page + 1
     last = first + len(rows) - 1
-    shown = f"{first}–{last} of {total} case(s)" if rows else f"none of {total} case(s) here"
-    more = f"; next: --page {page + 1}" if last < total and rows else ""
+    shown = (
+        _("{first}–{last} of {total} case(s)").format(first=first, last=last, total=total)
+        if rows
+        else _("none of {total} case(s) here").format(total=total)
+    )
+    more = _("; next: --page {page}").format(page=page + 1) if last < total and rows else ""
     footer = Text(shown + more, style="dim")
     return Group(table, footer)
 
 
-_LABELS = {
-    "customer_name": "Customer",
-    "order_no": "Order",
-    "amount_claimed": "Amount claimed",
-    "remedy_amount": "Remedy amount",
-    "root_cause": "Root cause",
-    "customer_told_at": "Customer told",
-    "feedback_score": "Feedback score",
-    "due_at": "Next deadline",
-    "logged_by": "Logged by",
-    "logged_at": "Logged",
-    "received_at": "Received",
-}
+def _labels() -> dict[str, str]:
+    """The name people read for each field `show` prints."""
+    return {
+        "received_at": _("Received"),
+        "channel": _("Channel"),
+        "customer_name": _("Customer"),
+        "contact": _("Contact"),
+        "customer_type": _("Customer type"),
+        "description": _("Description"),
+        "demand": _("Demand"),
+        "order_no": _("Order"),
+        "product": _("Product"),
+        "amount_claimed": _("Amount claimed"),
+        "external_ref": _("External ref"),
+        "category": _("Category"),
+        "severity": _("Severity"),
+        "kind": _("Kind"),
+        "reject_reason": _("Reject reason"),
+        "department": _("Department"),
+        "owner": _("Owner"),
+        "escalated_to": _("Escalated to"),
+        "escalated_at": _("Escalated at"),
+        "plan": _("Plan"),
+        "plan_at": _("Plan at"),
+        "findings": _("Findings"),
+        "root_cause": _("Root cause"),
+        "responsibility": _("Responsibility"),
+        "proposal": _("Proposal"),
+        "remedy": _("Remedy"),
+        "remedy_amount": _("Remedy amount"),
+        "resolution_note": _("Resolution note"),
+        "customer_told_at": _("Customer told"),
+        "feedback_score": _("Feedback score"),
+        "feedback_comment": _("Feedback comment"),
+        "feedback_at": _("Feedback at"),
+        "closed_at": _("Closed at"),
+        "close_reason": _("Close reason"),
+        "reopen_count": _("Reopen count"),
+        "due_at": _("Next deadline"),
+        "logged_at": _("Logged"),
+        "logged_by": _("Logged by"),
+    }
+
+
+# Fields holding a code, shown by its name.
+_CODED = ("channel", "customer_type", "severity", "kind", "responsibility", "remedy")
 
 
 def case_view(d: dict) -> Group:
@@ -171,13 +212,14 @@ def case_view(d: dict) -> Group:
     head = Text()
     head.append(f"{d['number']}  ", style="bold")
     head.append(
-        d["step"] + (" — on hold: " + d["hold_reason"] if d["on_hold"] else ""),
+        label("step", d["step"]) + (_(" — on hold: ") + d["hold_reason"] if d["on_hold"] else ""),
         style="magenta" if d["on_hold"] else "cyan",
     )
     if d["outcome"]:
-        head.append(f"  ({d['outcome']})")
+        head.append(f"  ({label('outcome', d['outcome'])})")
     head.append(f"\n{d['summary']}")
 
+    labels = _labels()
     fields = Table.grid(padding=(0, 2))
     fields.add_column(style="bold")
     fields.add_column(overflow="fold")
@@ -195,12 +237,13 @@ def case_view(d: dict) -> Group:
             "overdue",
         ) or value in (None, ""):
             continue
-        fields.add_row(_LABELS.get(name, name.replace("_", " ").capitalize()), fmt(value))
+        shown = label(name, value) if name in _CODED else fmt(value)
+        fields.add_row(labels.get(name, name.replace("_", " ").capitalize()), shown)
 
     parts: list = [head, fields, timeline(d)]
     if d["attachments"]:
-        at = Table(title="Attachments", title_justify="left", header_style="bold")
-        for col in ("ID", "Name", "Bytes", "SHA-256", "Added", "By"):
+        at = Table(title=_("Attachments"), title_justify="left", header_style="bold")
+        for col in ("ID", _("Name"), _("Bytes"), "SHA-256", _("Added"), _("By")):
             at.add_column(col)
         for a in d["attachments"]:
             at.add_row(
@@ -213,16 +256,16 @@ def case_view(d: dict) -> Group:
             )
         parts.append(at)
 
-    hist = Table(title="History", title_justify="left", header_style="bold")
-    for col in ("When", "Who", "What", "Details"):
+    hist = Table(title=_("History"), title_justify="left", header_style="bold")
+    for col in (_("When"), _("Who"), _("What"), _("Details")):
         hist.add_column(col, overflow="fold")
     for e in d["history"]:
-        move = e["action"]
+        move = label("action", e["action"])
         if e["step_from"] != e["step_to"] and e["step_to"]:
-            move += f" → {e['step_to']}"
+            move += f" → {label('step', e['step_to'])}"
         details = [e["note"]] if e["note"] else []
         details += [
-            f"{k}: {fmt(v[1])}"
+            f"{labels.get(k, k)}: {label(k, v[1]) if k in _CODED else fmt(v[1])}"
             for k, v in e["changes"].items()
             if k in _SHOWN_CHANGES and v[1] not in (None, "")
         ]
@@ -232,7 +275,7 @@ def case_view(d: dict) -> Group:
             and e["at"]
             and abs(e["recorded_at"] - e["at"]) > dt.timedelta(minutes=5)
         ):
-            when += f"\n(recorded {fmt(e['recorded_at'])})"
+            when += "\n" + _("(recorded {time})").format(time=fmt(e["recorded_at"]))
         hist.add_row(when, e["actor"], move, "; ".join(details))
     parts.append(hist)
     return Group(*parts)
@@ -256,17 +299,17 @@ _TIMELINE = (
 def timeline(d: dict) -> Table:
     """The case as a timeline: each step of the procedure, when it was done and by whom,
     its deadline and whether it was met; the step the case waits at is marked."""
-    table = Table(title="Timeline", title_justify="left", header_style="bold")
-    for col in ("", "Step", "Done", "By", "Due", "Status"):
-        table.add_column(col, no_wrap=col != "By")
+    table = Table(title=_("Timeline"), title_justify="left", header_style="bold")
+    for col in ("", _("Step"), _("Done"), _("By"), _("Due"), _("Status")):
+        table.add_column(col, no_wrap=col != _("By"))
     clocks = d["deadlines"]
     ended = d["step"] in ("closed", "rejected")
     for step, actions in _TIMELINE:
         clock = clocks.get(step)
         if step in ("escalate", "plan") and clock is None:
             continue  # severity-A clocks only
-        label = "rejected" if step == "closed" and d["step"] == "rejected" else step
-        event = _last_event(d["history"], actions, label)
+        name = "rejected" if step == "closed" and d["step"] == "rejected" else step
+        event = _last_event(d["history"], actions, name)
         if clock is not None:
             done = clock["done"]
         elif step == "received":
@@ -281,11 +324,14 @@ def timeline(d: dict) -> Table:
             status = "done" if done else ""
         table.add_row(
             Text("▶" if current else ("✓" if done else "·"), style="bold" if current else ""),
-            Text(label, style="bold" if current else ""),
+            Text(label("step", name), style="bold" if current else ""),
             fmt(done),
             event["actor"] if done and event else "",
             fmt(clock["due"]) if clock else "",
-            Text(status + (" (now)" if current else ""), style=_STATUS_STYLE.get(status, "")),
+            Text(
+                label("status", status) + (_(" (now)") if current else ""),
+                style=_STATUS_STYLE.get(status, ""),
+            ),
         )
     return table
 

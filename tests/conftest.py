@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
+from complaintctl import i18n
 from complaintctl.cli import app
 from complaintctl.clock import to_utc
 from complaintctl.config import Settings
@@ -118,6 +119,11 @@ def isolated(
         monkeypatch.setenv("COMPLAINTCTL_DB", str(db))
     monkeypatch.delenv("COMPLAINTCTL_CONFIG", raising=False)
     monkeypatch.setenv("COMPLAINTCTL_USER", "tester")
+    # English unless a test asks for Chinese (in this process and in the programs it runs).
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    i18n.use("en")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     return db
