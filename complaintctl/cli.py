@@ -319,15 +319,19 @@ def _actor(source: str, name: str) -> str:
 def log_cli(
     ctx: typer.Context,
     channel: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="How it arrived: phone, email, online, social, "
-            "letter, visit, other (or the config's list)."
+            "letter, visit, other (or the config's list). Required."
         ),
-    ],
-    customer: Annotated[str, typer.Option(help="Customer name.")],
-    contact: Annotated[str, typer.Option(help="Phone number or e-mail address.")],
-    summary: Annotated[str, typer.Option(help="One line: what the complaint is about.")],
+    ] = None,
+    customer: Annotated[str | None, typer.Option(help="Customer name. Required.")] = None,
+    contact: Annotated[
+        str | None, typer.Option(help="Phone number or e-mail address. Required.")
+    ] = None,
+    summary: Annotated[
+        str | None, typer.Option(help="One line: what the complaint is about. Required.")
+    ] = None,
     customer_type: Annotated[
         CustomerType, typer.Option(help="individual or enterprise.")
     ] = CustomerType.individual,
@@ -349,34 +353,60 @@ def log_cli(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the number.")] = False,
 ) -> None:
-    """Register a complaint: prints its number and the acknowledgement deadline."""
+    """Register a complaint: prints its number and the acknowledgement deadline.
+
+    On a terminal, run it without options to be asked for each field in turn.
+    """
     from complaintctl import services
     from complaintctl.parse import parse_amount
 
+    form: dict[str, Any] = {
+        "channel": channel,
+        "customer": customer,
+        "customer_type": customer_type.value,
+        "contact": contact,
+        "summary": summary,
+        "description": description,
+        "demand": demand,
+        "order": order,
+        "product": product,
+        "amount": amount,
+        "received_at": received_at,
+        "ack": ack,
+    }
+    missing = [f"--{name}" for name in _LOG_REQUIRED if form[name] is None]
+    if missing and not _at_terminal():
+        # Click's own wording (scripts may match it), naming every missing option at once.
+        hint = " (stdin is not a terminal, so nothing was asked)" if sys.stderr.isatty() else ""
+        s = "s" if len(missing) > 1 else ""
+        raise UsageError(f"Missing option{s} {', '.join(map(repr, missing))}.{hint}")
     st = _state(ctx)
     reg, now = st.register(), _now()
+    if missing:
+        unset = [n for n in form if ctx.get_parameter_source(n).name == "DEFAULT"]
+        form.update(_ask_log_form(reg, now, unset))
     result = services.log_complaint(
         reg,
         now=now,
         actor=st.actor,
-        channel=channel,
-        customer_name=customer,
-        contact=contact,
-        summary=summary,
-        customer_type=customer_type.value,
-        description=description,
-        demand=demand,
-        order_no=order,
-        product=product,
-        amount_claimed_cents=parse_amount("--amount", amount),
+        channel=form["channel"],
+        customer_name=form["customer"],
+        contact=form["contact"],
+        summary=form["summary"],
+        customer_type=form["customer_type"],
+        description=form["description"],
+        demand=form["demand"],
+        order_no=form["order"],
+        product=form["product"],
+        amount_claimed_cents=parse_amount("--amount", form["amount"]),
         external_ref=external_ref,
-        received_at=_time(reg, "--received-at", received_at, now),
-        ack=ack,
+        received_at=_time(reg, "--received-at", form["received_at"], now),
+        ack=form["ack"],
     )
     case = result.case
     if quiet:
         typer.echo(case.number)
-    elif ack:
+    elif form["ack"]:
         typer.echo(f"Logged {case.number} (acknowledged); next: classify")
     else:
         typer.echo(f"Logged {case.number}; acknowledge by {_local(reg, case.ack_due)}")
@@ -386,6 +416,86 @@ def log_cli(
             "from the same contact, logged recently)",
             err=True,
         )
+
+
+_LOG_REQUIRED = ("channel", "customer", "contact", "summary")
+
+
+def _at_terminal() -> bool:
+    """Prompts are for a person: both stdin and stdout are terminals (never a script's pipe)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask(label: str, check: Any, default: str = "") -> Any:
+    """Ask until `check` accepts the answer; a refusal is shown as the same one-line reason
+    the option would get, and the question is asked again."""
+
+    def value(text: str) -> Any:
+        try:
+            return check(text)
+        except ComplaintError as exc:
+            raise typer.BadParameter(one_line(str(exc))) from None
+
+    return typer.prompt(label, default=default, value_proc=value, show_default=bool(default))
+
+
+def _ask_log_form(reg: "Register", now, unset: list[str]) -> dict[str, Any]:
+    """Guided `log`: the register form's fields not given on the command line, asked in
+    turn, with the choices and defaults shown (Enter accepts the default, or skips an
+    optional field).  Ctrl-C or end of input aborts before anything is written."""
+    from complaintctl import services
+    from complaintctl.errors import InvalidValue
+    from complaintctl.parse import parse_amount, parse_time
+
+    def text(option: str, required: bool = False, max_len: int = services.MAX_TEXT) -> Any:
+        # The limits of services.log_complaint, which checks every field again.
+        return lambda v: services._text(option, v, required, max_len)
+
+    def amount(v: str) -> str | None:
+        parse_amount("--amount", v)
+        return v.strip() or None
+
+    def received(v: str) -> str:
+        when = parse_time("--received-at", v, reg.settings.tz, now)
+        if when > now + services.FUTURE_SLACK:
+            raise InvalidValue("--received-at", f"{_local(reg, when)} is in the future")
+        return v
+
+    channels, types = reg.settings.channels, tuple(t.value for t in CustomerType)
+    questions = {
+        "channel": (
+            f"Channel ({', '.join(channels)})",
+            lambda v: services._choice("--channel", v, channels),
+            channels[0],
+        ),
+        "customer": ("Customer name", text("--customer", True, 200), ""),
+        "customer_type": (
+            f"Customer type ({', '.join(types)})",
+            lambda v: services._choice("--customer-type", v, types),
+            CustomerType.individual.value,
+        ),
+        "contact": ("Contact (phone or e-mail)", text("--contact", True, 200), ""),
+        "summary": ("Summary, one line", text("--summary", True, 500), ""),
+        "description": ("What happened (Enter to skip)", text("--description"), ""),
+        "demand": ("What the customer asks for (Enter to skip)", text("--demand"), ""),
+        "order": ("Order number (Enter to skip)", text("--order", max_len=100), ""),
+        "product": ("Product or service (Enter to skip)", text("--product", max_len=200), ""),
+        "amount": ("Amount claimed, e.g. 120.50 (Enter to skip)", amount, ""),
+        "received_at": ("Received (e.g. 2025-09-30 09:15)", received, "now"),
+    }
+    typer.echo("New complaint. Enter accepts the [default]; Ctrl-C cancels, nothing is saved.")
+    try:
+        answers = {
+            name: _ask(label, check, default)
+            for name, (label, check, default) in questions.items()
+            if name in unset
+        }
+        if "ack" in unset:
+            answers["ack"] = typer.confirm("Customer told the case number now?", default=False)
+    except typer.Abort:
+        typer.echo("", err=True)  # end the question's line before "aborted"
+        raise
+    return answers
 
 
 # -- the workflow -------------------------------------------------------------------------
@@ -805,4 +915,4 @@ def main() -> None:
 
 # The manager's and the database's commands live in their own modules and join `app` when
 # they are imported.
-from complaintctl import cli_db, cli_reports  # noqa: E402, F401
+from complaintctl import cli_db, cli_reports, cli_setup  # noqa: E402, F401

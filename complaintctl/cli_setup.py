@@ -1,0 +1,726 @@
+"""Setting an office up: `complaintctl calendar` (the working-day calendar and the deadlines
+it gives) and `complaintctl config init|show` (a commented config file).
+
+Imported by cli.py, whose `app` these commands join.  Nothing heavy at the top: the
+holidays package and the settings are loaded inside the commands.
+"""
+
+import datetime as dt
+import os
+import re
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from complaintctl.cli import _now, _state, app, one_line
+
+if TYPE_CHECKING:
+    from complaintctl.clock import WorkCalendar
+    from complaintctl.config import Code, Settings
+
+config_app = typer.Typer(
+    help="Write and read the office's config file.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(config_app, name="config")
+
+
+# -- calendar -------------------------------------------------------------------------------
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# What each kind of day looks like in the grid: a mark after the number (so that the
+# calendar reads the same without colour), and its colour on a terminal.
+MARKS = {"holiday": "*", "closure": "#", "makeup": "+", "work": " ", "weekend": " "}
+COLOURS = {"holiday": "red", "closure": "yellow", "makeup": "green", "weekend": "bright_black"}
+_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+
+
+def _month(text: str) -> tuple[int, int]:
+    """--month YYYY-MM as (year, month)."""
+    from complaintctl.errors import InvalidValue
+    from complaintctl.parse import FIRST_YEAR, LAST_YEAR
+
+    m = _MONTH.match(text)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise InvalidValue("--month", f"{text!r} is not a month; use YYYY-MM, e.g. 2025-10")
+    year = int(m.group(1))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidValue("--month", f"{text} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+    return year, int(m.group(2))
+
+
+def _start(text: str, s: "Settings", now: dt.datetime) -> dt.datetime:
+    """--start as naive UTC: a date alone means the office's opening time that day."""
+    from complaintctl.clock import to_utc
+    from complaintctl.parse import parse_date, parse_time
+
+    if ":" not in text and text.strip().lower() != "now":
+        day = parse_date("--start", text)
+        return to_utc(dt.datetime.combine(day, s.opening_time, tzinfo=s.tz))
+    return parse_time("--start", text, s.tz, now)
+
+
+def _weekend(s: "Settings") -> set[int]:
+    """The country's weekend days (0 = Monday), as its holiday calendar has them."""
+    import holidays
+
+    return set(holidays.country_holidays(s.country, subdiv=s.subdivision).weekend)
+
+
+def day_kinds(
+    cal: "WorkCalendar", weekend: set[int], closures: frozenset[dt.date], days: list[dt.date]
+) -> dict[dt.date, tuple[str, str | None]]:
+    """Each day as (kind, name): kind one of work, makeup (a weekend day worked: 调休),
+    holiday, closure, weekend; name the holiday's or closure's name.
+
+    A weekend between two holidays is part of the holiday (China's National Day break is
+    1-8 October, its Saturday and Sunday included); a weekend next to one is a weekend.
+    """
+
+    def kind(day: dt.date) -> str:
+        if cal.is_working_day(day):
+            return "makeup" if day.weekday() in weekend else "work"
+        if day in closures:
+            return "closure"
+        return "weekend" if cal.holiday_name(day) == "weekend" else "holiday"
+
+    def off_neighbour(day: dt.date, step: int) -> bool:
+        day += dt.timedelta(step)
+        for _ in range(7):  # a weekend run is at most a few days long
+            k = kind(day)
+            if k != "weekend":
+                return k in ("holiday", "closure")
+            day += dt.timedelta(step)
+        return False
+
+    out: dict[dt.date, tuple[str, str | None]] = {}
+    for day in days:
+        k = kind(day)
+        name = None
+        if k in ("holiday", "closure"):
+            name = cal.holiday_name(day)
+        elif k == "makeup":
+            name = "make-up working day (调休)"
+        elif k == "weekend" and off_neighbour(day, -1) and off_neighbour(day, 1):
+            k, name = "holiday", "weekend within the holiday"
+        out[day] = (k, name)
+    return out
+
+
+def _colour() -> bool:
+    """Colour only for a person at a terminal who has not asked for none (no-color.org)."""
+    return (
+        sys.stdout.isatty()
+        and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM", "") != "dumb"
+    )
+
+
+def month_lines(
+    year: int,
+    month: int,
+    kinds: dict[dt.date, tuple[str, str | None]],
+    colour: bool = False,
+    today: dt.date | None = None,
+) -> list[str]:
+    """The month as a Monday-first grid like cal(1), marks after the day numbers, then a
+    legend and one line per day that is marked."""
+    import calendar
+
+    width = 4 * 7 - 1
+    lines = [f"{MONTHS[month - 1]} {year}".center(width).rstrip()]
+    lines.append(" ".join(f"{d[:2]:>3}" for d in WEEKDAYS))
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        cells = []
+        for day in week:
+            if day.month != month:
+                cells.append("    ")
+                continue
+            kind = kinds[day][0]
+            cell = f"{day.day:>3}{MARKS[kind]}"
+            if colour:
+                style: dict = {"fg": COLOURS.get(kind)}
+                if kind in ("holiday", "closure"):
+                    style["bold"] = True
+                if day == today:
+                    style["reverse"] = True
+                cell = typer.style(f"{day.day:>3}", **style) + MARKS[kind]
+            cells.append(cell)
+        lines.append("".join(cells).rstrip())
+    lines.append("")
+    lines.append("* holiday   + make-up working day   # office closure")
+    for day in sorted(kinds):
+        kind, name = kinds[day]
+        if day.month == month and name:
+            lines.append(f"{day.day:>3} {WEEKDAYS[day.weekday()]}  {one_line(name)}")
+    return lines
+
+
+@app.command("calendar")
+def calendar_cli(
+    ctx: typer.Context,
+    month: Annotated[
+        str | None,
+        typer.Option(
+            metavar="YYYY-MM",
+            help="The month to show (default: this month in the office time zone, or the "
+            "month of --start).",
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DATE",
+            help="Also print every clock's deadline for a clock started then, e.g. "
+            "2025-09-30 (at opening time) or '2025-09-30 14:00'.",
+        ),
+    ] = None,
+) -> None:
+    """The office's working-day calendar for a month: public holidays, make-up working days
+    (调休) and closures marked; with --start, the deadline each clock would get."""
+    from complaintctl.clock import WorkCalendar, local_text, to_local
+    from complaintctl.config import load_settings
+
+    s = load_settings(_state(ctx).config)
+    now = _now()
+    started = _start(start, s, now) if start else None
+    if month:
+        year, mon = _month(month)
+    else:
+        shown = to_local(started or now, s.tz)
+        year, mon = shown.year, shown.month
+    cal = WorkCalendar.from_settings(s)
+    first = dt.date(year, mon, 1)
+    # A month and a week either side: a weekend at the month's edge needs its neighbours.
+    days = [first + dt.timedelta(n) for n in range(-7, 31 + 7)]
+    kinds = day_kinds(cal, _weekend(s), s.closures, days)
+    in_month = [d for d in days if d.month == mon and d.year == year]
+    lines = month_lines(year, mon, kinds, _colour(), to_local(now, s.tz).date())
+    working = sum(kinds[d][0] in ("work", "makeup") for d in in_month)
+    place = s.country + (f"-{s.subdivision}" if s.subdivision else "")
+    lines.append(f"{working} working days (calendar {place}, time zone {s.timezone})")
+    if started is not None:
+        stamp = to_local(started, s.tz)
+        lines += ["", f"A clock started {WEEKDAYS[stamp.weekday()]} {local_text(started, s.tz)}:"]
+        none = []
+        for name, duration in s.clocks.items():
+            if duration is None:
+                none.append(name)
+                continue
+            due = cal.add(started, duration)
+            weekday = WEEKDAYS[to_local(due, s.tz).weekday()]
+            lines.append(f"  {name:<12} {duration!s:>5}  {weekday} {local_text(due, s.tz)}")
+        if none:
+            lines.append(f"  no clock: {', '.join(none)}")
+    typer.echo("\n".join(lines))
+
+
+# -- config ---------------------------------------------------------------------------------
+class Language(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+# Countries whose offices are set up in Chinese unless --language says otherwise.
+CHINESE = {"CN", "TW", "HK", "MO"}
+_CODE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+
+
+def _q(value: str) -> str:
+    """A TOML basic string."""
+    escapes = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+    out = []
+    for ch in value:
+        if ch in escapes:
+            out.append(escapes[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _clock_text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _span(value: dt.timedelta) -> str:
+    """A calendar duration as the config writes it (24h, 90d, 30m)."""
+    seconds = value.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and (unit != "d" or seconds >= 2 * 86400):
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds / 60:f}".rstrip("0").rstrip(".") + "m"
+
+
+def _clock_time(t: dt.time) -> str:
+    return t.strftime("%H:%M") if not t.second and not t.microsecond else t.isoformat()
+
+
+def _closure_items(days: frozenset[dt.date]) -> list[str]:
+    """Closure days as the config writes them: runs of consecutive days as START..END."""
+    out: list[str] = []
+    ordered = sorted(days)
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] - ordered[j] == dt.timedelta(1):
+            j += 1
+        out.append(
+            ordered[i].isoformat()
+            if i == j
+            else f"{ordered[i].isoformat()}..{ordered[j].isoformat()}"
+        )
+        i = j + 1
+    return out
+
+
+def _list(items: list[str] | tuple[str, ...]) -> str:
+    return "[" + ", ".join(_q(i) for i in items) + "]"
+
+
+def _codes_block(key: str, codes: "tuple[Code, ...]", live: bool) -> list[str]:
+    lead = "" if live else "#"
+    lines: list[str] = []
+    for c in codes:
+        lines += [f"{lead}[[{key}]]", f"{lead}code = {_q(c.code)}", f"{lead}name = {_q(c.name)}"]
+        if c.name_zh:
+            lines.append(f"{lead}name_zh = {_q(c.name_zh)}")
+        lines.append("")
+    return lines
+
+
+def _loader_reads(key: str, value: object) -> bool:
+    """Whether this complaintctl's config loader accepts `key` (language is new)."""
+    from complaintctl.config import settings_from_dict
+    from complaintctl.errors import ConfigError
+
+    try:
+        settings_from_dict({key: value})
+    except ConfigError:
+        return False
+    return True
+
+
+def config_toml(
+    s: "Settings", live: set[str] | None, language: str | None, header: list[str]
+) -> str:
+    """The settings `s` as a commented TOML file.
+
+    Keys named in `live` (all of them when `live` is None) are written as settings; every
+    other key is written commented out as `#key = value` (no space after the #, so that
+    removing it gives a working line) showing the value `s` has, the default for a file
+    from `config init`.  Prose comments start with "# ".
+    """
+
+    def line(key: str, text: str, note: str = "") -> str:
+        set_ = live is None or key in live
+        name = key.rsplit(".", 1)[-1]
+        return f"{'' if set_ else '#'}{name} = {text}" + (f"  # {note}" if note else "")
+
+    lines = [*header]
+    lines += [
+        "# Every key is optional.  A line '#key = value' shows a setting at its default: remove",
+        "# the '#' to change it.  A wrong key or value stops every command with an error naming",
+        "# the key (exit 2).  This file may hold a database URL: keep it private (chmod 600).",
+        "",
+        "# The office time zone (IANA name).  Times are stored in UTC and shown in this zone;",
+        "# dates typed on the command line are read in it.",
+        line("timezone", _q(s.timezone)),
+        "",
+    ]
+    if language is not None or hasattr(s, "language"):
+        lines.append(
+            "# The language of complaintctl's messages and tables: zh (中文) or en (English)."
+        )
+        if language is None:
+            lines.append("# Not set: taken from LC_ALL, LC_MESSAGES or LANG.")
+            lines.append('# language = "zh"')
+        elif _loader_reads("language", language):
+            lines.append(line("language", _q(language)))
+        else:
+            lines.append("# (This complaintctl does not read it yet; it speaks English.)")
+            lines.append(f"# language = {_q(language)}")
+        lines.append("")
+    lines += [
+        "# Case numbers: {year} is the year the complaint was received, {seq} a counter that",
+        "# never goes back (a new series each year while {year} is used).  Python format syntax.",
+        line("number_pattern", _q(s.number_pattern)),
+        "",
+        "# The database: a file path (relative to this file) or a SQLAlchemy URL such as",
+        "# postgresql+psycopg://complaints@db.example.com/complaints (keep its password in",
+        "# ~/.pgpass, not here).  Unset: --db, then COMPLAINTCTL_DB, then the per-user file.",
+    ]
+    if s.database is not None:
+        from sqlalchemy.engine import make_url
+
+        db = s.database
+        if "://" in db:
+            db = make_url(db).render_as_string(hide_password=True)
+        lines.append(line("database", _q(db)))
+    else:
+        lines.append('# database = "complaints.db"')
+    lines += [
+        "",
+        "# Channels a complaint can arrive by (000 §3.1); `log --channel` takes one of them.",
+        line("channels", _list(s.channels)),
+        "",
+        "[calendar]",
+        "# Public holidays and make-up working days (调休) come from the `holidays` package for",
+        "# this country (ISO 3166 code) and, where it has them, subdivision (state, province).",
+        "# `complaintctl calendar` shows the result.",
+        line("calendar.country", _q(s.country)),
+    ]
+    if s.subdivision:
+        lines.append(line("calendar.subdivision", _q(s.subdivision)))
+    else:
+        lines.append('# subdivision = "CA"  # e.g. California, with country = "US"')
+    lines += [
+        line(
+            "calendar.opening_time",
+            _q(_clock_time(s.opening_time)),
+            'office hours: working-hour clocks ("wh") count inside them',
+        ),
+        line(
+            "calendar.closing_time",
+            _q(_clock_time(s.closing_time)),
+            "a working-day deadline falls at this time",
+        ),
+        "# Days the office is closed besides public holidays: dates or START..END ranges,",
+        '# e.g. ["2025-12-31", "2026-02-23..2026-02-24"].',
+        line("calendar.closures", _list(_closure_items(s.closures))),
+        "",
+        "[clocks]",
+        "# How long each step may take.  Units: m (minutes), h (hours), d (days) are calendar",
+        "# time; wh (working hours) and wd (working days) follow the calendar above.",
+        '# "" = no deadline.',
+    ]
+    notes = {
+        "acknowledge": "tell the customer the case number, from receipt",
+        "classify": "classify and accept, from acknowledgement",
+        "assign": "assign an owner, from classification",
+        "investigate": "the investigation report, from assignment",
+        "resolve": "remedy done and customer told, from the report",
+        "feedback": "the customer's feedback window, from resolution",
+        "escalate": "severity A: escalate, from being graded A",
+        "plan": "severity A: a handling plan, from being graded A",
+    }
+    for name, duration in s.clocks.items():
+        lines.append(line(f"clocks.{name}", _q(_clock_text(duration)), notes.get(name, "")))
+    lines += [
+        "",
+        "[feedback]",
+        "# Scores at or above this close the case as satisfied; below reopen it to its owner.",
+        line("feedback.satisfied_min_score", str(s.satisfied_min_score)),
+        "",
+        "[duplicates]",
+        "# `log` warns when an open case from the same contact was logged within this window.",
+        line("duplicates.window", _q(_span(s.duplicate_window))),
+        "",
+        "[attachments]",
+        "# The largest file `attach` accepts, in bytes.",
+        line("attachments.max_bytes", str(s.max_attachment_bytes)),
+        "",
+        "[warn]",
+        "# What `warn` (the morning digest) looks at.",
+        line("warn.within", _q(str(s.warn_within)), "also list deadlines due within this long"),
+        line(
+            "warn.repeat_window",
+            _q(_span(s.repeat_window)),
+            "same contact again within this = repeat complainant",
+        ),
+        line(
+            "warn.spike_factor",
+            repr(float(s.spike_factor)),
+            "a category spikes when this week's count >= factor x",
+        ),
+        line("warn.spike_weeks", str(s.spike_weeks), "... its mean over this many weeks, and"),
+        line("warn.spike_min_cases", str(s.spike_min_cases), "... at least this many this week"),
+        "",
+    ]
+    lines += _smtp_block(s, line)
+    targets = getattr(s, "targets", None)
+    if targets is not None:
+        from dataclasses import fields
+
+        target_notes = {
+            "resolution_rate": "% of the accepted cases resolved, at least",
+            "mean_days_to_resolve": "mean working days from receipt to resolution, at most",
+            "satisfaction_increase": "% rise of the mean score on the year before",
+        }
+        lines += ["[targets]", "# What the monthly report judges each period against (003)."]
+        for f in fields(targets):
+            value = repr(float(getattr(targets, f.name)))
+            lines.append(line(f"targets.{f.name}", value, target_notes.get(f.name, "")))
+        lines.append("")
+    lines += [
+        "# Categories: a stable code, an English and a Chinese name (003; 000 §3.2.2).",
+        "# Replacing the list keeps old cases readable: their codes are stored as text.",
+        *_codes_block("categories", s.categories, live is None or "categories" in live),
+        "# Departments that own cases (000 §3.3); `assign --department` takes a code.",
+        *_codes_block("departments", s.departments, live is None or "departments" in live),
+    ]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _smtp_block(s: "Settings", line) -> list[str]:
+    lines = [
+        "# Where `warn --mail-to` sends its digest.  The password is never written here: put",
+        "# it in the environment variable named by password_env.",
+    ]
+    m = s.smtp
+    if m is None:
+        return lines + [
+            "# Not set: mail is not configured.  For example:",
+            "# [smtp]",
+            '# host = "smtp.example.com"',
+            "# port = 587",
+            '# security = "starttls"  # none | starttls (usually port 587) | ssl (usually 465)',
+            '# user = "complaints@example.com"',
+            '# password_env = "COMPLAINTCTL_SMTP_PASSWORD"',
+            '# from = "complaints@example.com"',
+            "# timeout = 30",
+            "",
+        ]
+    lines += [
+        "[smtp]",
+        line("smtp.host", _q(m.host)),
+        line("smtp.port", str(m.port)),
+        line("smtp.security", _q(m.security), "none | starttls | ssl"),
+    ]
+    if m.user:
+        lines.append(line("smtp.user", _q(m.user)))
+    if m.password_env:
+        lines.append(line("smtp.password_env", _q(m.password_env)))
+    lines += [line("smtp.from", _q(m.sender)), line("smtp.timeout", repr(float(m.timeout))), ""]
+    return lines
+
+
+def _department(text: str, seen: set[str]) -> "Code":
+    """--department CODE=Name[=中文名]."""
+    from complaintctl.config import Code
+    from complaintctl.errors import InvalidValue
+
+    code, _, rest = text.partition("=")
+    name, _, name_zh = rest.partition("=")
+    code, name, name_zh = code.strip(), name.strip(), name_zh.strip()
+    if not _CODE.match(code):
+        raise InvalidValue(
+            "--department",
+            f"{one_line(repr(text))}: the code must be 1-20 letters, digits, _ or -; "
+            "use CODE=Name or CODE=Name=中文名, e.g. QA=Quality management=质量管理部",
+        )
+    if code.upper() in seen:
+        raise InvalidValue("--department", f"code {code} is given twice")
+    for part in (name, name_zh):
+        if len(part) > 100 or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in part):
+            raise InvalidValue(
+                "--department",
+                f"{one_line(repr(text))}: a name is at most 100 printable characters",
+            )
+    seen.add(code.upper())
+    return Code(code, name or code, name_zh)
+
+
+def _default_zone(country: str) -> tuple[str, list[str]]:
+    """The time zone for an office in `country`, and every zone the country has.
+
+    CN is the default's own (Asia/Shanghai); elsewhere the first zone the tz database lists
+    for the country, which it orders most populous first.
+    """
+    from complaintctl.config import Settings
+
+    if country == "CN":
+        return Settings().timezone, []
+    import zoneinfo
+
+    zones: list[str] = []
+    for base in zoneinfo.TZPATH:
+        tab = Path(base) / "zone.tab"
+        if tab.is_file():
+            for row in tab.read_text(encoding="utf-8").splitlines():
+                parts = row.split("\t")
+                if not row.startswith("#") and len(parts) >= 3 and parts[0] == country:
+                    zones.append(parts[2])
+            break
+    return (zones[0] if zones else "UTC"), zones
+
+
+def _write_private(path: Path, text: str, force: bool) -> None:
+    """Write `text` to `path`, readable by its owner only, atomically: a temporary file
+    beside it, then a rename (a link when not forced, which fails if `path` appeared)."""
+    import tempfile
+
+    from complaintctl.errors import InvalidValue
+
+    if path.is_dir():
+        raise InvalidValue("--path", f"{path} is a directory")
+    if path.exists() and not force:
+        raise InvalidValue("--path", f"{path} exists; use --force to replace it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InvalidValue("--path", f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp made it 0600
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise InvalidValue("--path", f"{path} exists; use --force to replace it") from None
+            except OSError:  # a file system without hard links
+                if path.exists():
+                    raise InvalidValue(
+                        "--path", f"{path} exists; use --force to replace it"
+                    ) from None
+                os.replace(tmp, path)
+    except OSError as exc:
+        raise InvalidValue("--path", f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@config_app.command("init")
+def config_init_cli(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Where to write it (default: --config, COMPLAINTCTL_CONFIG, or the per-user "
+            "config file).",
+        ),
+    ] = None,
+    country: Annotated[
+        str, typer.Option(help="Country of the public-holiday calendar (ISO code).")
+    ] = "CN",
+    subdivision: Annotated[
+        str | None, typer.Option(help="State or province, where the calendar has them.")
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="Office time zone, e.g. Asia/Shanghai (default: the country's main zone)."
+        ),
+    ] = None,
+    language: Annotated[
+        Language | None,
+        typer.Option(help="zh or en (default: zh for CN, TW, HK, MO; en elsewhere)."),
+    ] = None,
+    department: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="CODE=Name[=中文名]",
+            help="A department that owns cases; repeat for each (default: CS SALES TECH LOG QA).",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented config file for the office (country, time zone, language,
+    departments); every other setting is shown at its default, ready to change."""
+    import tomllib
+    from dataclasses import replace
+
+    import holidays
+
+    from complaintctl.config import CONFIG_ENV, Settings, default_config_path, settings_from_dict
+    from complaintctl.errors import ConfigError, InvalidValue
+
+    st = _state(ctx)
+    explicit = path or st.config or os.environ.get(CONFIG_ENV)
+    target = Path(explicit).expanduser() if explicit else default_config_path()
+
+    code = country.strip().upper()
+    supported = holidays.list_supported_countries()
+    if code not in supported:
+        raise InvalidValue(
+            "--country",
+            f"{one_line(repr(country))} is not a country the holidays package knows; "
+            "use an ISO code such as CN, HK, TW, SG, US, GB, DE",
+        )
+    if subdivision is not None and subdivision not in supported[code]:
+        raise InvalidValue(
+            "--subdivision",
+            f"{one_line(repr(subdivision))} is not a subdivision of {code}; allowed: "
+            f"{', '.join(supported[code]) or 'none'}",
+        )
+    zone, zones = _default_zone(code)
+    if timezone is not None:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise InvalidValue(
+                "--timezone",
+                f"{one_line(repr(timezone))} is not an IANA time zone like Asia/Shanghai",
+            ) from None
+        zone = timezone
+    lang = (language.value if language else None) or ("zh" if code in CHINESE else "en")
+    seen: set[str] = set()
+    departments = tuple(_department(d, seen) for d in department or [])
+
+    settings = replace(Settings(), timezone=zone, country=code, subdivision=subdivision)
+    live = {"timezone", "calendar.country", "language"}
+    if subdivision:
+        live.add("calendar.subdivision")
+    if departments:
+        settings = replace(settings, departments=departments)
+        live.add("departments")
+    header = [
+        f"# complaintctl configuration, written by `complaintctl config init` on "
+        f"{dt.date.today().isoformat()}.",
+    ]
+    text = config_toml(settings, live, lang, header)
+    # What is written must load: check it the way every command will read it.
+    try:
+        settings_from_dict(tomllib.loads(text), target)
+    except (ConfigError, tomllib.TOMLDecodeError) as exc:  # a bug here, not the user's
+        raise InvalidValue("config init", f"the generated file does not load: {exc}") from None
+    _write_private(target, text, force)
+    typer.echo(f"wrote {target}")
+    note = f" (the first of {len(zones)} zones of {code}; --timezone picks another)"
+    typer.echo(f"  time zone   {zone}{note if timezone is None and len(zones) > 1 else ''}")
+    typer.echo(f"  calendar    {code}{'-' + subdivision if subdivision else ''}")
+    typer.echo(f"  language    {lang}")
+    shown = departments or settings.departments
+    typer.echo(f"  departments {' '.join(d.code for d in shown)}")
+    looked_up = Path(st.config or os.environ.get(CONFIG_ENV) or default_config_path())
+    if looked_up.expanduser().resolve() != target.resolve():
+        typer.echo(f"use it with: complaintctl --config {target} ... (or set {CONFIG_ENV})")
+
+
+@config_app.command("show")
+def config_show_cli(ctx: typer.Context) -> None:
+    """Print the settings in effect (the config file's, defaults for the rest) as TOML;
+    a database password is never shown."""
+    from complaintctl.config import load_settings
+
+    s = load_settings(_state(ctx).config)
+    where = f"from {s.source}" if s.source else "built-in defaults (no config file)"
+    header = [f"# complaintctl settings in effect: {where}.", ""]
+    typer.echo(config_toml(s, None, getattr(s, "language", None), header), nl=False)
