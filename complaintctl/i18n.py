@@ -226,7 +226,41 @@ def extract(package: Path = Path(__file__).parent) -> dict[str, list[str]]:
             ):
                 where = f"{path.relative_to(package.parent)}:{node.lineno}"
                 found.setdefault(node.args[0].value, []).append(where)
+            elif isinstance(node, ast.FunctionDef) and any(
+                _is_command(d) for d in node.decorator_list
+            ):
+                doc = ast.get_docstring(node, clean=True)
+                if doc:  # a command's help (translated by translate_commands())
+                    where = f"{path.relative_to(package.parent)}:{node.lineno}"
+                    found.setdefault(doc, []).append(where)
     return found
+
+
+def _is_command(decorator: ast.expr) -> bool:
+    """@app.command(…) / @app.callback(…) (Typer takes the function's docstring as help)."""
+    return (
+        isinstance(decorator, ast.Call)
+        and isinstance(decorator.func, ast.Attribute)
+        and decorator.func.attr in ("command", "callback")
+    )
+
+
+def translate_commands(app: object) -> None:
+    """Give every command of a Typer app (and of its sub-apps) its help in this run's
+    language: the docstring, through the catalog."""
+    import inspect
+
+    for info in getattr(app, "registered_commands", []):
+        doc = info.help or inspect.getdoc(info.callback)
+        if doc:
+            info.help = _(doc)
+    callback = getattr(app, "registered_callback", None)
+    if callback is not None:
+        doc = callback.help or inspect.getdoc(callback.callback)
+        if doc:
+            callback.help = _(doc)
+    for group in getattr(app, "registered_groups", []):
+        translate_commands(group.typer_instance)
 
 
 def read_po(text: str) -> dict[str, str]:
