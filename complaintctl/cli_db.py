@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from complaintctl.cli import _state, db_app
+from complaintctl.i18n import _
 
 
 @db_app.command("init")
@@ -56,8 +57,8 @@ def db_upgrade_cli(ctx: typer.Context) -> None:
 @db_app.command("backup")
 def db_backup_cli(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the backup.")],
-    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help=_("Where to write the backup."))],
+    force: Annotated[bool, typer.Option("--force", help=_("Replace FILE if it exists."))] = False,
 ) -> None:
     """Copy the SQLite database to FILE, consistent even while others are writing (SQLite's
     online backup API); the file is readable by its owner only.  For PostgreSQL use pg_dump."""
@@ -105,7 +106,7 @@ def db_copy_cli(
         typer.Option(
             "--to",
             metavar="URL",
-            help="The empty register to copy into: a SQLite file path or a SQLAlchemy URL.",
+            help=_("The empty register to copy into: a SQLite file path or a SQLAlchemy URL."),
         ),
     ],
 ) -> None:
