@@ -166,6 +166,7 @@ class Target:
     status: str  # met | missed | n/a
     value: float | None  # the figure judged (for satisfaction: this period's mean score)
     detail: str = ""
+    unit: str = ""  # the figure's unit, as in report.FIGURES
 
 
 @dataclass
@@ -256,6 +257,7 @@ def judge_targets(reg: Register, report: Report) -> list[Target]:
             label("target_resolution_rate", target=goals.resolution_rate),
             _status(rate, rate is not None and rate >= goals.resolution_rate),
             rate,
+            unit="%",
         )
     )
     days = now["mean_days_to_resolve"]["value"]
@@ -548,8 +550,8 @@ def _targets_html(targets: list[Target]) -> str:
         items.append(
             f'<li class="target {status_class}" data-target="{t.key}" data-status="{t.status}">'
             f'<span class="mark">{escape(label(word))}</span> '
-            f'<span class="what">{escape(t.text)}: <strong>{escape(_cell(t.value))}</strong>'
-            f"</span>{detail}</li>"
+            f'<span class="what">{escape(t.text)}: '
+            f"<strong>{escape(_cell(t.value, t.unit))}</strong></span>{detail}</li>"
         )
     return (
         f"<section><h2>{escape(label('targets'))}</h2>"

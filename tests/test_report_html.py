@@ -290,7 +290,8 @@ def test_the_targets_of_seed_003_are_judged_by_default(world):
         "mean_days_to_resolve": "missed",
         "satisfaction_increase": "n/a",  # no scores in October 2024
     }
-    assert f"Resolution rate at least 95 %: <strong>{rate:g}</strong>" in text
+    assert f"Resolution rate at least 95 %: <strong>{rate:g}%</strong>" in text
+    assert f"Mean working days to resolution at most 3: <strong>{days:g}</strong>" in text
 
 
 def test_targets_from_the_config_are_judged_against_them(world, tmp_path):
