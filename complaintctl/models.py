@@ -122,7 +122,7 @@ class Case(SQLModel, table=True):
     channel: str
     customer_name: str
     contact: str
-    contact_key: str = Field(index=True)
+    contact_key: str  # indexed with received_at (below)
     customer_type: str = CustomerType.individual.value
     summary: str
     description: str | None = None
@@ -455,6 +455,11 @@ def imported_state(v: dict, clock: Clock, satisfied_min_score: int) -> dict:
 # `list`/`warn --owner X` match case-insensitively: lower(owner) = ? (migration 0003).
 for _column in ("owner", "department", "category"):
     sa.Index(f"ix_cases_{_column}_lower", sa.func.lower(Case.__table__.c[_column]))
+# A contact's cases received in a window are one range (migration 0004): repeat
+# complainants, repeat cases, duplicates.
+sa.Index(
+    "ix_cases_contact_key_received", Case.__table__.c.contact_key, Case.__table__.c.received_at
+)
 
 
 class Event(SQLModel, table=True):
