@@ -210,16 +210,32 @@ def trend(reg: Register, period: Period, months: int = TREND_MONTHS) -> list[dic
     last = _month(period.end - dt.timedelta(days=1))
     periods = [last]
     while len(periods) < months:
-        periods.insert(0, periods[0].previous())
+        try:
+            periods.insert(0, periods[0].previous())
+        except (ValueError, OverflowError):  # before year 1
+            break
     out: dict[str, dict] = {}
-    for p in reversed(periods[1::2] if months % 2 == 0 else periods[::2]):
-        rows = _by_key(monthly_report(reg, p))
-        for which, month in (("value", p), ("previous", p.previous())):
+    # Every other month, ending with the last one: each also covers the month before it.
+    for p in periods[(len(periods) + 1) % 2 :: 2]:
+        report = _report_or_none(reg, p)
+        if report is None:
+            continue
+        rows = _by_key(report)
+        for which, month in (("value", p), ("previous", report.previous)):
             out[month.label] = {
                 "month": month.label,
                 **{k: rows[k][which] for k in ("received", "resolved", "mean_score")},
             }
-    return [out[p.label] for p in periods]
+    return [out[p.label] for p in periods if p.label in out]
+
+
+def _report_or_none(reg: Register, period: Period) -> Report | None:
+    """`monthly_report`, or None for a period at the very start of the calendar (its
+    first local day, or the one before it, is not a date in UTC)."""
+    try:
+        return monthly_report(reg, period)
+    except (ValueError, OverflowError):
+        return None
 
 
 def score_counts(reg: Register, period: Period) -> dict[int, int]:
@@ -279,7 +295,8 @@ def judge_targets(reg: Register, report: Report) -> list[Target]:
     elif earlier == report.previous:  # a year: its previous period is the year before
         before = now["mean_score"]["previous"]
     else:
-        before = _by_key(monthly_report(reg, earlier))["mean_score"]["value"]
+        year_ago = _report_or_none(reg, earlier)
+        before = _by_key(year_ago)["mean_score"]["value"] if year_ago else None
     judged = score is not None and before is not None
     met = judged and score >= before * (1 + goals.satisfaction_increase / 100)
     if earlier is None or before is None:

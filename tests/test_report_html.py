@@ -213,6 +213,22 @@ def test_the_twelve_month_trend_equals_each_months_own_report(world):
     assert any(m[1] for m in trend) and not any(m[1] for m in trend[:7])
 
 
+def test_a_years_trend_is_its_twelve_months_and_adds_up_to_the_year(world):
+    page = Page(html_report(world, "--year", "2025"))
+    trend = json.loads(page.charts["trend"]["data-points"])
+    assert [m[0] for m in trend] == [f"2025-{m:02d}" for m in range(1, 13)]
+    totals = page.totals()
+    assert sum(m[1] for m in trend) == totals["received"][0] > 0
+    assert sum(m[2] for m in trend) == totals["resolved"][0] > 0
+
+
+def test_a_month_at_the_start_of_the_calendar_makes_a_page_with_a_shorter_trend(cli, tmp_path):
+    out = tmp_path / "r.html"
+    cli.ok("report", "--month", "0001-12", "--html", str(out))
+    trend = json.loads(Page(out.read_text("utf-8")).charts["trend"]["data-points"])
+    assert 0 < len(trend) < 12  # the months whose days exist in UTC
+
+
 def test_the_score_distribution_adds_up_to_the_feedback_figures(world):
     page = Page(html_report(world, "--month", "2025-10"))
     scores = {int(s): n for s, n in json.loads(page.charts["scores"]["data-points"])}
