@@ -4,6 +4,7 @@ early-warning signals of DESIGN.md.  Read-only; plain rows; times in the office 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -11,13 +12,45 @@ import sqlalchemy as sa
 from complaintctl.clock import to_local
 from complaintctl.config import Duration
 from complaintctl.db import unit_of_work
+from complaintctl.i18n import N_, _
 from complaintctl.models import ENDED_STEPS, OPEN_STEPS, Case, Severity, Step
 from complaintctl.parse import day_start
 from complaintctl.register import Register
 
 _ENDED = [s.value for s in ENDED_STEPS]
 _OPEN = [s.value for s in OPEN_STEPS]
-UNASSIGNED = "(unassigned)"
+UNASSIGNED = N_("(unassigned)")
+# What a severity-A case lacks (kept English in the data, like codes).
+NOT_ESCALATED = N_("not escalated")
+NO_PLAN = N_("no handling plan")
+# Fields of a Digest that only the renderers read: digest_json leaves them out.
+FOR_RENDERERS = {"json": False}
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """How late a deadline is, or how soon it falls due: `amount` of `unit` (wd working
+    days, wh working hours, h calendar hours, min minutes)."""
+
+    amount: int
+    unit: str
+    late: bool
+
+
+def late_words(late: Lateness, tr: Callable[[str], str] = _) -> str:
+    """`late` in words: '2 working days late', 'due in 30 min' (in this run's language;
+    with tr=N_, in English, as the JSON and CSV values are)."""
+    if late.unit == "wd":
+        amount = tr(N_("{n} working day")) if late.amount == 1 else tr(N_("{n} working days"))
+    elif late.unit == "wh":
+        amount = tr(N_("{n} working h"))
+    elif late.unit == "h":
+        amount = tr(N_("{n} h"))
+    else:
+        amount = tr(N_("{n} min"))
+    amount = amount.format(n=late.amount)
+    words = tr(N_("{amount} late")) if late.late else tr(N_("due in {amount}"))
+    return words.format(amount=amount)
 
 
 @dataclass
@@ -34,6 +67,13 @@ class Digest:
     ready_to_close: list[dict] = field(default_factory=list)
     repeat_complainants: list[dict] = field(default_factory=list)
     category_spikes: list[dict] = field(default_factory=list)
+    # The parts of the words above, by case number, for the renderers to say them in the
+    # reader's language (the items' own values stay English): how late, what is missing.
+    lateness: dict[str, Lateness] = field(default_factory=dict, metadata=FOR_RENDERERS)
+    missing: dict[str, tuple[str, ...]] = field(default_factory=dict, metadata=FOR_RENDERERS)
+    # The settings' Chinese names of categories and departments (code → name_zh).
+    category_names_zh: dict[str, str] = field(default_factory=dict, metadata=FOR_RENDERERS)
+    department_names_zh: dict[str, str] = field(default_factory=dict, metadata=FOR_RENDERERS)
 
     @property
     def has_overdue(self) -> bool:
@@ -49,10 +89,10 @@ def _waiting_clock(c) -> str:
     return c.step
 
 
-def lateness(reg: Register, due: dt.datetime, now: dt.datetime) -> tuple[str, float]:
-    """How late (or how soon) in words: whole working days of office time when at least
-    one, else working hours, else (a night, a weekend) calendar hours or minutes; and the
-    signed calendar hours (positive = late) for sorting and machines."""
+def lateness(reg: Register, due: dt.datetime, now: dt.datetime) -> tuple[Lateness, float]:
+    """How late (or how soon): whole working days of office time when at least one, else
+    working hours, else (a night, a weekend) calendar hours or minutes; and the signed
+    calendar hours (positive = late) for sorting and machines."""
     hours = (now - due).total_seconds() / 3600
     cal = reg.calendar
     a, b = sorted((due, now))
@@ -62,14 +102,15 @@ def lateness(reg: Register, due: dt.datetime, now: dt.datetime) -> tuple[str, fl
     office = cal.working_seconds_between(a, b)
     days = int(office // day.total_seconds())
     if days >= 1:
-        amount = f"{days} working day{'s' if days != 1 else ''}"
+        amount, unit = float(days), "wd"
     elif office >= 3600:
-        amount = f"{office / 3600:.0f} working h"
+        amount, unit = office / 3600, "wh"
     elif abs(hours) >= 1:
-        amount = f"{abs(hours):.0f} h"
+        amount, unit = abs(hours), "h"
     else:
-        amount = f"{abs(hours) * 60:.0f} min"
-    return (f"due in {amount}" if hours < 0 else f"{amount} late"), round(hours, 2)
+        amount, unit = abs(hours) * 60, "min"
+    # Rounded as "%.0f" rounds (half to even), as the words always were.
+    return Lateness(int(f"{amount:.0f}"), unit, late=hours >= 0), round(hours, 2)
 
 
 def build_digest(
@@ -93,6 +134,8 @@ def build_digest(
         within=str(within),
         horizon=to_local(horizon, s.tz),
         by=by,
+        category_names_zh={c.code: c.name_zh for c in s.categories if c.name_zh},
+        department_names_zh={d.code: d.name_zh for d in s.departments if d.name_zh},
     )
     t = Case.__table__.c
     scope = _scope(t, owner, department)
@@ -127,8 +170,9 @@ def build_digest(
             clock = _waiting_clock(r)
             if clock == Step.feedback.value:
                 continue  # an open feedback window is the customer's clock, not staff's
-            words, hours = lateness(reg, r.due_at, now)
-            item = _item(reg, r, clock=clock, late=words, hours_late=hours, by=by)
+            late, hours = lateness(reg, r.due_at, now)
+            digest.lateness[r.number] = late
+            item = _item(reg, r, clock=clock, late=late_words(late, N_), hours_late=hours, by=by)
             (digest.overdue if r.due_at <= now else digest.due_soon).append(item)
 
         a_rows = session.execute(
@@ -145,14 +189,15 @@ def build_digest(
             .order_by(t.escalate_due, t.number)
         ).all()
         for r in a_rows:
-            missing = [
+            missing = tuple(
                 w
                 for w, due, done in (
-                    ("not escalated", r.escalate_due, r.escalated_at),
-                    ("no handling plan", r.plan_due, r.plan_at),
+                    (NOT_ESCALATED, r.escalate_due, r.escalated_at),
+                    (NO_PLAN, r.plan_due, r.plan_at),
                 )
                 if due is not None and due <= now and done is None
-            ]
+            )
+            digest.missing[r.number] = missing
             digest.severity_a.append(_item(reg, r, problem=", ".join(missing), by=by))
 
         for r in session.execute(

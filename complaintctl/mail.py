@@ -10,6 +10,7 @@ from email.utils import formatdate, make_msgid
 
 from complaintctl.config import SmtpSettings
 from complaintctl.errors import ComplaintError, ConfigError
+from complaintctl.i18n import _
 
 EXIT_MAIL_FAILED = 4
 
@@ -43,7 +44,9 @@ def smtp_password(smtp: SmtpSettings) -> str | None:
     password = os.environ.get(smtp.password_env)
     if password is None:
         raise ConfigError(
-            f"smtp.password_env: the environment variable {smtp.password_env} is not set"
+            _("smtp.password_env: the environment variable {name} is not set").format(
+                name=smtp.password_env
+            )
         )
     return password
 
@@ -64,7 +67,11 @@ def send(smtp: SmtpSettings, msg: EmailMessage, password: str | None) -> None:
             refused = server.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(
-            f"mail not sent via {smtp.host}:{smtp.port}: {exc.__class__.__name__}: {exc}"
+            _("mail not sent via {host}:{port}: {error}").format(
+                host=smtp.host, port=smtp.port, error=f"{exc.__class__.__name__}: {exc}"
+            )
         ) from None
     if refused:
-        raise MailError("mail refused for: " + ", ".join(sorted(refused)))
+        raise MailError(
+            _("mail refused for: {addresses}").format(addresses=", ".join(sorted(refused)))
+        )

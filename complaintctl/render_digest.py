@@ -1,17 +1,28 @@
 """The `warn` digest as plain text (cron, the mail's text part), HTML (the mail), Rich
-tables (a terminal), and flat rows for CSV.  Formatting only."""
+tables (a terminal), and flat rows for CSV.  Formatting only.
+
+People read it in the language of the run; the JSON and the CSV keep their values English
+(they are an interface): the functions that make words take `tr`, `_` for people and `N_`
+(which leaves a message as it is) for machines."""
 
 from __future__ import annotations
 
 import html
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, fields
+from functools import reduce
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from complaintctl.digest import Digest
+from complaintctl.config import parse_duration
+from complaintctl.digest import UNASSIGNED, Digest, late_words
+from complaintctl.i18n import N_, _, current, label
 from complaintctl.render import fmt
+
+Translate = Callable[[str], str]
 
 DIGEST_FIELDS = (
     "section",
@@ -30,90 +41,194 @@ DIGEST_FIELDS = (
     "detail",
 )
 _SECTIONS = (
-    ("severity_a", "Severity A: escalation or plan missing"),
-    ("ready_to_close", "Feedback window ended: ready to close"),
-    ("repeat_complainants", "Repeat complainants"),
-    ("category_spikes", "Category spikes this week"),
+    ("severity_a", N_("Severity A: escalation or plan missing")),
+    ("ready_to_close", N_("Feedback window ended: ready to close")),
+    ("repeat_complainants", N_("Repeat complainants")),
+    ("category_spikes", N_("Category spikes this week")),
 )
+_NOTHING = N_("Nothing overdue, nothing due soon, no warnings.")
+# A duration as written in the config and on the command line (1wd, 4h), in words.
+_DURATION_WORDS = {
+    "m": N_("{n}m"),
+    "h": N_("{n}h"),
+    "d": N_("{n}d"),
+    "wh": N_("{n}wh"),
+    "wd": N_("{n}wd"),
+}
 
 
-def headline(d: Digest) -> str:
-    return (
-        f"{len(d.overdue)} overdue, {len(d.due_soon)} due within {d.within} "
-        f"(before {fmt(d.horizon)})"
+def _within(d: Digest, tr: Translate = _) -> str:
+    """The due-soon span: '1wd' in English (as given), '1 个工作日' in Chinese."""
+    span = parse_duration(d.within, "--within")
+    if span is None:
+        return d.within
+    amount = int(span.amount) if span.amount == int(span.amount) else span.amount
+    return tr(_DURATION_WORDS[span.unit]).format(n=amount)
+
+
+def _join(items: list[str], tr: Translate = _) -> str:
+    """'a, b, c' (Chinese: 'a、b、c')."""
+    if not items:
+        return ""
+    return reduce(lambda a, b: tr(N_("{first}, {second}")).format(first=a, second=b), items)
+
+
+def _pad(text: str, width: int) -> str:
+    """`text` left-aligned in `width` terminal columns (a Chinese character takes two)."""
+    return text + " " * max(0, width - cell_len(text))
+
+
+def _weekday(d: Digest) -> str:
+    return label("weekday", f"{d.at:%a}")
+
+
+def headline(d: Digest, tr: Translate = _) -> str:
+    return tr(N_("{overdue} overdue, {due_soon} due within {within} (before {horizon})")).format(
+        overdue=len(d.overdue),
+        due_soon=len(d.due_soon),
+        within=_within(d, tr),
+        horizon=fmt(d.horizon),
     )
 
 
 def subject(d: Digest) -> str:
-    return f"complaintctl: {headline(d)} - {d.at:%Y-%m-%d}"
+    """The mail's subject."""
+    return _("complaintctl: {headline} - {date}").format(
+        headline=headline(d), date=f"{d.at:%Y-%m-%d}"
+    )
 
 
-def _detail(section: str, item: dict) -> str:
+def _group(d: Digest, group: str) -> str:
+    """An owner as named; a department by its Chinese name in Chinese."""
+    if group == UNASSIGNED:
+        return _(UNASSIGNED)
+    if d.by == "department" and current() == "zh":
+        return d.department_names_zh.get(group, group)
+    return group
+
+
+def _category(d: Digest, code: str) -> str:
+    if current() == "zh":
+        return d.category_names_zh.get(code, code)
+    return code
+
+
+def _late(d: Digest, item: dict) -> str:
+    """How late the case is, in this run's language."""
+    late = d.lateness.get(item["number"])
+    return late_words(late) if late is not None else item["late"]
+
+
+def _detail(d: Digest, section: str, item: dict, tr: Translate = _) -> str:
     if section == "severity_a":
-        return item["problem"]
+        missing = d.missing.get(item["number"])
+        return _join([tr(m) for m in missing], tr) if missing is not None else item["problem"]
     if section == "ready_to_close":
-        return f"window ended {fmt(item['window_ended'])}"
+        return tr(N_("window ended {time}")).format(time=fmt(item["window_ended"]))
     if section == "repeat_complainants":
-        return f"{item['customer_name']} <{item['contact']}>, earlier: " + ", ".join(
-            item["earlier"]
+        return tr(N_("{customer} <{contact}>, earlier: {earlier}")).format(
+            customer=item["customer_name"],
+            contact=item["contact"],
+            earlier=_join(item["earlier"], tr),
         )
     if section == "category_spikes":
-        return (
-            f"{item['this_week']} this week ({item['week']}), trailing "
-            f"{item['weeks']}-week mean {item['trailing_mean']}"
+        return tr(N_("{count} this week ({week}), trailing {weeks}-week mean {mean}")).format(
+            count=item["this_week"],
+            week=item["week"],
+            weeks=item["weeks"],
+            mean=item["trailing_mean"],
         )
     return ""
 
 
-def _line(item: dict) -> str:
-    sev = f"[{item['severity']}] " if item.get("severity") else ""
-    return (
-        f"  {item['number']}  {item['step']:<11}  {item['late']:<22}  due "
-        f"{fmt(item['due_at'])}  {sev}{item['summary']} ({item['customer_name']})"
+def _subject_of(d: Digest, item: dict) -> str:
+    """What an early-warning line is about: a case number, or a category."""
+    return item.get("number") or _category(d, item.get("category"))
+
+
+def _line(d: Digest, item: dict) -> str:
+    sev = f"[{label('severity', item['severity'])}] " if item.get("severity") else ""
+    return "  " + _("{number}  {step}  {late}  due {due}  {severity}{summary} ({customer})").format(
+        number=item["number"],
+        step=_pad(label("step", item["step"]), 11),
+        late=_pad(_late(d, item), 22),
+        due=fmt(item["due_at"]),
+        severity=sev,
+        summary=item["summary"],
+        customer=item["customer_name"],
     )
 
 
 def _headings(d: Digest) -> tuple[str, ...]:
     """The columns of the overdue / due-soon tables (HTML and terminal alike)."""
-    return (d.by.capitalize(), "Case", "Step", "Late", "Due", "Sev.", "Summary", "Customer")
+    return (
+        _("Owner") if d.by == "owner" else _("Department"),
+        _("Case"),
+        _("Step"),
+        _("Late"),
+        _("Due"),
+        _("Sev."),
+        _("Summary"),
+        _("Customer"),
+    )
 
 
-def _cells(item: dict) -> tuple[str, ...]:
+def _cells(d: Digest, item: dict) -> tuple[str, ...]:
     """One case's cells under `_headings`."""
     return (
-        item["group"],
+        _group(d, item["group"]),
         item["number"],
-        item["step"],
-        item["late"],
+        label("step", item["step"]),
+        _late(d, item),
         fmt(item["due_at"]),
-        fmt(item.get("severity")),
+        label("severity", item.get("severity")),
         item["summary"],
         item["customer_name"],
     )
 
 
+def _lists(d: Digest) -> tuple[tuple[str, list[dict]], ...]:
+    """The overdue and the due-soon list, each with its title."""
+    return (
+        (_("Overdue"), d.overdue),
+        (_("Due within {within}").format(within=_within(d)), d.due_soon),
+    )
+
+
+def _nothing(d: Digest) -> bool:
+    return not (d.overdue or d.due_soon or any(getattr(d, k) for k, _t in _SECTIONS))
+
+
 def digest_text(d: Digest) -> str:
     """The digest as plain text: no colour, no box drawing (cron mails it as it is)."""
-    out = [f"complaintctl warn — {d.at:%a %Y-%m-%d %H:%M} ({d.at.tzname()})", headline(d)]
-    for title, rows in (("OVERDUE", d.overdue), (f"DUE WITHIN {d.within}", d.due_soon)):
+    out = [
+        _("complaintctl warn — {weekday} {time} ({zone})").format(
+            weekday=_weekday(d), time=f"{d.at:%Y-%m-%d %H:%M}", zone=d.at.tzname()
+        ),
+        headline(d),
+    ]
+    by = label("breakdown", d.by)
+    for title, rows in (
+        (_("OVERDUE (by {by})").format(by=by), d.overdue),
+        (_("DUE WITHIN {within} (by {by})").format(within=_within(d), by=by), d.due_soon),
+    ):
         if not rows:
             continue
-        out += ["", f"{title} (by {d.by})"]
+        out += ["", title]
         group = None
         for item in rows:
             if item["group"] != group:
                 group = item["group"]
-                out.append(group)
-            out.append(_line(item))
+                out.append(_group(d, group))
+            out.append(_line(d, item))
     for key, title in _SECTIONS:
         items = getattr(d, key)
         if items:
-            out += ["", title.upper()]
+            out += ["", _(title).upper()]
             for item in items:
-                label = item.get("number") or item.get("category")
-                out.append(f"  {label}  {_detail(key, item)}")
-    if not (d.overdue or d.due_soon or any(getattr(d, k) for k, _ in _SECTIONS)):
-        out += ["", "Nothing overdue, nothing due soon, no warnings."]
+                out.append(f"  {_subject_of(d, item)}  {_detail(d, key, item)}")
+    if _nothing(d):
+        out += ["", _(_NOTHING)]
     return "\n".join(out) + "\n"
 
 
@@ -122,9 +237,9 @@ def digest_html(d: Digest) -> str:
     e = html.escape
     parts = [
         f"<h2>{e(headline(d))}</h2>",
-        f"<p>As of {e(fmt(d.at))} ({e(str(d.at.tzname()))}).</p>",
+        f"<p>{e(_('As of {time} ({zone}).').format(time=fmt(d.at), zone=d.at.tzname()))}</p>",
     ]
-    for title, rows in (("Overdue", d.overdue), (f"Due within {d.within}", d.due_soon)):
+    for title, rows in _lists(d):
         if not rows:
             continue
         parts.append(
@@ -134,46 +249,47 @@ def digest_html(d: Digest) -> str:
             + "</th></tr>"
         )
         for item in rows:
-            cells = _cells(item)
+            cells = _cells(d, item)
             parts.append("<tr><td>" + "</td><td>".join(e(c) for c in cells) + "</td></tr>")
         parts.append("</table>")
     for key, title in _SECTIONS:
         items = getattr(d, key)
         if items:
-            parts.append(f"<h3>{e(title)}</h3><ul>")
+            parts.append(f"<h3>{e(_(title))}</h3><ul>")
             for item in items:
-                label = item.get("number") or item.get("category")
-                parts.append(f"<li><b>{e(str(label))}</b> {e(_detail(key, item))}</li>")
+                about = str(_subject_of(d, item))
+                parts.append(f"<li><b>{e(about)}</b> {e(_detail(d, key, item))}</li>")
             parts.append("</ul>")
     return "<html><body>" + "\n".join(parts) + "</body></html>\n"
 
 
 def digest_rows(d: Digest) -> list[dict]:
-    """One flat row per item of every section (CSV)."""
+    """One flat row per item of every section (CSV; values English in any language)."""
     rows = []
-    for section in ("overdue", "due_soon", *(k for k, _ in _SECTIONS)):
+    for section in ("overdue", "due_soon", *(k for k, _t in _SECTIONS)):
         for item in getattr(d, section):
             row = {f: item.get(f) for f in DIGEST_FIELDS}
             row["section"] = section
             if section not in ("overdue", "due_soon"):
-                row["detail"] = _detail(section, item)
+                row["detail"] = _detail(d, section, item, N_)
             rows.append(row)
     return rows
 
 
 def digest_json(d: Digest) -> dict:
+    """The digest as JSON (values English in any language)."""
     data = asdict(d)
-    data["headline"] = headline(d)
+    for f in fields(d):
+        if not f.metadata.get("json", True):
+            del data[f.name]
+    data["headline"] = headline(d, N_)
     return data
 
 
 def digest_rich(d: Digest) -> Group:
     """The digest for a person at a terminal."""
     parts: list = [Text(headline(d), style="bold red" if d.overdue else "bold")]
-    for title, rows, style in (
-        ("Overdue", d.overdue, "red"),
-        (f"Due within {d.within}", d.due_soon, "yellow"),
-    ):
+    for (title, rows), style in zip(_lists(d), ("red", "yellow"), strict=True):
         if not rows:
             continue
         table = Table(
@@ -182,19 +298,21 @@ def digest_rich(d: Digest) -> Group:
         for col in _headings(d):
             table.add_column(col, overflow="fold")
         for item in rows:
-            cells: list = list(_cells(item))
+            cells: list = list(_cells(d, item))
             cells[3] = Text(cells[3], style=style)
             table.add_row(*cells)
         parts.append(table)
     for key, title in _SECTIONS:
         items = getattr(d, key)
         if items:
-            table = Table(title=title, title_justify="left", header_style="bold", show_header=False)
+            table = Table(
+                title=_(title), title_justify="left", header_style="bold", show_header=False
+            )
             table.add_column()
             table.add_column(overflow="fold")
             for item in items:
-                table.add_row(str(item.get("number") or item.get("category")), _detail(key, item))
+                table.add_row(str(_subject_of(d, item)), _detail(d, key, item))
             parts.append(table)
     if len(parts) == 1:
-        parts.append(Text("Nothing overdue, nothing due soon, no warnings.", style="green"))
+        parts.append(Text(_(_NOTHING), style="green"))
     return Group(*parts)

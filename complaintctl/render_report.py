@@ -1,19 +1,24 @@
 """The monthly report on screen (Rich tables and a bar chart), and its rows for CSV/JSON.
-The screen, CSV and JSON print the same rounded numbers from the same rows."""
+The screen, CSV and JSON print the same rounded numbers from the same rows.
+
+The screen speaks the language of the run; the CSV and JSON keep their field names and
+values English (they are an interface)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from complaintctl.report import ALL, FIGURES, Report
+from complaintctl.i18n import N_, _, current, label
+from complaintctl.report import ALL, FIGURES, NONE, Period, Report
 
 _ONE_DAY = dt.timedelta(days=1)
 REPORT_FIELDS = ("period", "group", "figure", "label", "unit", "value", "previous", "change")
-NA = "n/a"
+NA = N_("n/a")  # English in the CSV; translated on screen
 
 
 def cell(value: float | int | None, unit: str = "") -> str:
@@ -46,11 +51,11 @@ def csv_rows(report: Report) -> list[dict]:
     rows = [
         {**r, **{k: _number(r[k]) for k in ("value", "previous", "change")}} for r in report.rows
     ]
-    for label, n in report.chart:
+    for bucket, n in report.chart:
         rows.append(
             {
                 "period": report.period.label,
-                "group": label,
+                "group": bucket,
                 "figure": f"received_per_{report.chart_unit}",
                 "label": f"Received per {report.chart_unit}",
                 "unit": "cases",
@@ -79,68 +84,146 @@ def json_data(report: Report) -> dict:
         "figures": report.rows,
         "chart": {
             "unit": report.chart_unit,
-            "received": [{"label": label, "count": n} for label, n in report.chart],
+            "received": [{"label": bucket, "count": n} for bucket, n in report.chart],
         },
     }
 
 
+# The name of the report as people read it (its English title has always been this).
+_TITLE = "Complaint handling report 投诉处理月报"
+_PER_UNIT = {
+    "day": N_("Received per day"),
+    "week": N_("Received per week"),
+    "month": N_("Received per month"),
+}
+
+
+def _name(kind: str, code: str, english: str) -> str:
+    """The catalog's name for a code (label(kind, code)), else `english`: English text
+    that is not the code itself, such as a figure's label."""
+    name = label(kind, code)
+    return english if name == code else name
+
+
+def period_name(period: Period) -> str:
+    """The period as people read it: its label in English (2025-10, 2025Q3, 2025,
+    2025-09-29..2025-10-12); 2025年10月, 2025年第3季度 … in Chinese."""
+    start, last = period.start, period.end - _ONE_DAY
+    template = {
+        "month": _("{year}-{month:02d}"),
+        "quarter": _("{year}Q{quarter}"),
+        "year": _("{year}"),
+    }.get(period.kind) or _("{start}..{end}")
+    return template.format(
+        year=start.year,
+        month=start.month,
+        quarter=(start.month - 1) // 3 + 1,
+        start=start.isoformat(),
+        end=last.isoformat(),
+    )
+
+
+def group_name(report: Report, group: str) -> str:
+    """A --by group as people read it: a code's name (a category or department by the
+    settings' Chinese name in Chinese), an owner as named."""
+    if group == NONE:
+        return _(NONE)
+    if report.by in ("channel", "severity", "kind"):
+        return label(report.by, group)
+    if current() == "zh":
+        return report.group_names_zh.get(group, group)
+    return group
+
+
+def _cell(value: float | int | None, unit: str = "") -> str:
+    return _(NA) if value is None else cell(value, unit)
+
+
+def _change(value: float | int | None, unit: str) -> str:
+    if value is None:
+        return _(NA)
+    if unit == "%":
+        return _("{change} pp").format(change=change_cell(value, ""))
+    return change_cell(value, unit)
+
+
 def report_view(report: Report) -> Group:
-    title = (
-        f"Complaint handling report 投诉处理月报 — {report.period.label} "
-        f"(previous: {report.previous.label})"
+    title = _("{report} — {period} (previous: {previous})").format(
+        report=_name("report", report.period.kind, _TITLE),
+        period=period_name(report.period),
+        previous=period_name(report.previous),
     )
     parts: list = [Text(title, style="bold")]
     totals = [r for r in report.rows if r["group"] == ALL]
     table = Table(header_style="bold")
     for col, justify in (
-        ("Figure", "left"),
-        ("This period", "right"),
-        ("Previous", "right"),
-        ("Change", "right"),
+        (_("Figure"), "left"),
+        (_("This period"), "right"),
+        (_("Previous"), "right"),
+        (_("Change"), "right"),
     ):
         table.add_column(col, justify=justify)
     for r in totals:
         table.add_row(
-            r["label"],
-            cell(r["value"], r["unit"]),
-            cell(r["previous"], r["unit"]),
-            change_cell(r["change"], r["unit"]),
+            _name("figure", r["figure"], r["label"]),
+            _cell(r["value"], r["unit"]),
+            _cell(r["previous"], r["unit"]),
+            _change(r["change"], r["unit"]),
         )
     parts.append(table)
 
     if report.by:
         groups = sorted({r["group"] for r in report.rows if r["group"] != ALL})
         by_table = Table(
-            title=f"By {report.by} (value, change against the previous period)",
+            title=_("By {by} (value, change against the previous period)").format(
+                by=label("breakdown", report.by)
+            ),
             title_justify="left",
             header_style="bold",
         )
-        by_table.add_column("Figure")
+        by_table.add_column(_("Figure"))
         for g in groups:
-            by_table.add_column(g, justify="right")
+            by_table.add_column(group_name(report, g), justify="right")
         index = {(r["group"], r["figure"]): r for r in report.rows}
-        for key, label, unit in FIGURES:
+        for key, english, unit in FIGURES:
             cells = []
             for g in groups:
                 r = index[(g, key)]
-                cells.append(f"{cell(r['value'], unit)} ({change_cell(r['change'], unit)})")
-            by_table.add_row(label, *cells)
+                cells.append(
+                    _("{value} ({change})").format(
+                        value=_cell(r["value"], unit), change=_change(r["change"], unit)
+                    )
+                )
+            by_table.add_row(_name("figure", key, english), *cells)
         parts.append(by_table)
 
     parts.append(bar_chart(report))
     return Group(*parts)
 
 
+def _chart_labels(report: Report) -> list[str]:
+    """The chart's bucket labels as people read them: a day's weekday in this run's
+    language (the labels of the data, in the JSON, say it in English)."""
+    labels = [bucket for bucket, _n in report.chart]
+    if report.chart_unit != "day":
+        return labels
+    # Daily buckets are the period's days in order, one each.
+    days = [report.period.start + i * _ONE_DAY for i in range(len(labels))]
+    return [f"{day:%m-%d} {label('weekday', f'{day:%a}')}" for day in days]
+
+
 def bar_chart(report: Report, width: int = 40) -> Text:
     """Received cases per day/week/month as a bar chart in text."""
-    peak = max((n for _, n in report.chart), default=0)
-    text = Text(f"\nReceived per {report.chart_unit}\n", style="bold")
-    label_width = max((len(label) for label, _ in report.chart), default=0)
-    for label, n in report.chart:
+    peak = max((n for _b, n in report.chart), default=0)
+    title = _PER_UNIT.get(report.chart_unit)
+    text = Text(f"\n{_(title) if title else report.chart_unit}\n", style="bold")
+    labels = _chart_labels(report)
+    label_width = max((cell_len(name) for name in labels), default=0)
+    for name, (_bucket, n) in zip(labels, report.chart, strict=True):
         bar = "█" * (round(width * n / peak) if peak else 0)
         if n and not bar:
             bar = "▏"
-        text.append(f"{label:<{label_width}} │ ")
+        text.append(name + " " * (label_width - cell_len(name)) + " │ ")
         text.append(bar, style="cyan")
         text.append(f" {n}\n")
     return text

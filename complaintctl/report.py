@@ -15,15 +15,17 @@ import sqlalchemy as sa
 
 from complaintctl.db import unit_of_work
 from complaintctl.errors import InvalidValue
+from complaintctl.i18n import N_, _
 from complaintctl.models import Case, Event, Step
 from complaintctl.parse import day_start
 from complaintctl.register import Register
 
 BREAKDOWNS = ("category", "channel", "severity", "department", "owner", "kind")
 ALL = "(all)"
-NONE = "(none)"
+NONE = N_("(none)")
 
-# key, label, unit: the figures in the order every format prints them.
+# key, label, unit: the figures in the order every format prints them.  The label stays
+# English in the CSV and JSON; people read label("figure", key) (i18n.CODE_NAMES).
 FIGURES = (
     ("received", "Received", "cases"),
     ("accepted", "Accepted", "cases"),
@@ -102,29 +104,37 @@ def _parse_period(
 
     given = [x for x in (month, quarter, year) if x] + (["range"] if start or end else [])
     if len(given) > 1:
-        raise InvalidValue("--month", "give one of --month, --quarter, --year or --from/--to")
+        raise InvalidValue("--month", _("give one of --month, --quarter, --year or --from/--to"))
     if month:
         m = re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
         if not m or not 1 <= int(m.group(2)) <= 12:
-            raise InvalidValue("--month", f"{month!r} is not a month like 2025-10")
+            raise InvalidValue(
+                "--month", _("{value} is not a month like 2025-10").format(value=repr(month))
+            )
         first = dt.date(int(m.group(1)), int(m.group(2)), 1)
         return Period("month", first, first + relativedelta(months=1))
     if quarter:
         m = re.fullmatch(r"(\d{4})-?Q([1-4])", quarter.strip().upper())
         if not m:
-            raise InvalidValue("--quarter", f"{quarter!r} is not a quarter like 2025Q3")
+            raise InvalidValue(
+                "--quarter", _("{value} is not a quarter like 2025Q3").format(value=repr(quarter))
+            )
         first = dt.date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
         return Period("quarter", first, first + relativedelta(months=3))
     if year:
         if not re.fullmatch(r"\d{4}", year.strip()):
-            raise InvalidValue("--year", f"{year!r} is not a year like 2025")
+            raise InvalidValue(
+                "--year", _("{value} is not a year like 2025").format(value=repr(year))
+            )
         first = dt.date(int(year), 1, 1)
         return Period("year", first, dt.date(int(year) + 1, 1, 1))
     if start or end:
         if not (start and end):
-            raise InvalidValue("--from", "--from and --to go together")
+            raise InvalidValue("--from", _("--from and --to go together"))
         if end < start:
-            raise InvalidValue("--to", f"{end} is before --from {start}")
+            raise InvalidValue(
+                "--to", _("{end} is before --from {start}").format(end=end, start=start)
+            )
         return Period("range", start, end + dt.timedelta(1))
     first = today.replace(day=1) - relativedelta(months=1)
     return Period("month", first, today.replace(day=1))
@@ -146,7 +156,7 @@ def parse_period(
         period.end + dt.timedelta(1)
     except (ValueError, OverflowError):
         option = "--month" if month else "--quarter" if quarter else "--year" if year else "--from"
-        raise InvalidValue(option, "is outside the calendar this report can cover") from None
+        raise InvalidValue(option, _("is outside the calendar this report can cover")) from None
     return period
 
 
@@ -159,6 +169,9 @@ class Report:
     rows: list[dict] = field(default_factory=list)  # group, figure, label, unit, value, ...
     chart_unit: str = "day"
     chart: list[tuple[str, int]] = field(default_factory=list)
+    # The settings' Chinese names of the --by groups, when they are categories or
+    # departments (code → name_zh): what people read in Chinese.
+    group_names_zh: dict[str, str] = field(default_factory=dict)
 
 
 def _pct(num: int, den: int) -> float | None:
@@ -417,8 +430,15 @@ def _chart(reg: Register, session, period: Period) -> tuple[str, list[tuple[str,
 def monthly_report(reg: Register, period: Period, by: str | None = None) -> Report:
     """Every figure for `period` and the period before it (with --by: per group too)."""
     if by is not None and by not in BREAKDOWNS:
-        raise InvalidValue("--by", f"unknown breakdown {by!r}; allowed: {', '.join(BREAKDOWNS)}")
+        raise InvalidValue(
+            "--by",
+            _("unknown breakdown {value}; allowed: {allowed}").format(
+                value=repr(by), allowed=", ".join(BREAKDOWNS)
+            ),
+        )
     report = Report(period=period, previous=period.previous(), by=by)
+    codes = {"category": reg.settings.categories, "department": reg.settings.departments}
+    report.group_names_zh = {c.code: c.name_zh for c in codes.get(by or "", ()) if c.name_zh}
     tz = reg.settings.tz
     t = Case.__table__.c
     with unit_of_work(reg.engine, write=False) as session:
