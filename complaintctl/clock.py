@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from complaintctl.config import Duration, Settings
+from complaintctl.i18n import _, current
 
 UTC = dt.UTC
 
@@ -55,9 +56,15 @@ class WorkCalendar:
 
         closures = sorted(set(closures))
         years = sorted({d.year for d in closures})
-        self._holidays = holidays.country_holidays(country, subdiv=subdivision, years=years)
+        # Holiday names in the run's language where the calendar has them (English runs
+        # keep the package's own choice, from LANG).
+        language = "zh_CN" if current() == "zh" else None
+        self._holidays = holidays.country_holidays(
+            country, subdiv=subdivision, years=years, language=language
+        )
+        closure = _("Office closure")
         for day in closures:
-            self._holidays[day] = "Office closure"
+            self._holidays[day] = closure
             self._holidays.weekend_workdays.discard(day)
         self.opening = opening
         self.closing = closing

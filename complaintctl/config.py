@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from complaintctl.errors import ConfigError
+from complaintctl.i18n import _
 
 CONFIG_ENV = "COMPLAINTCTL_CONFIG"
 DB_ENV = "COMPLAINTCTL_DB"
@@ -77,12 +78,18 @@ def parse_duration(text: str, key: str) -> Duration | None:
     m = _DURATION.match(str(text))
     if not m:
         raise ConfigError(
-            f"{key}: {text!r} is not a duration; use a number and one of m, h, d, wh, wd "
-            "(e.g. 24h, 3wd)"
+            _(
+                "{key}: {value} is not a duration; use a number and one of m, h, d, wh, wd "
+                "(e.g. 24h, 3wd)"
+            ).format(key=key, value=repr(text))
         )
     amount = float(m.group(1))
     if m.group(2) == "wd" and amount != int(amount):
-        raise ConfigError(f"{key}: working days must be a whole number, not {text!r}")
+        raise ConfigError(
+            _("{key}: working days must be a whole number, not {value}").format(
+                key=key, value=repr(text)
+            )
+        )
     return Duration(amount, m.group(2))
 
 
@@ -183,8 +190,10 @@ def _refuse_readable_secret(source: Path, url: str) -> None:
         return
     if mode & 0o077:
         raise ConfigError(
-            f"database: {source} holds a database password and is readable by others "
-            f"(mode {mode:04o}); run: chmod 600 {source} (or keep the password in ~/.pgpass)"
+            _(
+                "database: {path} holds a database password and is readable by others "
+                "(mode {mode}); run: chmod 600 {path} (or keep the password in ~/.pgpass)"
+            ).format(path=source, mode=f"{mode:04o}")
         )
 
 
@@ -197,14 +206,18 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
     cfg_path = Path(explicit) if explicit else default_config_path()
     if not cfg_path.exists():
         if explicit:
-            raise ConfigError(f"config: file {cfg_path} does not exist")
+            raise ConfigError(_("config: file {path} does not exist").format(path=cfg_path))
         return Settings()
     try:
         data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config: {cfg_path} is not valid TOML: {exc}") from None
+        raise ConfigError(
+            _("config: {path} is not valid TOML: {error}").format(path=cfg_path, error=exc)
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config: cannot read {cfg_path}: {exc}") from None
+        raise ConfigError(
+            _("config: cannot read {path}: {error}").format(path=cfg_path, error=exc)
+        ) from None
     return settings_from_dict(data, cfg_path)
 
 
@@ -230,7 +243,7 @@ _TOP_KEYS = {
 def _table(data: dict, key: str) -> dict:
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise ConfigError(f"{key}: must be a table ([{key}])")
+        raise ConfigError(_("{key}: must be a table ([{key}])").format(key=key))
     return value
 
 
@@ -238,7 +251,9 @@ def _check_keys(table: dict, allowed: set[str], prefix: str) -> None:
     for key in table:
         if key not in allowed:
             raise ConfigError(
-                f"{prefix}{key}: unknown setting; allowed: {', '.join(sorted(allowed))}"
+                _("{key}: unknown setting; allowed: {allowed}").format(
+                    key=f"{prefix}{key}", allowed=", ".join(sorted(allowed))
+                )
             )
 
 
@@ -249,25 +264,33 @@ def _time(value: object, key: str) -> dt.time:
             raise ValueError
         return t
     except ValueError:
-        raise ConfigError(f"{key}: {value!r} is not a time of day like 18:00") from None
+        raise ConfigError(
+            _("{key}: {value} is not a time of day like 18:00").format(key=key, value=repr(value))
+        ) from None
 
 
 def _codes(value: object, key: str, defaults: tuple[Code, ...]) -> tuple[Code, ...]:
     if value is None:
         return defaults
     if not isinstance(value, list) or not value:
-        raise ConfigError(f"{key}: must be a non-empty list of {{code, name, name_zh}} tables")
+        raise ConfigError(
+            _("{key}: must be a non-empty list of {{code, name, name_zh}} tables").format(key=key)
+        )
     out = []
     for i, item in enumerate(value):
         if not isinstance(item, dict) or not str(item.get("code", "")).strip():
-            raise ConfigError(f"{key}[{i}].code: every entry needs a non-empty code")
+            raise ConfigError(
+                _("{key}: every entry needs a non-empty code").format(key=f"{key}[{i}].code")
+            )
         _check_keys(item, {"code", "name", "name_zh"}, f"{key}[{i}].")
         code = str(item["code"]).strip()
         out.append(Code(code, str(item.get("name", code)), str(item.get("name_zh", ""))))
     seen = [c.code for c in out]
     dupes = {c for c in seen if seen.count(c) > 1}
     if dupes:
-        raise ConfigError(f"{key}: code {sorted(dupes)[0]} appears twice")
+        raise ConfigError(
+            _("{key}: code {code} appears twice").format(key=key, code=sorted(dupes)[0])
+        )
     return tuple(out)
 
 
@@ -281,7 +304,9 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
             ZoneInfo(str(data["timezone"]))
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(
-                f"timezone: {data['timezone']!r} is not an IANA time zone like Asia/Shanghai"
+                _("timezone: {value} is not an IANA time zone like Asia/Shanghai").format(
+                    value=repr(data["timezone"])
+                )
             ) from None
         kw["timezone"] = str(data["timezone"])
 
@@ -291,20 +316,23 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
         language = normalise(str(data["language"]))
         if language is None:
             raise ConfigError(
-                f"language: {data['language']!r} is not a language; allowed: "
-                + ", ".join(LANGUAGES)
+                _("language: {value} is not a language; allowed: {allowed}").format(
+                    value=repr(data["language"]), allowed=", ".join(LANGUAGES)
+                )
             )
         kw["language"] = language
 
     if "number_pattern" in data:
         pattern = str(data["number_pattern"])
         if "{seq" not in pattern:
-            raise ConfigError("number_pattern: must contain {seq}, e.g. C{year}-{seq:06d}")
+            raise ConfigError(_("number_pattern: must contain {seq}, e.g. C{year}-{seq:06d}"))
         try:
             pattern.format(year=2025, seq=1)
         except (KeyError, ValueError, IndexError, TypeError, AttributeError):
             raise ConfigError(
-                f"number_pattern: {pattern!r} may use only {{year}} and {{seq}} fields"
+                _("number_pattern: {pattern} may use only {{year}} and {{seq}} fields").format(
+                    pattern=repr(pattern)
+                )
             ) from None
         kw["number_pattern"] = pattern
 
@@ -329,7 +357,9 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
         country = str(cal["country"]).upper()
         if country not in holidays.list_supported_countries():
             raise ConfigError(
-                f"calendar.country: {cal['country']!r} is not a country the holidays package knows"
+                _("calendar.country: {value} is not a country the holidays package knows").format(
+                    value=repr(cal["country"])
+                )
             )
         kw["country"] = country
     if cal.get("subdivision"):
@@ -339,8 +369,14 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
         subdivs = holidays.list_supported_countries()[country]
         if str(cal["subdivision"]) not in subdivs:
             raise ConfigError(
-                f"calendar.subdivision: {cal['subdivision']!r} is not a subdivision of {country}; "
-                f"allowed: {', '.join(subdivs) or 'none'}"
+                _(
+                    "calendar.subdivision: {value} is not a subdivision of {country}; "
+                    "allowed: {allowed}"
+                ).format(
+                    value=repr(cal["subdivision"]),
+                    country=country,
+                    allowed=", ".join(subdivs) or _("none"),
+                )
             )
         kw["subdivision"] = str(cal["subdivision"])
     if "opening_time" in cal:
@@ -348,7 +384,7 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
     if "closing_time" in cal:
         kw["closing_time"] = _time(cal["closing_time"], "calendar.closing_time")
     if kw.get("opening_time", dt.time(9)) >= kw.get("closing_time", dt.time(18)):
-        raise ConfigError("calendar.closing_time: must be later than calendar.opening_time")
+        raise ConfigError(_("calendar.closing_time: must be later than calendar.opening_time"))
     if "closures" in cal:
         kw["closures"] = frozenset(_closures(cal["closures"]))
 
@@ -364,7 +400,7 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
     if "satisfied_min_score" in fb:
         score = fb["satisfied_min_score"]
         if type(score) is not int or not 1 <= score <= 5:  # not bool
-            raise ConfigError("feedback.satisfied_min_score: must be a whole number 1..5")
+            raise ConfigError(_("feedback.satisfied_min_score: must be a whole number 1..5"))
         kw["satisfied_min_score"] = score
 
     dup = _table(data, "duplicates")
@@ -372,14 +408,14 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
     if "window" in dup:
         window = parse_duration(dup["window"], "duplicates.window")
         if window is None or window.working:
-            raise ConfigError("duplicates.window: must be a calendar duration such as 24h or 2d")
+            raise ConfigError(_("duplicates.window: must be a calendar duration such as 24h or 2d"))
         kw["duplicate_window"] = window.timedelta
 
     att = _table(data, "attachments")
     _check_keys(att, {"max_bytes"}, "attachments.")
     if "max_bytes" in att:
         if type(att["max_bytes"]) is not int or att["max_bytes"] <= 0:  # not bool
-            raise ConfigError("attachments.max_bytes: must be a positive whole number of bytes")
+            raise ConfigError(_("attachments.max_bytes: must be a positive whole number of bytes"))
         kw["max_attachment_bytes"] = att["max_bytes"]
 
     warn = _table(data, "warn")
@@ -389,22 +425,24 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
     if "within" in warn:
         within = parse_duration(warn["within"], "warn.within")
         if within is None:
-            raise ConfigError("warn.within: must be a duration such as 1wd or 4h")
+            raise ConfigError(_("warn.within: must be a duration such as 1wd or 4h"))
         kw["warn_within"] = within
     if "repeat_window" in warn:
         window = parse_duration(warn["repeat_window"], "warn.repeat_window")
         if window is None or window.working:
-            raise ConfigError("warn.repeat_window: must be a calendar duration such as 90d")
+            raise ConfigError(_("warn.repeat_window: must be a calendar duration such as 90d"))
         kw["repeat_window"] = window.timedelta
     if "spike_factor" in warn:
         factor = warn["spike_factor"]
         if type(factor) not in (int, float) or factor <= 0:
-            raise ConfigError("warn.spike_factor: must be a positive number such as 2.0")
+            raise ConfigError(_("warn.spike_factor: must be a positive number such as 2.0"))
         kw["spike_factor"] = float(factor)
     for key in ("spike_min_cases", "spike_weeks"):
         if key in warn:
             if type(warn[key]) is not int or warn[key] < 1:
-                raise ConfigError(f"warn.{key}: must be a whole number, 1 or more")
+                raise ConfigError(
+                    _("{key}: must be a whole number, 1 or more").format(key=f"warn.{key}")
+                )
             kw[key] = warn[key]
 
     if "smtp" in data:
@@ -417,7 +455,7 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
     if "channels" in data:
         ch = data["channels"]
         if not isinstance(ch, list) or not ch or not all(isinstance(c, str) and c for c in ch):
-            raise ConfigError("channels: must be a non-empty list of channel names")
+            raise ConfigError(_("channels: must be a non-empty list of channel names"))
         kw["channels"] = tuple(ch)
     return Settings(**kw)
 
@@ -425,7 +463,7 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
 def _closures(value: object) -> list[dt.date]:
     """Closure days: ISO dates, or 'START..END' ranges (both ends included)."""
     if not isinstance(value, list):
-        raise ConfigError("calendar.closures: must be a list of dates or 'START..END' ranges")
+        raise ConfigError(_("calendar.closures: must be a list of dates or 'START..END' ranges"))
     days: list[dt.date] = []
     for item in value:
         text = item.isoformat() if isinstance(item, dt.date) else str(item)
@@ -443,8 +481,10 @@ def _closures(value: object) -> list[dt.date]:
                 days.append(dt.date.fromisoformat(text))
         except ValueError:
             raise ConfigError(
-                f"calendar.closures: {text!r} is not a date (2025-12-31) or range "
-                "(2025-12-29..2025-12-31)"
+                _(
+                    "calendar.closures: {value} is not a date (2025-12-31) or range "
+                    "(2025-12-29..2025-12-31)"
+                ).format(value=repr(text))
             ) from None
     return days
 
@@ -452,9 +492,9 @@ def _closures(value: object) -> list[dt.date]:
 def _targets(t: dict) -> Targets:
     """[targets]: the report's goals; each a plain number within its own range."""
     limits = {
-        "resolution_rate": (0.0, 100.0, "a percentage 0..100, e.g. 95"),
-        "mean_days_to_resolve": (0.0, 3660.0, "a number of working days, e.g. 3"),
-        "satisfaction_increase": (-100.0, 1000.0, "a percentage, e.g. 5 (for +5 %)"),
+        "resolution_rate": (0.0, 100.0, _("a percentage 0..100, e.g. 95")),
+        "mean_days_to_resolve": (0.0, 3660.0, _("a number of working days, e.g. 3")),
+        "satisfaction_increase": (-100.0, 1000.0, _("a percentage, e.g. 5 (for +5 %)")),
     }
     _check_keys(t, set(limits), "targets.")
     kw: dict = {}
@@ -462,7 +502,11 @@ def _targets(t: dict) -> Targets:
         low, high, what = limits[key]
         # bool is an int to Python, and NaN passes neither comparison: refuse both.
         if type(value) not in (int, float) or not low <= value <= high:
-            raise ConfigError(f"targets.{key}: must be {what}, not {value!r}")
+            raise ConfigError(
+                _("{key}: must be {what}, not {value}").format(
+                    key=f"targets.{key}", what=what, value=repr(value)
+                )
+            )
         kw[key] = float(value)
     return Targets(**kw)
 
@@ -470,34 +514,36 @@ def _targets(t: dict) -> Targets:
 def _smtp(t: dict) -> SmtpSettings:
     if "password" in t:
         raise ConfigError(
-            "smtp.password: passwords are never read from the config file; set "
-            "smtp.password_env to the name of an environment variable that holds it"
+            _(
+                "smtp.password: passwords are never read from the config file; set "
+                "smtp.password_env to the name of an environment variable that holds it"
+            )
         )
     _check_keys(t, {"host", "port", "security", "user", "password_env", "from", "timeout"}, "smtp.")
     kw: dict = {}
     if "host" in t:
         if not isinstance(t["host"], str) or not t["host"].strip():
-            raise ConfigError("smtp.host: must be a host name")
+            raise ConfigError(_("smtp.host: must be a host name"))
         kw["host"] = t["host"].strip()
     if "port" in t:
         if type(t["port"]) is not int or not 0 < t["port"] < 65536:
-            raise ConfigError("smtp.port: must be a port number 1..65535")
+            raise ConfigError(_("smtp.port: must be a port number 1..65535"))
         kw["port"] = t["port"]
     if "security" in t:
         if t["security"] not in ("none", "starttls", "ssl"):
-            raise ConfigError("smtp.security: must be one of none, starttls, ssl")
+            raise ConfigError(_("smtp.security: must be one of none, starttls, ssl"))
         kw["security"] = t["security"]
     for key, attr in (("user", "user"), ("password_env", "password_env"), ("from", "sender")):
         if key in t:
             if not isinstance(t[key], str) or not t[key].strip():
-                raise ConfigError(f"smtp.{key}: must be a non-empty string")
+                raise ConfigError(_("{key}: must be a non-empty string").format(key=f"smtp.{key}"))
             kw[attr] = t[key].strip()
     if "timeout" in t:
         if type(t["timeout"]) not in (int, float) or t["timeout"] <= 0:
-            raise ConfigError("smtp.timeout: must be a positive number of seconds")
+            raise ConfigError(_("smtp.timeout: must be a positive number of seconds"))
         kw["timeout"] = float(t["timeout"])
     if kw.get("user") and not kw.get("password_env"):
-        raise ConfigError("smtp.password_env: required when smtp.user is set")
+        raise ConfigError(_("smtp.password_env: required when smtp.user is set"))
     return SmtpSettings(**kw)
 
 

@@ -27,6 +27,7 @@ from complaintctl.db import engine_name, open_db
 from complaintctl.enums import ENDED_STEPS, Action, Step
 from complaintctl.errors import DatabaseError
 from complaintctl.history import broken_link
+from complaintctl.i18n import _
 
 BATCH = 5_000
 BLOB_BATCH = 50  # attachments hold up to 10 MiB each: fetch and write few at a time
@@ -72,18 +73,21 @@ def backup(engine: sa.Engine, target: Path, force: bool = False) -> Backup:
     complete; an existing `target` is replaced only with `force`."""
     if engine.dialect.name != "sqlite":
         raise DatabaseError(
-            f"db backup copies SQLite files only; back up {engine.dialect.name} with pg_dump: "
-            f"{pg_dump_command(engine, target)}"
+            _(
+                "db backup copies SQLite files only; back up {engine} with pg_dump: {command}"
+            ).format(engine=engine.dialect.name, command=pg_dump_command(engine, target))
         )
     source = Path(engine.url.database or "")
     target = Path(target).expanduser()
     if not target.parent.is_dir():
-        raise DatabaseError(f"backup: directory {target.parent} does not exist")
+        raise DatabaseError(_("backup: directory {path} does not exist").format(path=target.parent))
     if target.exists() or target.is_symlink():
         if target.exists() and target.samefile(source):
-            raise DatabaseError(f"backup: {target} is the database itself")
+            raise DatabaseError(_("backup: {path} is the database itself").format(path=target))
         if not force:
-            raise DatabaseError(f"backup: {target} exists; use --force to replace it")
+            raise DatabaseError(
+                _("backup: {path} exists; use --force to replace it").format(path=target)
+            )
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
@@ -110,12 +114,18 @@ def backup(engine: sa.Engine, target: Path, force: bool = False) -> Backup:
             try:
                 os.link(tmp, target)  # fails if target appeared meanwhile: never overwrite
             except FileExistsError:
-                raise DatabaseError(f"backup: {target} exists; use --force to replace it") from None
+                raise DatabaseError(
+                    _("backup: {path} exists; use --force to replace it").format(path=target)
+                ) from None
             tmp.unlink()
     except sqlite3.Error as exc:
-        raise DatabaseError(f"backup of {source} failed: {exc}") from None
+        raise DatabaseError(
+            _("backup of {path} failed: {error}").format(path=source, error=exc)
+        ) from None
     except OSError as exc:
-        raise DatabaseError(f"backup: cannot write {target}: {exc.strerror}") from None
+        raise DatabaseError(
+            _("backup: cannot write {path}: {error}").format(path=target, error=exc.strerror)
+        ) from None
     finally:
         tmp.unlink(missing_ok=True)
     return Backup(target, cases, target.stat().st_size)
@@ -234,7 +244,11 @@ class Problem:
     text: str
 
     def __str__(self) -> str:
-        return f"case {self.case}: {self.text}" if self.case else self.text
+        return (
+            _("case {number}: {problem}").format(number=self.case, problem=self.text)
+            if self.case
+            else self.text
+        )
 
 
 @dataclass
@@ -268,9 +282,14 @@ def check(engine: sa.Engine, report: Callable[[Problem], None]) -> CheckSummary:
         if conn.dialect.name == "sqlite":
             for (line,) in conn.exec_driver_sql("PRAGMA integrity_check"):
                 if line != "ok":
-                    problem(None, f"SQLite integrity: {line}")
-            for table, rowid, parent, _ in conn.exec_driver_sql("PRAGMA foreign_key_check"):
-                problem(None, f"{table} row {rowid} refers to a missing row of {parent}")
+                    problem(None, _("SQLite integrity: {result}").format(result=line))
+            for table, rowid, parent, _fk in conn.exec_driver_sql("PRAGMA foreign_key_check"):
+                problem(
+                    None,
+                    _("{table} row {id} refers to a missing row of {parent}").format(
+                        table=table, id=rowid, parent=parent
+                    ),
+                )
         else:
             for table in (EVENTS, ATTACHMENTS):
                 orphans = conn.execute(
@@ -282,7 +301,9 @@ def check(engine: sa.Engine, report: Callable[[Problem], None]) -> CheckSummary:
                 for row_id, case_id in orphans:
                     problem(
                         None,
-                        f"{table.name} row {row_id} refers to case id {case_id}, which is missing",
+                        _("{table} row {id} refers to case id {case_id}, which is missing").format(
+                            table=table.name, id=row_id, case_id=case_id
+                        ),
                     )
         for h in histories(conn):
             summary.cases += 1
@@ -304,26 +325,30 @@ def case_problems(h: CaseHistory) -> tuple[list[str], int]:
     out: list[str] = []
     step = case["step"]
     if step not in _STEPS:
-        out.append(f"step '{step}' is not a step")
+        out.append(_("step '{step}' is not a step").format(step=step))
     else:
         out += _state_problems(case)
     if not events:
-        out.append("has no history (no log or import event)")
+        out.append(_("has no history (no log or import event)"))
         return out, 0
     out += _step_problems(case, events)
     out += _replay_problems(case, events)
     expected = len(events) - _logged_with_ack(events)
     if case["version"] != expected:
         out.append(
-            f"has version {case['version']} but {len(events)} history events "
-            f"(version {expected} expected): an event added or deleted behind the tool's back?"
+            _(
+                "has version {version} but {events} history events (version {expected} "
+                "expected): an event added or deleted behind the tool's back?"
+            ).format(version=case["version"], events=len(events), expected=expected)
         )
     seal_problem, unsealed = _seal_problems(events)
     out += seal_problem
     for a in h.attachments:
         content = bytes(a["content"])
         if len(content) != a["size"] or hashlib.sha256(content).hexdigest() != a["sha256"]:
-            out.append(f"attachment {a['id']}: content does not match its size and SHA-256")
+            out.append(
+                _("attachment {id}: content does not match its size and SHA-256").format(id=a["id"])
+            )
     return out, unsealed
 
 
@@ -334,21 +359,25 @@ def _state_problems(case: Mapping) -> list[str]:
     step = case["step"]
     if step in _ENDED:
         if case["outcome"] is None or case["closed_at"] is None:
-            out.append(f"has ended ({step}) but has no outcome or closing time")
+            out.append(_("has ended ({step}) but has no outcome or closing time").format(step=step))
         if case["on_hold"]:
-            out.append(f"has ended ({step}) but is on hold")
+            out.append(_("has ended ({step}) but is on hold").format(step=step))
     elif case["outcome"] is not None or case["closed_at"] is not None:
-        out.append(f"is open at step '{step}' but has an outcome or closing time")
+        out.append(
+            _("is open at step '{step}' but has an outcome or closing time").format(step=step)
+        )
     expected = models.earliest_pending(SimpleNamespace(**case))
     if case["due_at"] != expected:
         out.append(
-            f"due_at is {_when(case['due_at'])} but its pending deadlines give {_when(expected)}"
+            _("due_at is {stored} but its pending deadlines give {expected}").format(
+                stored=_when(case["due_at"]), expected=_when(expected)
+            )
         )
     return out
 
 
 def _when(t: dt.datetime | None) -> str:
-    return t.isoformat(" ", "minutes") + " UTC" if t else "none"
+    return t.isoformat(" ", "minutes") + " UTC" if t else _("none")
 
 
 def _step_problems(case: Mapping, events: list[Mapping]) -> list[str]:
@@ -359,32 +388,47 @@ def _step_problems(case: Mapping, events: list[Mapping]) -> list[str]:
     first = events[0]
     if first["action"] not in (Action.log.value, Action.import_.value):
         out.append(
-            f"history begins with event {first['id']} ({first['action']}), not log or import"
+            _("history begins with event {id} ({action}), not log or import").format(
+                id=first["id"], action=first["action"]
+            )
         )
     prev = None
     for ev in events:
         eid, action, frm, to = ev["id"], ev["action"], ev["step_from"], ev["step_to"]
         if action not in _ACTIONS:
-            out.append(f"event {eid}: unknown action '{action}'")
+            out.append(_("event {id}: unknown action '{action}'").format(id=eid, action=action))
         if to not in _STEPS or (frm is not None and frm not in _STEPS):
-            out.append(f"event {eid} ({action}): unknown step '{to if to not in _STEPS else frm}'")
+            out.append(
+                _("event {id} ({action}): unknown step '{step}'").format(
+                    id=eid, action=action, step=to if to not in _STEPS else frm
+                )
+            )
         if prev is not None:
             if action == Action.log.value:
-                out.append(f"event {eid}: a second log event")
+                out.append(_("event {id}: a second log event").format(id=eid))
             if frm != prev["step_to"]:
                 out.append(
-                    f"event {eid} ({action}) starts at step '{frm}' but event {prev['id']} "
-                    f"left the case at '{prev['step_to']}'"
+                    _(
+                        "event {id} ({action}) starts at step '{step}' but event {previous} "
+                        "left the case at '{left}'"
+                    ).format(
+                        id=eid, action=action, step=frm, previous=prev["id"], left=prev["step_to"]
+                    )
                 )
             elif action in _ACTIONS and frm in _STEPS:
                 allowed = models.ALLOWED.get(Action(action))
                 if allowed is not None and Step(frm) not in allowed:
-                    out.append(f"event {eid}: {action} is not allowed from step '{frm}'")
+                    out.append(
+                        _("event {id}: {action} is not allowed from step '{step}'").format(
+                            id=eid, action=action, step=frm
+                        )
+                    )
         prev = ev
     if events[-1]["step_to"] != case["step"]:
         out.append(
-            f"is at step '{case['step']}' but its history (event {events[-1]['id']}) "
-            f"leaves it at '{events[-1]['step_to']}'"
+            _("is at step '{step}' but its history (event {id}) leaves it at '{left}'").format(
+                step=case["step"], id=events[-1]["id"], left=events[-1]["step_to"]
+            )
         )
     return out
 
@@ -412,10 +456,18 @@ def _replay_problems(case: Mapping, events: list[Mapping]) -> list[str]:
         try:
             changes = json.loads(ev["changes"])
         except ValueError:
-            out.append(f"event {ev['id']} ({ev['action']}): its changes are not JSON")
+            out.append(
+                _("event {id} ({action}): its changes are not JSON").format(
+                    id=ev["id"], action=ev["action"]
+                )
+            )
             continue
         if not isinstance(changes, dict):
-            out.append(f"event {ev['id']} ({ev['action']}): its changes are not a JSON object")
+            out.append(
+                _("event {id} ({action}): its changes are not a JSON object").format(
+                    id=ev["id"], action=ev["action"]
+                )
+            )
             continue
         for name, pair in changes.items():
             if not (isinstance(pair, list) and len(pair) == 2):
@@ -429,8 +481,10 @@ def _replay_problems(case: Mapping, events: list[Mapping]) -> list[str]:
                 and not reported
             ):
                 out.append(
-                    f"event {ev['id']} ({ev['action']}) changed {name} from a value its "
-                    "history before does not show"
+                    _(
+                        "event {id} ({action}) changed {field} from a value its history before "
+                        "does not show"
+                    ).format(id=ev["id"], action=ev["action"], field=name)
                 )
                 reported = True  # one is enough: the rest of the history follows from it
             known[name] = new
@@ -442,8 +496,9 @@ def _replay_problems(case: Mapping, events: list[Mapping]) -> list[str]:
     )
     if differ:
         out.append(
-            f"{', '.join(differ)} differ from what its history recorded "
-            "(changed behind the tool's back?)"
+            _(
+                "{fields} differ from what its history recorded (changed behind the tool's back?)"
+            ).format(fields=", ".join(differ))
         )
     return out
 
@@ -467,9 +522,8 @@ def _seal_problems(events: list[Mapping]) -> tuple[list[str], int]:
     if lead:
         # Every writer (live commands, import, the 0002 migration) seals what it writes.
         first = events[0]
-        text = (
-            f"event {first['id']} ({first['action']}) has no seal: it was removed behind the "
-            "tool's back"
+        text = _("event {id} ({action}) has no seal: it was removed behind the tool's back").format(
+            id=first["id"], action=first["action"]
         )
         return [text], lead
     broken = broken_link(events[lead:])
@@ -477,12 +531,14 @@ def _seal_problems(events: list[Mapping]) -> tuple[list[str], int]:
         return [], lead
     ev = next(e for e in events if e["id"] == broken)
     if ev["hash"] is None:
-        text = f"event {broken} ({ev['action']}) has lost its seal (earlier events are sealed)"
-    else:
-        text = (
-            f"history seal broken at event {broken} ({ev['action']}): an event was edited or "
-            "deleted behind the tool's back"
+        text = _("event {id} ({action}) has lost its seal (earlier events are sealed)").format(
+            id=broken, action=ev["action"]
         )
+    else:
+        text = _(
+            "history seal broken at event {id} ({action}): an event was edited or deleted "
+            "behind the tool's back"
+        ).format(id=broken, action=ev["action"])
     return [text], lead
 
 
@@ -510,7 +566,7 @@ def copy(source: sa.Engine, target_url: str) -> CopyResult:
     `target_url` (created at the current schema if need be), in one transaction there, and
     commit only after every table's count and every case's checksum were found equal."""
     if _same_database(source.url, sa.engine.make_url(target_url)):
-        raise DatabaseError("db copy: --to names the database being copied")
+        raise DatabaseError(_("db copy: --to names the database being copied"))
     target = open_db(target_url)
     name = engine_name(target)
     try:
@@ -528,7 +584,11 @@ def copy(source: sa.Engine, target_url: str) -> CopyResult:
                 result = _verify(src, dst)
     except sa.exc.DBAPIError as exc:
         detail = str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__
-        raise DatabaseError(f"db copy to {name} failed; nothing was copied: {detail}") from None
+        raise DatabaseError(
+            _("db copy to {name} failed; nothing was copied: {error}").format(
+                name=name, error=detail
+            )
+        ) from None
     return CopyResult(engine_name(source), name, *result)
 
 
@@ -539,8 +599,9 @@ def _refuse_unless_empty(dst: sa.Connection, name: str) -> None:
     held = counts(dst)
     if held["cases"] or held["events"] or held["attachments"] or held["counters"]:
         raise DatabaseError(
-            f"db copy: {name} already holds {held['cases']} cases; "
-            "the target must be an empty register"
+            _(
+                "db copy: {name} already holds {cases} cases; the target must be an empty register"
+            ).format(name=name, cases=held["cases"])
         )
 
 
@@ -562,28 +623,35 @@ def _verify(src: sa.Connection, dst: sa.Connection) -> tuple[dict[str, int], str
     for table, n in before.items():
         if after[table] != n:
             raise DatabaseError(
-                f"db copy: {table} has {n} rows here but {after[table]} in the copy; "
-                "nothing was committed"
+                _(
+                    "db copy: {table} has {rows} rows here but {copied} in the copy; "
+                    "nothing was committed"
+                ).format(table=table, rows=n, copied=after[table])
             )
     overall = hashlib.sha256()
     for table in (META, COUNTERS):
         a, b = _small_table_checksum(src, table), _small_table_checksum(dst, table)
         if a != b:
-            raise DatabaseError(f"db copy: table {table.name} differs; nothing was committed")
+            raise DatabaseError(
+                _("db copy: table {table} differs; nothing was committed").format(table=table.name)
+            )
         overall.update(a.encode())
     theirs = histories(dst)
     for mine in histories(src):
         other = next(theirs, None)
         if other is None or other.case["id"] != mine.case["id"]:
             raise DatabaseError(
-                f"db copy: case {mine.case['number']} is missing from the copy; "
-                "nothing was committed"
+                _("db copy: case {number} is missing from the copy; nothing was committed").format(
+                    number=mine.case["number"]
+                )
             )
         digest = case_checksum(mine)
         if case_checksum(other) != digest:
             raise DatabaseError(
-                f"db copy: case {mine.case['number']} differs in the copy (its row, events or "
-                "attachments); nothing was committed"
+                _(
+                    "db copy: case {number} differs in the copy (its row, events or "
+                    "attachments); nothing was committed"
+                ).format(number=mine.case["number"])
             )
         overall.update(digest.encode())
     return before, overall.hexdigest()

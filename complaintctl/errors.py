@@ -1,5 +1,7 @@
 """Errors the core raises; each carries the exit code the CLI uses for it."""
 
+from complaintctl.i18n import _
+
 
 class ComplaintError(Exception):
     """Base of every error a user can cause; the message is one line for stderr."""
@@ -12,13 +14,13 @@ class InvalidValue(ComplaintError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
-        super().__init__(f"{field}: {message}")
+        super().__init__(_("{field}: {message}").format(field=field, message=message))
 
 
 class CaseNotFound(ComplaintError):
     def __init__(self, number: str) -> None:
         self.number = number
-        super().__init__(f"case {number} does not exist")
+        super().__init__(_("case {number} does not exist").format(number=number))
 
 
 class CaseChanged(ComplaintError):
@@ -26,7 +28,9 @@ class CaseChanged(ComplaintError):
 
     def __init__(self, number: str) -> None:
         self.number = number
-        super().__init__(f"case {number} changed meanwhile; run the command again")
+        super().__init__(
+            _("case {number} changed meanwhile; run the command again").format(number=number)
+        )
 
 
 class InvalidTransition(ComplaintError):

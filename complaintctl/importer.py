@@ -31,11 +31,11 @@ from complaintctl.errors import (
     ComplaintError,
     ConfigError,
     DatabaseError,
-    InvalidValue,
 )
 from complaintctl.history import SEALED, event_hash
+from complaintctl.i18n import _
 from complaintctl.models import Case, Event, imported_state
-from complaintctl.parse import FIRST_YEAR, LAST_YEAR, parse_amount
+from complaintctl.parse import FIRST_YEAR, LAST_YEAR, amount_cents
 from complaintctl.register import Register
 
 BATCH = 2000
@@ -104,11 +104,15 @@ def load_mapping(path: Path) -> Mapping:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"--mapping: cannot read {path}: {exc}") from None
+        raise ConfigError(
+            _("--mapping: cannot read {path}: {error}").format(path=path, error=exc)
+        ) from None
     for key in data:
         if key not in ("columns", "defaults", "values", "unmapped"):
             raise ConfigError(
-                f"mapping {key}: unknown section; allowed: columns, defaults, values, unmapped"
+                _(
+                    "mapping {key}: unknown section; allowed: columns, defaults, values, unmapped"
+                ).format(key=key)
             )
     m = Mapping(columns={}, defaults={}, values={}, unmapped={}, identity=False)
     for section in ("columns", "defaults", "unmapped"):
@@ -116,19 +120,25 @@ def load_mapping(path: Path) -> Mapping:
         for name, value in table.items():
             if name not in FIELDS:
                 raise ConfigError(
-                    f"mapping {section}.{name}: unknown field; allowed: " + ", ".join(FIELDS)
+                    _("mapping {key}: unknown field; allowed: {allowed}").format(
+                        key=f"{section}.{name}", allowed=", ".join(FIELDS)
+                    )
                 )
             if not isinstance(value, str):
-                raise ConfigError(f"mapping {section}.{name}: must be a string")
+                raise ConfigError(
+                    _("mapping {key}: must be a string").format(key=f"{section}.{name}")
+                )
             getattr(m, section)[name] = value
     for name, table in data.get("values", {}).items():
         if name not in CODE_FIELDS or not isinstance(table, dict):
             raise ConfigError(
-                f"mapping values.{name}: values can be mapped for " + ", ".join(CODE_FIELDS)
+                _("mapping values.{name}: values can be mapped for {allowed}").format(
+                    name=name, allowed=", ".join(CODE_FIELDS)
+                )
             )
         m.values[name] = {str(k).strip().lower(): str(v) for k, v in table.items()}
     if not m.columns:
-        raise ConfigError("mapping columns: map at least one source column")
+        raise ConfigError(_("mapping columns: map at least one source column"))
     return m
 
 
@@ -164,7 +174,7 @@ def read_csv(stream: IO[str]) -> Iterator[tuple[int, dict]]:
     except StopIteration:
         return
     except csv.Error as exc:
-        raise ImportError_(f"line 1: not CSV: {exc}") from None
+        raise ImportError_(_("line {line}: not CSV: {error}").format(line=1, error=exc)) from None
     header = [h.strip().lstrip("\ufeff") for h in header]
     line = reader.line_num + 1
     while True:
@@ -173,14 +183,20 @@ def read_csv(stream: IO[str]) -> Iterator[tuple[int, dict]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise ImportError_(f"line {line}: {exc} (a truncated or unterminated record)") from None
+            raise ImportError_(
+                _("line {line}: {error} (a truncated or unterminated record)").format(
+                    line=line, error=exc
+                )
+            ) from None
         if not values or all(not v.strip() for v in values):
             line = reader.line_num + 1
             continue
         if len(values) != len(header):
             raise ImportError_(
-                f"line {line}: has {len(values)} fields, the header has "
-                f"{len(header)} (a truncated or malformed record)"
+                _(
+                    "line {line}: has {fields} fields, the header has {header} "
+                    "(a truncated or malformed record)"
+                ).format(line=line, fields=len(values), header=len(header))
             )
         yield line, dict(zip(header, values, strict=True))
         line = reader.line_num + 1
@@ -193,9 +209,13 @@ def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, dict]]:
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ImportError_(f"line {number}: not JSON: {exc.msg}") from None
+            raise ImportError_(
+                _("line {line}: not JSON: {error}").format(line=number, error=exc.msg)
+            ) from None
         if not isinstance(obj, dict):
-            raise ImportError_(f"line {number}: each line must be a JSON object")
+            raise ImportError_(
+                _("line {line}: each line must be a JSON object").format(line=number)
+            )
         yield number, {k: "" if v is None else str(v) for k, v in obj.items()}
 
 
@@ -259,7 +279,7 @@ class TimeParser:
             a, b = int(a), int(b)
             if self.dayfirst is None and a <= 12 and b <= 12 and a != b:
                 raise ValueError(
-                    "is ambiguous (day/month or month/day?); use --dayfirst or --monthfirst"
+                    _("is ambiguous (day/month or month/day?); use --dayfirst or --monthfirst")
                 )
             dayfirst = self.dayfirst if self.dayfirst is not None else a > 12
             day, month = (a, b) if dayfirst else (b, a)
@@ -282,20 +302,18 @@ class TimeParser:
                     raise ValueError
             except (ValueError, OverflowError):
                 raise ValueError(
-                    "is not a date/time (e.g. 2025-10-03 or 2025-10-03 14:05)"
+                    _("is not a date/time (e.g. 2025-10-03 or 2025-10-03 14:05)")
                 ) from None
         if not _FIRST_YEAR <= value.year <= _LAST_YEAR:
-            raise ValueError(f"is outside the years {_FIRST_YEAR}-{_LAST_YEAR}")
+            raise ValueError(
+                _("is outside the years {first}-{last}").format(first=_FIRST_YEAR, last=_LAST_YEAR)
+            )
         if value.tzinfo is None:
             value = value.replace(tzinfo=self.tz)
         return to_utc(value)
 
 
-def _amount(text: str) -> int:
-    try:
-        return parse_amount("", text)
-    except InvalidValue as exc:
-        raise ValueError(str(exc).split(": ", 1)[1].replace(repr(text) + " ", "")) from None
+_amount = amount_cents  # ValueError with the reason, as every converter here
 
 
 class RowConverter:
@@ -322,16 +340,23 @@ class RowConverter:
             for code in table.values():
                 if code.lower() not in self.lookup[f]:
                     raise ConfigError(
-                        f"mapping values.{f}: {code!r} is not a {f}; allowed: "
-                        + ", ".join(self.allowed[f])
+                        _(
+                            "mapping values.{field}: {code} is not a {field}; allowed: {allowed}"
+                        ).format(field=f, code=repr(code), allowed=", ".join(self.allowed[f]))
                     )
         for f, rule in mapping.unmapped.items():
             if f not in CODE_FIELDS:
-                raise ConfigError(f"mapping unmapped.{f}: only for " + ", ".join(CODE_FIELDS))
+                raise ConfigError(
+                    _("mapping unmapped.{field}: only for {allowed}").format(
+                        field=f, allowed=", ".join(CODE_FIELDS)
+                    )
+                )
             if rule != "error" and rule.lower() not in self.lookup[f]:
                 raise ConfigError(
-                    f"mapping unmapped.{f}: {rule!r} is neither 'error' nor a "
-                    f"{f}; allowed: " + ", ".join(self.allowed[f])
+                    _(
+                        "mapping unmapped.{field}: {rule} is neither 'error' nor a {field}; "
+                        "allowed: {allowed}"
+                    ).format(field=f, rule=repr(rule), allowed=", ".join(self.allowed[f]))
                 )
 
     # (field, source column, default, key in the result, converter) for each field that
@@ -345,8 +370,10 @@ class RowConverter:
         missing = [c for c in self.mapping.columns.values() if c not in header]
         if missing:
             raise ImportError_(
-                f"line {line}: the mapping names column {missing[0]!r}, which "
-                "the file does not have; it has: " + ", ".join(header)
+                _(
+                    "line {line}: the mapping names column {column}, which the file does not "
+                    "have; it has: {header}"
+                ).format(line=line, column=repr(missing[0]), header=", ".join(header))
             )
 
     def _make_plan(self) -> list[tuple[str, str | None, str, str, Callable[[str], object]]]:
@@ -417,7 +444,13 @@ class RowConverter:
                 return RowError(line, column or name, raw, f"{name} {exc}", row)
         for name in REQUIRED:
             if not v.get(name):
-                return RowError(line, m.columns.get(name, name), "", f"{name} is required", row)
+                return RowError(
+                    line,
+                    m.columns.get(name, name),
+                    "",
+                    _("{field} is required").format(field=name),
+                    row,
+                )
         # The procedure's order: each step time given must not be before the one before it
         # (feedback and closing both follow resolution); and none may be in the future.
         previous = v["received_at"]
@@ -428,13 +461,18 @@ class RowConverter:
             if not when:
                 continue
             if when < previous:
-                return self._late(line, row, name, f"{name} is before {_PREVIOUS[name](v)}")
+                return self._late(
+                    line,
+                    row,
+                    name,
+                    _("{field} is before {earlier}").format(field=name, earlier=_PREVIOUS[name](v)),
+                )
             if future is None and when > now:
                 future = name
             if name != "feedback_at":
                 previous = when
         if future:
-            return self._late(line, row, future, f"{future} is in the future")
+            return self._late(line, row, future, _("{field} is in the future").format(field=future))
         return v
 
     def _bad(self, line: int, row: dict, name: str, column: str | None, raw: str) -> RowError:
@@ -475,9 +513,13 @@ class RowConverter:
 
         def text(raw: str) -> str:
             if len(raw) > limit:
-                raise ValueError(f"is {len(raw)} characters long; at most {limit}")
+                raise ValueError(
+                    _("is {length} characters long; at most {limit}").format(
+                        length=len(raw), limit=limit
+                    )
+                )
             if "\x00" in raw:
-                raise ValueError("must not contain NUL characters")
+                raise ValueError(_("must not contain NUL characters"))
             return raw
 
         return text
@@ -490,7 +532,9 @@ class RowConverter:
             rule = self.mapping.unmapped.get(name, "error")
             if rule == "error":
                 raise ValueError(
-                    f"{raw!r} is not mapped; allowed: " + ", ".join(self.allowed[name])
+                    _("{value} is not mapped; allowed: {allowed}").format(
+                        value=repr(raw), allowed=", ".join(self.allowed[name])
+                    )
                 )
             found = self.lookup[name][rule.lower()]
         return found
@@ -511,7 +555,7 @@ _PREVIOUS = {name: _previous_name(name) for name in _STEP_TIMES}
 
 def _score(raw: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 5:
-        raise ValueError("must be a whole number 1..5")
+        raise ValueError(_("must be a whole number 1..5"))
     return int(raw)
 
 
@@ -572,7 +616,7 @@ def import_rows(
                             line,
                             mapping.columns.get("external_ref", "external_ref"),
                             ref,
-                            "external_ref appears twice in this file",
+                            _("external_ref appears twice in this file"),
                             row,
                         )
                         yield read, v
@@ -807,7 +851,7 @@ def import_rows(
                 result.written = True
         except sa.exc.OperationalError as exc:
             trans.rollback()
-            raise DatabaseError(f"database unavailable: {exc.orig}") from None
+            raise DatabaseError(_("database unavailable: {error}").format(error=exc.orig)) from None
         except BaseException:
             trans.rollback()
             raise
@@ -832,7 +876,7 @@ class _ChildFailed:
             pickle.loads(pickle.dumps(exc))
             self.exc = exc
         except Exception:  # noqa: BLE001 (what does not survive pickling goes as text)
-            self.exc = RuntimeError(f"reading the file failed: {exc!r}")
+            self.exc = RuntimeError(_("reading the file failed: {error}").format(error=repr(exc)))
 
 
 _DONE = "done"
@@ -880,7 +924,7 @@ class _Child:
                 item = pickle.load(self.inp)
             except EOFError:
                 raise ImportError_(
-                    "reading the file stopped unexpectedly (its process ended)"
+                    _("reading the file stopped unexpectedly (its process ended)")
                 ) from None
             if item.__class__ is _ChildFailed:
                 raise item.exc

@@ -28,6 +28,7 @@ from complaintctl.enums import (
     Step,
 )
 from complaintctl.errors import InvalidTransition
+from complaintctl.i18n import _, current, label
 
 __all__ = [
     "CLOCKED_STEPS",
@@ -199,8 +200,16 @@ class Case(SQLModel, table=True):
         if step not in ALLOWED[action]:
             nxt = allowed_actions(step)
             raise InvalidTransition(
-                f"case {self.number} is at step '{step.value}'; {action.value} is not allowed "
-                f"now (next: {', '.join(nxt) if nxt else 'nothing, it has ended'})"
+                _(
+                    "case {number} is at step '{step}'; {action} is not allowed now (next: {next})"
+                ).format(
+                    number=self.number,
+                    step=label("step", step.value),
+                    action=label("action", action.value),
+                    next=("、" if current() == "zh" else ", ").join(label("action", a) for a in nxt)
+                    if nxt
+                    else _("nothing, it has ended"),
+                )
             )
         if self.on_hold and action not in (
             Action.resume,
@@ -211,13 +220,16 @@ class Case(SQLModel, table=True):
             Action.hold,
         ):
             raise InvalidTransition(
-                f"case {self.number} is on hold at step '{step.value}' ({self.hold_reason}); "
-                f"run resume first"
+                _("case {number} is on hold at step '{step}' ({reason}); run resume first").format(
+                    number=self.number, step=label("step", step.value), reason=self.hold_reason
+                )
             )
         if self.on_hold and action is Action.hold:
-            raise InvalidTransition(f"case {self.number} is already on hold")
+            raise InvalidTransition(
+                _("case {number} is already on hold").format(number=self.number)
+            )
         if not self.on_hold and action is Action.resume:
-            raise InvalidTransition(f"case {self.number} is not on hold")
+            raise InvalidTransition(_("case {number} is not on hold").format(number=self.number))
 
     def _enter(self, step: Step, at: dt.datetime, clock: Clock) -> None:
         """Make `step` current and start its clock at `at`."""

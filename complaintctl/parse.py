@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from complaintctl.clock import to_local, to_utc
 from complaintctl.errors import InvalidValue
+from complaintctl.i18n import _
 
 
 def parse_time(field: str, text: str, tz: ZoneInfo, now: dt.datetime) -> dt.datetime:
@@ -28,7 +29,9 @@ def parse_time(field: str, text: str, tz: ZoneInfo, now: dt.datetime) -> dt.date
     except (ValueError, OverflowError, TypeError):
         raise InvalidValue(
             field,
-            f"{_short(text)} is not a date/time; use e.g. 2025-09-30 09:15 or 2025-09-30",
+            _("{value} is not a date/time; use e.g. 2025-09-30 09:15 or 2025-09-30").format(
+                value=_short(text)
+            ),
         ) from None
     _in_years(field, value.date())
     return to_utc(value)
@@ -41,7 +44,10 @@ def _in_years(field: str, day: dt.date) -> dt.date:
     """Refuse dates no complaint can have (and that time-zone arithmetic cannot hold)."""
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise InvalidValue(
-            field, f"{day.isoformat()} is outside the years {FIRST_YEAR}-{LAST_YEAR}"
+            field,
+            _("{day} is outside the years {first}-{last}").format(
+                day=day.isoformat(), first=FIRST_YEAR, last=LAST_YEAR
+            ),
         )
     return day
 
@@ -58,7 +64,9 @@ def parse_date(field: str, text: str) -> dt.date:
     try:
         day = parser.parse(text).date()
     except (ValueError, OverflowError, TypeError):
-        raise InvalidValue(field, f"{_short(text)} is not a date; use e.g. 2025-09-30") from None
+        raise InvalidValue(
+            field, _("{value} is not a date; use e.g. 2025-09-30").format(value=_short(text))
+        ) from None
     return _in_years(field, day)
 
 
@@ -67,15 +75,24 @@ def parse_amount(field: str, text: str | float | None) -> int | None:
     if text is None or str(text).strip() == "":
         return None
     try:
-        value = Decimal(str(text).strip().replace(",", ""))
+        return amount_cents(str(text))
+    except ValueError as exc:
+        raise InvalidValue(field, f"{text!r} {exc}") from None
+
+
+def amount_cents(text: str) -> int:
+    """A money amount (not empty) as whole cents; ValueError with the reason, which reads
+    after the value or a field's name ("… is not an amount; use e.g. 120.50")."""
+    try:
+        value = Decimal(text.strip().replace(",", ""))
     except InvalidOperation:
-        raise InvalidValue(field, f"{text!r} is not an amount; use e.g. 120.50") from None
+        raise ValueError(_("is not an amount; use e.g. 120.50")) from None
     if not value.is_finite() or value < 0:
-        raise InvalidValue(field, f"{text!r} must be a non-negative amount")
+        raise ValueError(_("must be a non-negative amount"))
     if value >= Decimal("1e13"):
-        raise InvalidValue(field, f"{text!r} is too large (at most 9999999999999.99)")
+        raise ValueError(_("is too large (at most 9999999999999.99)"))
     if value != value.quantize(Decimal("0.01")):
-        raise InvalidValue(field, f"{text!r} must have at most 2 decimals")
+        raise ValueError(_("must have at most 2 decimals"))
     return int(value * 100)
 
 

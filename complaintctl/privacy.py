@@ -22,6 +22,7 @@ from complaintctl.db import unit_of_work
 from complaintctl.enums import ENDED_STEPS, Action
 from complaintctl.errors import InvalidValue
 from complaintctl.history import SEALED, event_hash
+from complaintctl.i18n import _
 from complaintctl.models import Attachment, Case, Event
 from complaintctl.parse import day_start
 from complaintctl.register import Register
@@ -154,7 +155,10 @@ def purge(
     holds personal data: one transaction for all of them."""
     cutoff = day_start(closed_before, reg.settings.tz)
     if cutoff > now:
-        raise InvalidValue("--closed-before", f"{closed_before.isoformat()} is in the future")
+        raise InvalidValue(
+            "--closed-before",
+            _("{day} is in the future").format(day=closed_before.isoformat()),
+        )
     total = Purged(0, 0, 0)
     ended = [s.value for s in ENDED_STEPS]
     with unit_of_work(reg.engine, write=not dry_run) as session:

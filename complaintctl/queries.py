@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from complaintctl.clock import to_local
 from complaintctl.db import unit_of_work
 from complaintctl.errors import CaseNotFound, InvalidValue
+from complaintctl.i18n import _
 from complaintctl.models import (
     CLOCKED_STEPS,
     ENDED_STEPS,
@@ -272,7 +273,9 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> list:
         if f.step not in {s.value for s in Step}:
             raise InvalidValue(
                 "--step",
-                f"unknown step {f.step!r}; allowed: " + ", ".join(s.value for s in Step),
+                _("unknown step {value}; allowed: {allowed}").format(
+                    value=repr(f.step), allowed=", ".join(s.value for s in Step)
+                ),
             )
         conds.append(c.step == f.step)
     elif f.status == "open":
@@ -280,7 +283,10 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> list:
     elif f.status == "ended":
         conds.append(c.step.in_(ended))
     elif f.status != "all":
-        raise InvalidValue("--status", f"unknown status {f.status!r}; allowed: open, ended, all")
+        raise InvalidValue(
+            "--status",
+            _("unknown status {value}; allowed: open, ended, all").format(value=repr(f.status)),
+        )
     for col, value in (
         ("owner", f.owner),
         ("department", f.department),
@@ -299,7 +305,10 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> list:
     if f.search:
         if len(f.search) > SEARCH_LIMIT:
             raise InvalidValue(
-                "--search", f"is {len(f.search)} characters long; at most {SEARCH_LIMIT}"
+                "--search",
+                _("is {length} characters long; at most {limit}").format(
+                    length=len(f.search), limit=SEARCH_LIMIT
+                ),
             )
         escaped = f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped.lower()}%"
@@ -329,9 +338,9 @@ def list_cases(
 ) -> tuple[list[dict], int]:
     """Cases matching `f`, next deadline first (cases with none last); (rows, total)."""
     if not 1 <= page <= 10_000_000:
-        raise InvalidValue("--page", "must be 1 or more (at most 10,000,000)")
+        raise InvalidValue("--page", _("must be 1 or more (at most 10,000,000)"))
     if not 1 <= per_page <= 10_000:
-        raise InvalidValue("--per-page", "must be 1 or more (at most 10,000)")
+        raise InvalidValue("--per-page", _("must be 1 or more (at most 10,000)"))
     c = Case.__table__.c
     conds = _where(reg, f, now)
     with unit_of_work(reg.engine, write=False) as session:
@@ -381,8 +390,11 @@ def attachment_files(
         if missing:
             raise InvalidValue(
                 "ID",
-                f"case {number} has no attachment {missing[0]}; it has: "
-                + (", ".join(str(i) for i in sorted(known)) or "none"),
+                _("case {number} has no attachment {id}; it has: {ids}").format(
+                    number=number,
+                    id=missing[0],
+                    ids=", ".join(str(i) for i in sorted(known)) or _("none"),
+                ),
             )
         rows = [r for r in rows if r.id in ids]
     return [(r.id, r.name, r.content) for r in rows]

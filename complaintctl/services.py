@@ -23,6 +23,7 @@ from complaintctl.clock import local_text
 from complaintctl.db import unit_of_work
 from complaintctl.errors import CaseChanged, CaseNotFound, InvalidValue
 from complaintctl.history import SEALED, event_hash
+from complaintctl.i18n import _, label
 from complaintctl.models import (
     Action,
     Attachment,
@@ -50,12 +51,17 @@ def _text(
     value = value.strip() if value is not None else None
     if not value:
         if required:
-            raise InvalidValue(field_name, "must not be empty")
+            raise InvalidValue(field_name, _("must not be empty"))
         return None
     if len(value) > max_len:
-        raise InvalidValue(field_name, f"is {len(value)} characters long; at most {max_len}")
+        raise InvalidValue(
+            field_name,
+            _("is {length} characters long; at most {limit}").format(
+                length=len(value), limit=max_len
+            ),
+        )
     if "\x00" in value:
-        raise InvalidValue(field_name, "must not contain NUL characters")
+        raise InvalidValue(field_name, _("must not contain NUL characters"))
     return value
 
 
@@ -67,14 +73,21 @@ def _choice(
 ) -> str | None:
     if value is None or str(value).strip() == "":
         if required:
-            raise InvalidValue(field_name, f"is required; allowed: {', '.join(allowed)}")
+            raise InvalidValue(
+                field_name, _("is required; allowed: {allowed}").format(allowed=", ".join(allowed))
+            )
         return None
     value = str(value).strip()
     # Codes are matched case-insensitively, but stored as the configuration spells them.
     for option in allowed:
         if option.lower() == value.lower():
             return option
-    raise InvalidValue(field_name, f"unknown value {value!r}; allowed: {', '.join(allowed)}")
+    raise InvalidValue(
+        field_name,
+        _("unknown value {value}; allowed: {allowed}").format(
+            value=repr(value), allowed=", ".join(allowed)
+        ),
+    )
 
 
 def _values(enum: type) -> tuple[str, ...]:
@@ -102,17 +115,25 @@ def _when(
     """When the action happened: `at` (checked) or now."""
     at = at or now
     if at > now + FUTURE_SLACK:
-        raise InvalidValue("--at", f"{_local(reg, at)} is in the future")
+        raise InvalidValue("--at", _("{time} is in the future").format(time=_local(reg, at)))
     if case is not None:
         floor, what = (
-            (case.step_started_at, f"step '{case.step}' began")
+            (
+                case.step_started_at,
+                _("step '{step}' began").format(step=label("step", case.step)),
+            )
             if since_step
-            else (case.received_at, "the complaint was received")
+            else (case.received_at, _("the complaint was received"))
         )
         if case.on_hold and since_step and case.hold_started_at:
-            floor, what = case.hold_started_at, "the hold began"
+            floor, what = case.hold_started_at, _("the hold began")
         if at < floor:
-            raise InvalidValue("--at", f"{_local(reg, at)} is before {what} ({_local(reg, floor)})")
+            raise InvalidValue(
+                "--at",
+                _("{time} is before {what} ({floor})").format(
+                    time=_local(reg, at), what=what, floor=_local(reg, floor)
+                ),
+            )
     return at
 
 
@@ -303,7 +324,9 @@ def log_complaint(
     )
     received = received_at or now
     if received > now + FUTURE_SLACK:
-        raise InvalidValue("--received-at", f"{_local(reg, received)} is in the future")
+        raise InvalidValue(
+            "--received-at", _("{time} is in the future").format(time=_local(reg, received))
+        )
     key = contact_key(values["contact"])
     with unit_of_work(reg.engine) as session:
         since = now - reg.settings.duplicate_window
@@ -458,9 +481,11 @@ def resolve(
 
     def mutate(c: Case, when: dt.datetime) -> None:
         if told_at is not None and told_at > now + FUTURE_SLACK:
-            raise InvalidValue("--told-at", f"{_local(reg, told_at)} is in the future")
+            raise InvalidValue(
+                "--told-at", _("{time} is in the future").format(time=_local(reg, told_at))
+            )
         if told_at is not None and told_at < c.step_started_at:
-            raise InvalidValue("--told-at", "is before the investigation report")
+            raise InvalidValue("--told-at", _("is before the investigation report"))
         c.apply(Action.resolve, when, reg.clock, customer_told_at=told_at or when, **values)
 
     return _change(reg, number, Action.resolve, now, actor, at, mutate)
@@ -478,7 +503,10 @@ def record_feedback(
 ) -> Case:
     """The customer's score: satisfied closes the case, dissatisfied reopens it to its owner."""
     if not isinstance(score, int) or not 1 <= score <= 5:
-        raise InvalidValue("--score", f"{score!r} is not allowed; use a whole number 1..5")
+        raise InvalidValue(
+            "--score",
+            _("{score} is not allowed; use a whole number 1..5").format(score=repr(score)),
+        )
     comment = _text("--comment", comment)
     satisfied = score >= reg.settings.satisfied_min_score
     return _change(
@@ -509,8 +537,10 @@ def close(
         if reason is None and c.feedback_due and when < c.feedback_due:
             raise InvalidValue(
                 "--reason",
-                f"the feedback window of {c.number} is open until {_local(reg, c.feedback_due)}; "
-                "give a reason to close it earlier",
+                _(
+                    "the feedback window of {number} is open until {time}; "
+                    "give a reason to close it earlier"
+                ).format(number=c.number, time=_local(reg, c.feedback_due)),
             )
         c.apply(Action.close, when, reg.clock, close_reason=reason)
 
@@ -630,17 +660,19 @@ def attach(
     blobs = []
     for path in paths:
         if not path.is_file():
-            raise InvalidValue("FILE", f"{path} is not a readable file")
+            raise InvalidValue("FILE", _("{path} is not a readable file").format(path=path))
         size = path.stat().st_size
         if size > limit:
             raise InvalidValue(
                 "FILE",
-                f"{path.name} is {size} bytes; the limit is {limit} (attachments.max_bytes)",
+                _("{name} is {size} bytes; the limit is {limit} (attachments.max_bytes)").format(
+                    name=path.name, size=size, limit=limit
+                ),
             )
         data = path.read_bytes()
         blobs.append((path.name, data))
     if not blobs:
-        raise InvalidValue("FILE", "give at least one file")
+        raise InvalidValue("FILE", _("give at least one file"))
     with unit_of_work(reg.engine) as session:
         case = _load(session, number)
         case.check(Action.attach)
