@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 from complaintctl import __version__
 from complaintctl.enums import CustomerType, Kind, Remedy, Responsibility, Severity
 from complaintctl.errors import ComplaintError
+from complaintctl.i18n import _, label
 
 if TYPE_CHECKING:
     from complaintctl.register import Register
@@ -65,23 +66,29 @@ class ComplaintGroup(TyperGroup):
             code = rv if isinstance(rv, int) else 0
         except UsageError as exc:
             path = exc.ctx.command_path if exc.ctx else "complaintctl"
-            typer.echo(f"{path}: {one_line(exc.format_message())} (see {path} --help)", err=True)
+            typer.echo(
+                _("{path}: {message} (see {path} --help)").format(
+                    path=path, message=one_line(exc.format_message())
+                ),
+                err=True,
+            )
             code = 2
         except ClickException as exc:
-            typer.echo(f"error: {one_line(exc.format_message())}", err=True)
+            message = one_line(exc.format_message())
+            typer.echo(_("error: {message}").format(message=message), err=True)
             code = exc.exit_code
         except typer.Abort:
-            typer.echo("aborted", err=True)
+            typer.echo(_("aborted"), err=True)
             code = 1
         except ComplaintError as exc:
-            typer.echo(f"error: {one_line(str(exc))}", err=True)
+            typer.echo(_("error: {message}").format(message=one_line(str(exc))), err=True)
             code = exc.exit_code
         except Exception as exc:  # the one place that catches everything: no traceback leaks
             if _debug:
                 raise
             storage = _storage_error(exc)
             if storage is not None:
-                typer.echo(f"error: {storage}", err=True)
+                typer.echo(_("error: {message}").format(message=storage), err=True)
                 if standalone_mode:
                     sys.exit(storage.exit_code)
                 return storage.exit_code
@@ -89,8 +96,9 @@ class ComplaintGroup(TyperGroup):
             # customers' personal data): the driver's own message at most.
             detail = str(getattr(exc, "orig", None) or exc).splitlines()
             typer.echo(
-                f"error: unexpected {type(exc).__name__}: {detail[0][:200] if detail else ''} "
-                "(run with --debug for the traceback)",
+                _("error: unexpected {kind}: {detail} (run with --debug for the traceback)").format(
+                    kind=type(exc).__name__, detail=detail[0][:200] if detail else ""
+                ),
                 err=True,
             )
             code = EXIT_UNEXPECTED
@@ -121,12 +129,16 @@ def _check_arguments(args: list[str]) -> None:
         if not isinstance(arg, str):
             continue
         if "\x00" in arg:
-            raise UsageError(f"argument {i} contains a NUL character, which is not allowed")
+            raise UsageError(
+                _("argument {i} contains a NUL character, which is not allowed").format(i=i)
+            )
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
             raise UsageError(
-                f"argument {i} is not valid UTF-8 (check the terminal's character set)"
+                _("argument {i} is not valid UTF-8 (check the terminal's character set)").format(
+                    i=i
+                )
             ) from None
 
 
@@ -146,11 +158,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    help="A complaint register: log, acknowledge, classify, assign, investigate, resolve, "
-    "collect feedback and close, inside working-day deadlines.",
+    help=_(
+        "A complaint register: log, acknowledge, classify, assign, investigate, resolve, "
+        "collect feedback and close, inside working-day deadlines."
+    ),
 )
 db_app = typer.Typer(
-    help="Create and look after the database.",
+    help=_("Create and look after the database."),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -230,13 +244,15 @@ def _move(ctx: typer.Context, service: str, case: str, at: str | None, **kwargs:
 
 def _report(reg: "Register", case, verb: str) -> None:
     """The one-line answer of a command that moved a case."""
-    line = f"{case.number}: {verb}; now at step '{case.step}'"
+    line = _("{number}: {verb}; now at step '{step}'").format(
+        number=case.number, verb=verb, step=label("step", case.step)
+    )
     if case.on_hold:
-        line += " (on hold)"
+        line += _(" (on hold)")
     elif case.step_due_at and case.is_open:
-        line += f", due {_local(reg, case.step_due_at)}"
+        line += _(", due {time}").format(time=_local(reg, case.step_due_at))
     if case.outcome:
-        line += f" ({case.outcome})"
+        line += _(" ({outcome})").format(outcome=label("outcome", case.outcome))
     typer.echo(line)
 
 
@@ -246,12 +262,12 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="Case number, e.g. C2025-000123.")]
+CaseArg = Annotated[str, typer.Argument(metavar="CASE", help=_("Case number, e.g. C2025-000123."))]
 AtOpt = Annotated[
     str | None,
     typer.Option(
         "--at",
-        help="When it happened, if not now (office time zone), e.g. '2025-09-30 10:00'.",
+        help=_("When it happened, if not now (office time zone), e.g. '2025-09-30 10:00'."),
     ),
 ]
 
@@ -261,27 +277,27 @@ def root(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database file or SQLAlchemy URL [env: COMPLAINTCTL_DB]."),
+        typer.Option("--db", help=_("Database file or SQLAlchemy URL [env: COMPLAINTCTL_DB].")),
     ] = None,
     config: Annotated[
         str | None,
-        typer.Option("--config", help="Config file (TOML) [env: COMPLAINTCTL_CONFIG]."),
+        typer.Option("--config", help=_("Config file (TOML) [env: COMPLAINTCTL_CONFIG].")),
     ] = None,
     as_: Annotated[
         str | None,
         typer.Option(
             "--as",
-            help="Who is acting, for the history [env: COMPLAINTCTL_USER; default: login name].",
+            help=_("Who is acting, for the history [env: COMPLAINTCTL_USER; default: login name]."),
         ),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=_("Show tracebacks."))] = False,
     version: Annotated[
         bool,
         typer.Option(
             "--version",
             callback=_version,
             is_eager=True,
-            help="Print the version and exit.",
+            help=_("Print the version and exit."),
         ),
     ] = False,
 ) -> None:
@@ -306,11 +322,16 @@ def _actor(source: str, name: str) -> str:
 
     name = name.strip()
     if not name:
-        raise InvalidValue(source, "must not be empty")
+        raise InvalidValue(source, _("must not be empty"))
     if len(name) > ACTOR_LIMIT:
-        raise InvalidValue(source, f"is {len(name)} characters long; at most {ACTOR_LIMIT}")
+        raise InvalidValue(
+            source,
+            _("is {length} characters long; at most {limit}").format(
+                length=len(name), limit=ACTOR_LIMIT
+            ),
+        )
     if "\x00" in name:
-        raise InvalidValue(source, "must not contain NUL characters")
+        raise InvalidValue(source, _("must not contain NUL characters"))
     return name
 
 
@@ -321,37 +342,39 @@ def log_cli(
     channel: Annotated[
         str | None,
         typer.Option(
-            help="How it arrived: phone, email, online, social, "
-            "letter, visit, other (or the config's list). Required."
+            help=_(
+                "How it arrived: phone, email, online, social, "
+                "letter, visit, other (or the config's list). Required."
+            )
         ),
     ] = None,
-    customer: Annotated[str | None, typer.Option(help="Customer name. Required.")] = None,
+    customer: Annotated[str | None, typer.Option(help=_("Customer name. Required."))] = None,
     contact: Annotated[
-        str | None, typer.Option(help="Phone number or e-mail address. Required.")
+        str | None, typer.Option(help=_("Phone number or e-mail address. Required."))
     ] = None,
     summary: Annotated[
-        str | None, typer.Option(help="One line: what the complaint is about. Required.")
+        str | None, typer.Option(help=_("One line: what the complaint is about. Required."))
     ] = None,
     customer_type: Annotated[
-        CustomerType, typer.Option(help="individual or enterprise.")
+        CustomerType, typer.Option(help=_("individual or enterprise."))
     ] = CustomerType.individual,
-    description: Annotated[str | None, typer.Option(help="What happened, in full.")] = None,
-    demand: Annotated[str | None, typer.Option(help="What the customer asks for.")] = None,
-    order: Annotated[str | None, typer.Option(help="Order number.")] = None,
-    product: Annotated[str | None, typer.Option(help="Product or service concerned.")] = None,
-    amount: Annotated[str | None, typer.Option(help="Amount claimed, e.g. 120.50.")] = None,
+    description: Annotated[str | None, typer.Option(help=_("What happened, in full."))] = None,
+    demand: Annotated[str | None, typer.Option(help=_("What the customer asks for."))] = None,
+    order: Annotated[str | None, typer.Option(help=_("Order number."))] = None,
+    product: Annotated[str | None, typer.Option(help=_("Product or service concerned."))] = None,
+    amount: Annotated[str | None, typer.Option(help=_("Amount claimed, e.g. 120.50."))] = None,
     external_ref: Annotated[
-        str | None, typer.Option(help="Reference in another system (web form, ticket).")
+        str | None, typer.Option(help=_("Reference in another system (web form, ticket)."))
     ] = None,
     received_at: Annotated[
         str | None,
-        typer.Option(help="When it arrived, if earlier than now, e.g. '2025-09-30 09:15'."),
+        typer.Option(help=_("When it arrived, if earlier than now, e.g. '2025-09-30 09:15'.")),
     ] = None,
     ack: Annotated[
         bool,
-        typer.Option("--ack", help="The customer was told the number on the spot."),
+        typer.Option("--ack", help=_("The customer was told the number on the spot.")),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the number.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("Print only the number."))] = False,
 ) -> None:
     """Register a complaint: prints its number and the acknowledgement deadline.
 
@@ -377,9 +400,11 @@ def log_cli(
     missing = [f"--{name}" for name in _LOG_REQUIRED if form[name] is None]
     if missing and not _at_terminal():
         # Click's own wording (scripts may match it), naming every missing option at once.
-        hint = " (stdin is not a terminal, so nothing was asked)" if sys.stderr.isatty() else ""
-        s = "s" if len(missing) > 1 else ""
-        raise UsageError(f"Missing option{s} {', '.join(map(repr, missing))}.{hint}")
+        hint = _(" (stdin is not a terminal, so nothing was asked)") if sys.stderr.isatty() else ""
+        names = ", ".join(map(repr, missing))
+        many = len(missing) > 1
+        message = _("Missing options {names}.") if many else _("Missing option {names}.")
+        raise UsageError(message.format(names=names) + hint)
     st = _state(ctx)
     reg, now = st.register(), _now()
     if missing:
@@ -407,13 +432,19 @@ def log_cli(
     if quiet:
         typer.echo(case.number)
     elif form["ack"]:
-        typer.echo(f"Logged {case.number} (acknowledged); next: classify")
+        typer.echo(_("Logged {number} (acknowledged); next: classify").format(number=case.number))
     else:
-        typer.echo(f"Logged {case.number}; acknowledge by {_local(reg, case.ack_due)}")
+        typer.echo(
+            _("Logged {number}; acknowledge by {time}").format(
+                number=case.number, time=_local(reg, case.ack_due)
+            )
+        )
     if result.duplicates:
         typer.echo(
-            f"note: likely duplicate of {', '.join(result.duplicates)} (an open case "
-            "from the same contact, logged recently)",
+            _(
+                "note: likely duplicate of {numbers} (an open case from the same contact, "
+                "logged recently)"
+            ).format(numbers=", ".join(result.duplicates)),
             err=True,
         )
 
@@ -458,32 +489,34 @@ def _ask_log_form(reg: "Register", now, unset: list[str]) -> dict[str, Any]:
     def received(v: str) -> str:
         when = parse_time("--received-at", v, reg.settings.tz, now)
         if when > now + services.FUTURE_SLACK:
-            raise InvalidValue("--received-at", f"{_local(reg, when)} is in the future")
+            raise InvalidValue(
+                "--received-at", _("{time} is in the future").format(time=_local(reg, when))
+            )
         return v
 
     channels, types = reg.settings.channels, tuple(t.value for t in CustomerType)
     questions = {
         "channel": (
-            f"Channel ({', '.join(channels)})",
+            _("Channel ({choices})").format(choices=", ".join(channels)),
             lambda v: services._choice("--channel", v, channels),
             channels[0],
         ),
-        "customer": ("Customer name", text("--customer", True, 200), ""),
+        "customer": (_("Customer name"), text("--customer", True, 200), ""),
         "customer_type": (
-            f"Customer type ({', '.join(types)})",
+            _("Customer type ({choices})").format(choices=", ".join(types)),
             lambda v: services._choice("--customer-type", v, types),
             CustomerType.individual.value,
         ),
-        "contact": ("Contact (phone or e-mail)", text("--contact", True, 200), ""),
-        "summary": ("Summary, one line", text("--summary", True, 500), ""),
-        "description": ("What happened (Enter to skip)", text("--description"), ""),
-        "demand": ("What the customer asks for (Enter to skip)", text("--demand"), ""),
-        "order": ("Order number (Enter to skip)", text("--order", max_len=100), ""),
-        "product": ("Product or service (Enter to skip)", text("--product", max_len=200), ""),
-        "amount": ("Amount claimed, e.g. 120.50 (Enter to skip)", amount, ""),
-        "received_at": ("Received (e.g. 2025-09-30 09:15)", received, "now"),
+        "contact": (_("Contact (phone or e-mail)"), text("--contact", True, 200), ""),
+        "summary": (_("Summary, one line"), text("--summary", True, 500), ""),
+        "description": (_("What happened (Enter to skip)"), text("--description"), ""),
+        "demand": (_("What the customer asks for (Enter to skip)"), text("--demand"), ""),
+        "order": (_("Order number (Enter to skip)"), text("--order", max_len=100), ""),
+        "product": (_("Product or service (Enter to skip)"), text("--product", max_len=200), ""),
+        "amount": (_("Amount claimed, e.g. 120.50 (Enter to skip)"), amount, ""),
+        "received_at": (_("Received (e.g. 2025-09-30 09:15)"), received, "now"),
     }
-    typer.echo("New complaint. Enter accepts the [default]; Ctrl-C cancels, nothing is saved.")
+    typer.echo(_("New complaint. Enter accepts the [default]; Ctrl-C cancels, nothing is saved."))
     try:
         answers = {
             name: _ask(label, check, default)
@@ -491,7 +524,7 @@ def _ask_log_form(reg: "Register", now, unset: list[str]) -> dict[str, Any]:
             if name in unset
         }
         if "ack" in unset:
-            answers["ack"] = typer.confirm("Customer told the case number now?", default=False)
+            answers["ack"] = typer.confirm(_("Customer told the case number now?"), default=False)
     except typer.Abort:
         typer.echo("", err=True)  # end the question's line before "aborted"
         raise
@@ -504,11 +537,11 @@ def ack_cli(
     ctx: typer.Context,
     case: CaseArg,
     at: AtOpt = None,
-    note: Annotated[str | None, typer.Option(help="How the customer was told.")] = None,
+    note: Annotated[str | None, typer.Option(help=_("How the customer was told."))] = None,
 ) -> None:
     """Acknowledge: the customer has been told the case number."""
     reg, c = _move(ctx, "ack", case, at, note=note)
-    _report(reg, c, "acknowledged")
+    _report(reg, c, _("acknowledged"))
 
 
 @app.command("classify")
@@ -517,19 +550,21 @@ def classify_cli(
     case: CaseArg,
     category: Annotated[
         str | None,
-        typer.Option(help="Category code from the config (default list: PQ SA TS DL BL FE SM OT)."),
+        typer.Option(
+            help=_("Category code from the config (default list: PQ SA TS DL BL FE SM OT).")
+        ),
     ] = None,
     severity: Annotated[
         Severity | None,
-        typer.Option(help="A serious (media, authorities), B watched, C ordinary."),
+        typer.Option(help=_("A serious (media, authorities), B watched, C ordinary.")),
     ] = None,
-    kind: Annotated[Kind | None, typer.Option(help="general, claim or unjustified.")] = None,
+    kind: Annotated[Kind | None, typer.Option(help=_("general, claim or unjustified."))] = None,
     reject: Annotated[
         str | None,
         typer.Option(
             "--reject",
             metavar="REASON",
-            help="Do not accept the complaint; ends the case.",
+            help=_("Do not accept the complaint; ends the case."),
         ),
     ] = None,
     at: AtOpt = None,
@@ -542,9 +577,9 @@ def classify_cli(
     when = _time(reg, "--at", at, now)
     if reject is not None:
         if category or severity or kind:
-            raise UsageError("--reject cannot be combined with --category/--severity/--kind")
+            raise UsageError(_("--reject cannot be combined with --category/--severity/--kind"))
         c = services.reject(reg, case, reason=reject, now=now, actor=st.actor, at=when)
-        _report(reg, c, "rejected")
+        _report(reg, c, _("rejected"))
         return
     missing = [
         n
@@ -556,7 +591,9 @@ def classify_cli(
         if v is None
     ]
     if missing:
-        raise UsageError(f"{', '.join(missing)} required (or --reject REASON)")
+        raise UsageError(
+            _("{options} required (or --reject REASON)").format(options=", ".join(missing))
+        )
     c = services.classify(
         reg,
         case,
@@ -567,11 +604,18 @@ def classify_cli(
         actor=st.actor,
         at=when,
     )
-    _report(reg, c, f"classified {c.category}/{c.severity}/{c.kind}")
+    _report(
+        reg,
+        c,
+        _("classified {category}/{severity}/{kind}").format(
+            category=c.category, severity=c.severity, kind=label("kind", c.kind)
+        ),
+    )
     if c.escalate_due and not c.escalated_at:
         typer.echo(
-            f"severity A: escalate by {_local(reg, c.escalate_due)}, "
-            f"handling plan by {_local(reg, c.plan_due)}"
+            _("severity A: escalate by {escalate}, handling plan by {plan}").format(
+                escalate=_local(reg, c.escalate_due), plan=_local(reg, c.plan_due)
+            )
         )
 
 
@@ -581,24 +625,30 @@ def assign_cli(
     case: CaseArg,
     department: Annotated[
         str,
-        typer.Option(help="Department code from the config (default list: CS SALES TECH LOG QA)."),
+        typer.Option(
+            help=_("Department code from the config (default list: CS SALES TECH LOG QA).")
+        ),
     ],
-    owner: Annotated[str, typer.Option(help="The person responsible.")],
+    owner: Annotated[str, typer.Option(help=_("The person responsible."))],
     at: AtOpt = None,
 ) -> None:
     """Assign (or re-assign) a responsible department and owner."""
     reg, c = _move(ctx, "assign", case, at, department=department, owner=owner)
-    _report(reg, c, f"assigned to {c.owner} ({c.department})")
+    _report(
+        reg,
+        c,
+        _("assigned to {owner} ({department})").format(owner=c.owner, department=c.department),
+    )
 
 
 @app.command("investigate")
 def investigate_cli(
     ctx: typer.Context,
     case: CaseArg,
-    findings: Annotated[str, typer.Option(help="What the investigation found.")],
-    responsibility: Annotated[Responsibility, typer.Option(help="internal, external or mixed.")],
-    cause: Annotated[str | None, typer.Option(help="Root cause.")] = None,
-    proposal: Annotated[str | None, typer.Option(help="Proposed remedy.")] = None,
+    findings: Annotated[str, typer.Option(help=_("What the investigation found."))],
+    responsibility: Annotated[Responsibility, typer.Option(help=_("internal, external or mixed."))],
+    cause: Annotated[str | None, typer.Option(help=_("Root cause."))] = None,
+    proposal: Annotated[str | None, typer.Option(help=_("Proposed remedy."))] = None,
     at: AtOpt = None,
 ) -> None:
     """Record the investigation report (findings, root cause, responsibility, proposal)."""
@@ -612,19 +662,19 @@ def investigate_cli(
         responsibility=responsibility.value,
         proposal=proposal,
     )
-    _report(reg, c, "investigation report recorded")
+    _report(reg, c, _("investigation report recorded"))
 
 
 @app.command("resolve")
 def resolve_cli(
     ctx: typer.Context,
     case: CaseArg,
-    remedy: Annotated[Remedy, typer.Option(help="What was done for the customer.")],
-    amount: Annotated[str | None, typer.Option(help="Amount refunded or paid, e.g. 99.")] = None,
-    note: Annotated[str | None, typer.Option(help="How it was resolved.")] = None,
+    remedy: Annotated[Remedy, typer.Option(help=_("What was done for the customer."))],
+    amount: Annotated[str | None, typer.Option(help=_("Amount refunded or paid, e.g. 99."))] = None,
+    note: Annotated[str | None, typer.Option(help=_("How it was resolved."))] = None,
     told_at: Annotated[
         str | None,
-        typer.Option(help="When the customer was told (default: --at or now)."),
+        typer.Option(help=_("When the customer was told (default: --at or now).")),
     ] = None,
     at: AtOpt = None,
 ) -> None:
@@ -645,25 +695,25 @@ def resolve_cli(
         actor=st.actor,
         at=_time(reg, "--at", at, now),
     )
-    _report(reg, c, f"resolved ({c.remedy})")
+    _report(reg, c, _("resolved ({remedy})").format(remedy=label("remedy", c.remedy)))
 
 
 @app.command("feedback")
 def feedback_cli(
     ctx: typer.Context,
     case: CaseArg,
-    score: Annotated[int, typer.Option(help="Satisfaction 1 (very dissatisfied) .. 5.")],
-    comment: Annotated[str | None, typer.Option(help="What the customer said.")] = None,
+    score: Annotated[int, typer.Option(help=_("Satisfaction 1 (very dissatisfied) .. 5."))],
+    comment: Annotated[str | None, typer.Option(help=_("What the customer said."))] = None,
     at: AtOpt = None,
 ) -> None:
     """Record the customer's score: satisfied closes the case, dissatisfied reopens it."""
     reg, c = _move(ctx, "record_feedback", case, at, score=score, comment=comment)
     verb = (
-        "customer satisfied, closed"
+        _("customer satisfied, closed")
         if c.step == "closed"
-        else f"customer dissatisfied, reopened to {c.owner}"
+        else _("customer dissatisfied, reopened to {owner}").format(owner=c.owner)
     )
-    _report(reg, c, f"feedback {score}/5: {verb}")
+    _report(reg, c, _("feedback {score}/5: {verb}").format(score=score, verb=verb))
 
 
 @app.command("close")
@@ -672,88 +722,88 @@ def close_cli(
     case: CaseArg,
     reason: Annotated[
         str | None,
-        typer.Option(help="Why; required while the feedback window is still open."),
+        typer.Option(help=_("Why; required while the feedback window is still open.")),
     ] = None,
     at: AtOpt = None,
 ) -> None:
     """Close a resolved case without feedback (the feedback window expired, or a reason)."""
     reg, c = _move(ctx, "close", case, at, reason=reason)
-    _report(reg, c, "closed")
+    _report(reg, c, _("closed"))
 
 
 @app.command("reopen")
 def reopen_cli(
     ctx: typer.Context,
     case: CaseArg,
-    reason: Annotated[str, typer.Option(help="Why it is reopened.")],
+    reason: Annotated[str, typer.Option(help=_("Why it is reopened."))],
     at: AtOpt = None,
 ) -> None:
     """Reopen a closed or rejected case: back to its owner with a fresh investigation clock."""
     reg, c = _move(ctx, "reopen", case, at, reason=reason)
-    _report(reg, c, "reopened")
+    _report(reg, c, _("reopened"))
 
 
 @app.command("hold")
 def hold_cli(
     ctx: typer.Context,
     case: CaseArg,
-    reason: Annotated[str, typer.Option(help="What the office is waiting for.")],
+    reason: Annotated[str, typer.Option(help=_("What the office is waiting for."))],
     at: AtOpt = None,
 ) -> None:
     """Pause the current step's clock while the office waits on the customer."""
     reg, c = _move(ctx, "hold", case, at, reason=reason)
-    _report(reg, c, "on hold")
+    _report(reg, c, _("on hold"))
 
 
 @app.command("resume")
 def resume_cli(ctx: typer.Context, case: CaseArg, at: AtOpt = None) -> None:
     """Restart a paused clock; the deadline moves by the working time spent on hold."""
     reg, c = _move(ctx, "resume", case, at)
-    _report(reg, c, "resumed")
+    _report(reg, c, _("resumed"))
 
 
 @app.command("escalate")
 def escalate_cli(
     ctx: typer.Context,
     case: CaseArg,
-    to: Annotated[str, typer.Option(help="Who it was reported to.")],
-    note: Annotated[str | None, typer.Option(help="What was reported.")] = None,
+    to: Annotated[str, typer.Option(help=_("Who it was reported to."))],
+    note: Annotated[str | None, typer.Option(help=_("What was reported."))] = None,
     at: AtOpt = None,
 ) -> None:
     """Record that the case was escalated (severity A: within 1 hour)."""
     reg, c = _move(ctx, "escalate", case, at, to=to, note=note)
-    _report(reg, c, f"escalated to {c.escalated_to}")
+    _report(reg, c, _("escalated to {whom}").format(whom=c.escalated_to))
 
 
 @app.command("plan")
 def plan_cli(
     ctx: typer.Context,
     case: CaseArg,
-    text: Annotated[str, typer.Argument(metavar="PLAN", help="The handling plan.")],
+    text: Annotated[str, typer.Argument(metavar="PLAN", help=_("The handling plan."))],
     at: AtOpt = None,
 ) -> None:
     """Record the handling plan (severity A: within 4 hours)."""
     reg, c = _move(ctx, "plan", case, at, text=text)
-    _report(reg, c, "handling plan recorded")
+    _report(reg, c, _("handling plan recorded"))
 
 
 @app.command("note")
 def note_cli(
     ctx: typer.Context,
     case: CaseArg,
-    text: Annotated[str, typer.Argument(metavar="TEXT", help="The note.")],
+    text: Annotated[str, typer.Argument(metavar="TEXT", help=_("The note."))],
     at: AtOpt = None,
 ) -> None:
     """Add a note: a contact with the customer, or an internal remark."""
     reg, c = _move(ctx, "add_note", case, at, text=text)
-    typer.echo(f"{c.number}: note added")
+    typer.echo(_("{number}: note added").format(number=c.number))
 
 
 @app.command("attach")
 def attach_cli(
     ctx: typer.Context,
     case: CaseArg,
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Files to keep.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help=_("Files to keep."))],
 ) -> None:
     """Keep files as evidence with the case (stored in the database, with their sha256)."""
     from complaintctl import services
@@ -761,7 +811,11 @@ def attach_cli(
     st = _state(ctx)
     reg = st.register()
     for a in services.attach(reg, case, paths=files, now=_now(), actor=st.actor):
-        typer.echo(f"{case.upper()}: attached #{a.id} {a.name} ({a.size} bytes, sha256 {a.sha256})")
+        typer.echo(
+            _("{number}: attached #{id} {name} ({size} bytes, sha256 {sha256})").format(
+                number=case.upper(), id=a.id, name=a.name, size=a.size, sha256=a.sha256
+            )
+        )
 
 
 @app.command("fetch")
@@ -770,10 +824,10 @@ def fetch_cli(
     case: CaseArg,
     ids: Annotated[
         list[int] | None,
-        typer.Argument(metavar="[ID...]", help="Attachment ids (see show); default: all."),
+        typer.Argument(metavar="[ID...]", help=_("Attachment ids (see show); default: all.")),
     ] = None,
-    to: Annotated[Path, typer.Option(help="Directory to write them to.")] = Path("."),
-    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+    to: Annotated[Path, typer.Option(help=_("Directory to write them to."))] = Path("."),
+    force: Annotated[bool, typer.Option(help=_("Overwrite existing files."))] = False,
 ) -> None:
     """Write a case's attachments back out to files."""
     from complaintctl import queries
@@ -781,7 +835,7 @@ def fetch_cli(
 
     files = queries.attachment_files(_state(ctx).register(), case, ids)
     if not files:
-        raise InvalidValue("CASE", f"case {case} has no attachments")
+        raise InvalidValue("CASE", _("case {number} has no attachments").format(number=case))
     to.mkdir(parents=True, exist_ok=True)
     names = [Path(name).name for _, name, _ in files]
     # Two attachments with one name are both kept: each written as "ID-name".
@@ -791,10 +845,12 @@ def fetch_cli(
     ]
     clash = [str(p) for p, _ in targets if p.exists()]
     if clash and not force:
-        raise InvalidValue("--to", f"{clash[0]} exists; use --force to overwrite")
+        raise InvalidValue(
+            "--to", _("{path} exists; use --force to overwrite").format(path=clash[0])
+        )
     for path, data in targets:
         path.write_bytes(data)
-        typer.echo(f"wrote {path} ({len(data)} bytes)")
+        typer.echo(_("wrote {path} ({size} bytes)").format(path=path, size=len(data)))
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -803,7 +859,7 @@ def show_cli(
     ctx: typer.Context,
     case: CaseArg,
     format: Annotated[
-        Format, typer.Option("--format", "-f", help="table, json or csv.")
+        Format, typer.Option("--format", "-f", help=_("table, json or csv."))
     ] = Format.table,
 ) -> None:
     """Everything about one case: fields, deadlines, attachments and history."""
@@ -819,26 +875,30 @@ def show_cli(
 
 
 # The filters `list` and `export` share.
-StatusOpt = Annotated[Status, typer.Option(help="open, ended or all.")]
+StatusOpt = Annotated[Status, typer.Option(help=_("open, ended or all."))]
 StepOpt = Annotated[
     str | None,
     typer.Option(
-        help="Only cases at this step (acknowledge, classify, assign, investigate, resolve, "
-        "feedback, closed, rejected)."
+        help=_(
+            "Only cases at this step (acknowledge, classify, assign, investigate, resolve, "
+            "feedback, closed, rejected)."
+        )
     ),
 ]
-OwnerOpt = Annotated[str | None, typer.Option(help="Only this owner's cases.")]
-DepartmentOpt = Annotated[str | None, typer.Option(help="Only this department.")]
-CategoryOpt = Annotated[str | None, typer.Option(help="Only this category code.")]
-SeverityOpt = Annotated[Severity | None, typer.Option(help="Only this severity.")]
-OverdueOpt = Annotated[bool, typer.Option("--overdue", help="Only cases past a deadline.")]
-FromOpt = Annotated[str | None, typer.Option("--from", help="Received on or after DATE.")]
-ToOpt = Annotated[str | None, typer.Option("--to", help="Received on or before DATE.")]
+OwnerOpt = Annotated[str | None, typer.Option(help=_("Only this owner's cases."))]
+DepartmentOpt = Annotated[str | None, typer.Option(help=_("Only this department."))]
+CategoryOpt = Annotated[str | None, typer.Option(help=_("Only this category code."))]
+SeverityOpt = Annotated[Severity | None, typer.Option(help=_("Only this severity."))]
+OverdueOpt = Annotated[bool, typer.Option("--overdue", help=_("Only cases past a deadline."))]
+FromOpt = Annotated[str | None, typer.Option("--from", help=_("Received on or after DATE."))]
+ToOpt = Annotated[str | None, typer.Option("--to", help=_("Received on or before DATE."))]
 SearchOpt = Annotated[
     str | None,
     typer.Option(
-        help="Text in number, summary, description, demand, customer, contact, order, "
-        "product or external reference."
+        help=_(
+            "Text in number, summary, description, demand, customer, contact, order, "
+            "product or external reference."
+        )
     ),
 ]
 
@@ -886,10 +946,10 @@ def list_cli(
     from_: FromOpt = None,
     to: ToOpt = None,
     search: SearchOpt = None,
-    page: Annotated[int, typer.Option(help="Page number.")] = 1,
-    per_page: Annotated[int, typer.Option(help="Cases per page (at most 10,000).")] = 50,
+    page: Annotated[int, typer.Option(help=_("Page number."))] = 1,
+    per_page: Annotated[int, typer.Option(help=_("Cases per page (at most 10,000)."))] = 50,
     format: Annotated[
-        Format, typer.Option("--format", "-f", help="table, json or csv.")
+        Format, typer.Option("--format", "-f", help=_("table, json or csv."))
     ] = Format.table,
 ) -> None:
     """List cases, next deadline first, with filters; paged."""
@@ -916,6 +976,6 @@ def main() -> None:
 # The manager's and the database's commands live in their own modules and join `app` when
 # they are imported.
 from complaintctl import cli_db, cli_reports, cli_setup  # noqa: E402, F401
-from complaintctl.i18n import translate_commands  # noqa: E402
+from complaintctl.i18n import translate_commands  # noqa: E402, I001
 
 translate_commands(app)  # every command's help in the language of this run

@@ -33,6 +33,7 @@ from complaintctl.cli import (
     app,
     list_filter,
 )
+from complaintctl.i18n import _
 
 EXIT_OVERDUE = 3
 
@@ -65,38 +66,42 @@ def warn_cli(
     within: Annotated[
         str | None,
         typer.Option(
-            help="Also list what falls due within this long, e.g. 1wd, 4h [default: the "
-            "config's warn.within, 1wd]."
+            help=_(
+                "Also list what falls due within this long, e.g. 1wd, 4h [default: the "
+                "config's warn.within, 1wd]."
+            )
         ),
     ] = None,
     by: Annotated[
-        GroupBy, typer.Option(help="Group cases by owner or department.")
+        GroupBy, typer.Option(help=_("Group cases by owner or department."))
     ] = GroupBy.owner,
-    owner: Annotated[str | None, typer.Option(help="Only this owner's cases.")] = None,
-    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
+    owner: Annotated[str | None, typer.Option(help=_("Only this owner's cases."))] = None,
+    department: Annotated[str | None, typer.Option(help=_("Only this department."))] = None,
     mail_to: Annotated[
         list[str] | None,
         typer.Option(
             "--mail-to",
             metavar="ADDR",
-            help="Also e-mail the digest (repeat for several "
-            "addresses), through [smtp] of the config.",
+            help=_(
+                "Also e-mail the digest (repeat for several "
+                "addresses), through [smtp] of the config."
+            ),
         ),
     ] = None,
     dry_run: Annotated[
         bool,
         typer.Option(
-            "--dry-run", help="With --mail-to: print the exact message instead of sending."
+            "--dry-run", help=_("With --mail-to: print the exact message instead of sending.")
         ),
     ] = False,
     exit_zero: Annotated[
-        bool, typer.Option("--exit-zero", help="Exit 0 even when something is overdue.")
+        bool, typer.Option("--exit-zero", help=_("Exit 0 even when something is overdue."))
     ] = False,
     even_on_holidays: Annotated[
-        bool, typer.Option("--even-on-holidays", help="Run on a non-working day too.")
+        bool, typer.Option("--even-on-holidays", help=_("Run on a non-working day too."))
     ] = False,
     format: Annotated[
-        Format, typer.Option("--format", "-f", help="table, json or csv.")
+        Format, typer.Option("--format", "-f", help=_("table, json or csv."))
     ] = Format.table,
 ) -> None:
     """The morning digest for cron: overdue and due-soon cases by owner, and early warnings.
@@ -109,20 +114,22 @@ def warn_cli(
     from complaintctl.digest import build_digest
 
     if dry_run and not mail_to:
-        raise UsageError("--dry-run needs --mail-to (it shows the message that would be sent)")
+        raise UsageError(_("--dry-run needs --mail-to (it shows the message that would be sent)"))
     st = _state(ctx)
     reg, now = st.register(), _now()
     when = _time(reg, "--at", at, now) or now
     span = parse_duration(within, "--within") if within else None
     if within and span is None:
-        raise UsageError("--within must be a duration such as 1wd or 4h")
+        raise UsageError(_("--within must be a duration such as 1wd or 4h"))
     if span is not None and span.amount > 3660:  # about ten years of days or working days
-        raise UsageError(f"--within {within!r} is too long; at most 3660 of its unit")
+        raise UsageError(
+            _("--within {value} is too long; at most 3660 of its unit").format(value=repr(within))
+        )
     smtp = reg.settings.smtp
     if mail_to and smtp is None:
         from complaintctl.errors import ConfigError
 
-        raise ConfigError("smtp: --mail-to needs an [smtp] section in the config")
+        raise ConfigError(_("smtp: --mail-to needs an [smtp] section in the config"))
     password = None
     if mail_to and not dry_run:
         from complaintctl.mail import smtp_password
@@ -131,8 +138,10 @@ def warn_cli(
     digest = build_digest(reg, when, span, by.value, owner, department)
     if not digest.working_day and not even_on_holidays:
         typer.echo(
-            f"{digest.at:%Y-%m-%d} is not a working day ({digest.day_off_reason}): "
-            "no reminders sent (--even-on-holidays to run anyway)"
+            _(
+                "{day} is not a working day ({reason}): no reminders sent "
+                "(--even-on-holidays to run anyway)"
+            ).format(day=f"{digest.at:%Y-%m-%d}", reason=digest.day_off_reason)
         )
         return
 
@@ -159,11 +168,11 @@ def warn_cli(
             render_digest.digest_html(digest),
         )
         if dry_run:
-            typer.echo("--- message that would be sent ---")
+            typer.echo(_("--- message that would be sent ---"))
             typer.echo(msg.as_string())
         else:
             mail.send(smtp, msg, password)
-            typer.echo(f"mailed to {', '.join(mail_to)}", err=True)
+            typer.echo(_("mailed to {addresses}").format(addresses=", ".join(mail_to)), err=True)
     if digest.has_overdue and not exit_zero:
         raise typer.Exit(EXIT_OVERDUE)
 
@@ -172,30 +181,33 @@ def warn_cli(
 def report_cli(
     ctx: typer.Context,
     month: Annotated[
-        str | None, typer.Option(help="A month, e.g. 2025-10 [default: the last full month].")
+        str | None, typer.Option(help=_("A month, e.g. 2025-10 [default: the last full month]."))
     ] = None,
-    quarter: Annotated[str | None, typer.Option(help="A quarter, e.g. 2025Q3.")] = None,
-    year: Annotated[str | None, typer.Option(help="A year, e.g. 2025.")] = None,
+    quarter: Annotated[str | None, typer.Option(help=_("A quarter, e.g. 2025Q3."))] = None,
+    year: Annotated[str | None, typer.Option(help=_("A year, e.g. 2025."))] = None,
     from_: Annotated[
-        str | None, typer.Option("--from", help="First day of a custom period (with --to).")
+        str | None, typer.Option("--from", help=_("First day of a custom period (with --to)."))
     ] = None,
-    to: Annotated[str | None, typer.Option(help="Last day of a custom period.")] = None,
+    to: Annotated[str | None, typer.Option(help=_("Last day of a custom period."))] = None,
     by: Annotated[
-        Breakdown | None, typer.Option(help="Also break every figure down by this.")
+        Breakdown | None, typer.Option(help=_("Also break every figure down by this."))
     ] = None,
     format: Annotated[
-        Format, typer.Option("--format", "-f", help="table, csv or json.")
+        Format, typer.Option("--format", "-f", help=_("table, csv or json."))
     ] = Format.table,
     excel: Annotated[
-        bool, typer.Option("--excel", help="CSV with a UTF-8 BOM for Excel (implies --format csv).")
+        bool,
+        typer.Option("--excel", help=_("CSV with a UTF-8 BOM for Excel (implies --format csv).")),
     ] = False,
     html: Annotated[
         Path | None,
         typer.Option(
             "--html",
             metavar="FILE",
-            help="Write the report as one self-contained HTML file with charts, targets and "
-            "the most overdue cases (needs matplotlib: pip install 'complaintctl[charts]').",
+            help=_(
+                "Write the report as one self-contained HTML file with charts, targets and "
+                "the most overdue cases (needs matplotlib: pip install 'complaintctl[charts]')."
+            ),
         ),
     ] = None,
 ) -> None:
@@ -207,7 +219,7 @@ def report_cli(
 
     if html is not None:
         if format is not Format.table or excel:
-            raise UsageError("--html writes a file of its own; leave out --format and --excel")
+            raise UsageError(_("--html writes a file of its own; leave out --format and --excel"))
         from complaintctl import report_html
 
         # Both refusals come before any work, so nothing is half-done or written.
@@ -225,10 +237,15 @@ def report_cli(
     report = monthly_report(reg, period, by.value if by else None)
     if html is not None:
         for warning in report_html.write_report(reg, report, html, now):
-            typer.echo(f"warning: {warning}", err=True)
+            typer.echo(_("warning: {message}").format(message=warning), err=True)
         from complaintctl.cli import one_line
 
-        typer.echo(f"wrote the {period.label} report to {one_line(str(html))}", err=True)
+        typer.echo(
+            _("wrote the {period} report to {path}").format(
+                period=render_report.period_name(period), path=one_line(str(html))
+            ),
+            err=True,
+        )
     elif format is Format.csv or excel:
         render.write_csv(
             render_report.csv_rows(report), render_report.REPORT_FIELDS, sys.stdout, excel=excel
@@ -243,7 +260,7 @@ def report_cli(
 def export_cli(
     ctx: typer.Context,
     file: Annotated[
-        str, typer.Argument(metavar="FILE", help="Where to write; - for standard output.")
+        str, typer.Argument(metavar="FILE", help=_("Where to write; - for standard output."))
     ],
     status: StatusOpt = Status.all,
     step: StepOpt = None,
@@ -256,21 +273,23 @@ def export_cli(
     to: ToOpt = None,
     search: SearchOpt = None,
     format: Annotated[
-        FileFormat, typer.Option("--format", "-f", help="csv or jsonl.")
+        FileFormat, typer.Option("--format", "-f", help=_("csv or jsonl."))
     ] = FileFormat.csv,
-    excel: Annotated[bool, typer.Option("--excel", help="CSV with a UTF-8 BOM for Excel.")] = False,
+    excel: Annotated[
+        bool, typer.Option("--excel", help=_("CSV with a UTF-8 BOM for Excel."))
+    ] = False,
     redact: Annotated[
         bool,
         typer.Option(
             "--redact",
-            help="Mask customers' names and contacts (张*, 138****5678), also in free text.",
+            help=_("Mask customers' names and contacts (张*, 138****5678), also in free text."),
         ),
     ] = False,
     events: Annotated[
         bool,
         typer.Option(
             "--events",
-            help="One row per history entry (who did what, when) instead of one per case.",
+            help=_("One row per history entry (who did what, when) instead of one per case."),
         ),
     ] = False,
 ) -> None:
@@ -283,19 +302,19 @@ def export_cli(
     from complaintctl import queries, render
 
     if excel and format is not FileFormat.csv:
-        raise UsageError("--excel applies to --format csv")
+        raise UsageError(_("--excel applies to --format csv"))
     reg = _state(ctx).register()
     f = list_filter(status, step, owner, department, category, severity, overdue, from_, to, search)
     if events:
         rows = queries.export_events(reg, f, _now(), redact=redact)
-        fields, what = queries.EVENT_FIELDS, "history entries"
+        fields, what = queries.EVENT_FIELDS, _("history entries")
     else:
         rows = queries.export_rows(reg, f, _now())
         if redact:
             from complaintctl.privacy import redact_row
 
             rows = map(redact_row, rows)
-        fields, what = queries.EXPORT_FIELDS, "case(s)"
+        fields, what = queries.EXPORT_FIELDS, _("case(s)")
     count = 0
 
     def counted():
@@ -318,7 +337,7 @@ def export_cli(
     if not target.parent.is_dir():
         from complaintctl.errors import InvalidValue
 
-        raise InvalidValue("FILE", f"{target.parent} is not a directory")
+        raise InvalidValue("FILE", _("{path} is not a directory").format(path=target.parent))
     # Written beside the target and renamed into place: never a half-written file.
     fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".part")
     try:
@@ -332,7 +351,9 @@ def export_cli(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    typer.echo(f"exported {count} {what} to {target}", err=True)
+    typer.echo(
+        _("exported {count} {what} to {path}").format(count=count, what=what, path=target), err=True
+    )
 
 
 @app.command("purge")
@@ -343,11 +364,11 @@ def purge_cli(
         typer.Option(
             "--closed-before",
             metavar="DATE",
-            help="Purge cases that ended before this day (office time), e.g. 2023-01-01.",
+            help=_("Purge cases that ended before this day (office time), e.g. 2023-01-01."),
         ),
     ],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Only count what would be purged.")
+        bool, typer.Option("--dry-run", help=_("Only count what would be purged."))
     ] = False,
 ) -> None:
     """Retention: anonymise the personal data of cases that ended before a date.
@@ -370,10 +391,21 @@ def purge_cli(
         actor=st.actor,
         dry_run=dry_run,
     )
-    verb = "would purge" if dry_run else "purged"
+    message = (
+        _(
+            "would purge {cases} case(s) closed before {day}: {events} history entries, "
+            "{attachments} attachment(s)"
+        )
+        if dry_run
+        else _(
+            "purged {cases} case(s) closed before {day}: {events} history entries, "
+            "{attachments} attachment(s)"
+        )
+    )
     typer.echo(
-        f"{verb} {done.cases} case(s) closed before {day.isoformat()}: "
-        f"{done.events} history entries, {done.attachments} attachment(s)"
+        message.format(
+            cases=done.cases, day=day.isoformat(), events=done.events, attachments=done.attachments
+        )
     )
 
 
@@ -381,46 +413,48 @@ def purge_cli(
 def import_cli(
     ctx: typer.Context,
     file: Annotated[
-        str, typer.Argument(metavar="FILE", help="CSV or JSON Lines file; - for standard input.")
+        str, typer.Argument(metavar="FILE", help=_("CSV or JSON Lines file; - for standard input."))
     ],
     mapping: Annotated[
         Path | None,
         typer.Option(
-            help="Mapping file (TOML): source columns and values to ours [default: columns "
-            "named as our fields]."
+            help=_(
+                "Mapping file (TOML): source columns and values to ours [default: columns "
+                "named as our fields]."
+            )
         ),
     ] = None,
     format: Annotated[
         FileFormat | None,
         typer.Option(
-            "--format", "-f", help="csv or jsonl [default: from the file name; csv for -]."
+            "--format", "-f", help=_("csv or jsonl [default: from the file name; csv for -].")
         ),
     ] = None,
     encoding: Annotated[
-        str, typer.Option(help="Text encoding of the file, e.g. gbk.")
+        str, typer.Option(help=_("Text encoding of the file, e.g. gbk."))
     ] = "utf-8-sig",
     dayfirst: Annotated[
-        bool, typer.Option("--dayfirst", help="Read 03/10/2025 as 3 October.")
+        bool, typer.Option("--dayfirst", help=_("Read 03/10/2025 as 3 October."))
     ] = False,
     monthfirst: Annotated[
-        bool, typer.Option("--monthfirst", help="Read 10/03/2025 as 3 October.")
+        bool, typer.Option("--monthfirst", help=_("Read 10/03/2025 as 3 October."))
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check every row; write nothing.")
+        bool, typer.Option("--dry-run", help=_("Check every row; write nothing."))
     ] = False,
     skip_invalid: Annotated[
         Path | None,
         typer.Option(
             "--skip-invalid",
             metavar="REJECTS.csv",
-            help="Import the good rows; write the bad ones, with their reasons, to this CSV.",
+            help=_("Import the good rows; write the bad ones, with their reasons, to this CSV."),
         ),
     ] = None,
     update: Annotated[
         bool,
         typer.Option(
             "--update",
-            help="Refresh cases already imported (same external reference) from changed rows.",
+            help=_("Refresh cases already imported (same external reference) from changed rows."),
         ),
     ] = False,
 ) -> None:
@@ -435,11 +469,13 @@ def import_cli(
     from complaintctl import importer, render
 
     if dayfirst and monthfirst:
-        raise UsageError("--dayfirst and --monthfirst exclude each other")
+        raise UsageError(_("--dayfirst and --monthfirst exclude each other"))
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise UsageError(f"--encoding: unknown encoding {encoding!r}") from None
+        raise UsageError(
+            _("--encoding: unknown encoding {encoding}").format(encoding=repr(encoding))
+        ) from None
     fmt = format.value if format else ("jsonl" if file.endswith((".jsonl", ".ndjson")) else "csv")
     st = _state(ctx)
     reg, now = st.register(), _now()
@@ -447,7 +483,9 @@ def import_cli(
     try:
         raw = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
     except OSError as exc:
-        raise importer.ImportError_(f"FILE: cannot open {file}: {exc.strerror}") from None
+        raise importer.ImportError_(
+            _("FILE: cannot open {file}: {reason}").format(file=file, reason=exc.strerror)
+        ) from None
     stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
     rows = importer.read_csv(stream) if fmt == "csv" else importer.read_jsonl(stream)
     source = "stdin" if file == "-" else Path(file).name
@@ -460,7 +498,8 @@ def import_cli(
             from complaintctl.errors import InvalidValue
 
             raise InvalidValue(
-                "--skip-invalid", f"cannot write {skip_invalid}: {exc.strerror}"
+                "--skip-invalid",
+                _("cannot write {path}: {reason}").format(path=skip_invalid, reason=exc.strerror),
             ) from None
     try:
         with _progress(raw, file) as tick:
@@ -480,15 +519,22 @@ def import_cli(
             )
     except UnicodeDecodeError as exc:
         raise importer.ImportError_(
-            f"--encoding: the file is not {encoding} ({exc.reason} "
-            f"at byte {exc.start}); try --encoding gbk"
+            _(
+                "--encoding: the file is not {encoding} ({reason} at byte {byte}); "
+                "try --encoding gbk"
+            ).format(encoding=encoding, reason=exc.reason, byte=exc.start)
         ) from None
     finally:
         stream.close()
 
     for e in result.errors:
         value = e.value if len(e.value) <= 80 else e.value[:77] + "..."
-        typer.echo(f"line {e.line}: {e.field}: {value!r}: {e.reason}", err=True)
+        typer.echo(
+            _("line {line}: {field}: {value}: {reason}").format(
+                line=e.line, field=e.field, value=repr(value), reason=e.reason
+            ),
+            err=True,
+        )
     if rejects is not None:
         with rejects:
             extra = list(dict.fromkeys(k for e in result.errors for k in e.row))
@@ -507,16 +553,31 @@ def import_cli(
                 rejects,
             )
     done = result.imported if result.written else 0
+    summary = (
+        _(
+            "read {read}, would import {imported}, already present {present}, updated {updated}, "
+            "rejected {rejected}"
+        )
+        if dry_run
+        else _(
+            "read {read}, imported {imported}, already present {present}, updated {updated}, "
+            "rejected {rejected}"
+        )
+    )
     typer.echo(
-        f"read {result.read}, {'would import' if dry_run else 'imported'} "
-        f"{result.imported if dry_run else done}, already present {result.present}, "
-        f"updated {result.updated if result.written else 0}, rejected {result.rejected}"
+        summary.format(
+            read=result.read,
+            imported=result.imported if dry_run else done,
+            present=result.present,
+            updated=result.updated if result.written else 0,
+            rejected=result.rejected,
+        )
     )
     if result.errors and skip_invalid is None:
         raise importer.ImportError_(
-            f"{result.rejected} bad row(s): nothing was imported"
+            _("{count} bad row(s): nothing was imported").format(count=result.rejected)
             if not dry_run
-            else f"{result.rejected} bad row(s)"
+            else _("{count} bad row(s)").format(count=result.rejected)
         )
 
 

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from complaintctl.cli import _now, _state, app, one_line
+from complaintctl.i18n import _, current, label
 
 if TYPE_CHECKING:
     from complaintctl.clock import WorkCalendar
     from complaintctl.config import Code, Settings
 
 config_app = typer.Typer(
-    help="Write and read the office's config file.",
+    help=_("Write and read the office's config file."),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -52,6 +53,13 @@ COLOURS = {"holiday": "red", "closure": "yellow", "makeup": "green", "weekend": 
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 
+def _weekday_head(day: str) -> str:
+    """A weekday's column heading, three columns wide: 'Mo' or, in Chinese, '一'."""
+    if current() == "zh":
+        return " " + label("weekday", day)[-1]
+    return f"{day[:2]:>3}"
+
+
 def _month(text: str) -> tuple[int, int]:
     """--month YYYY-MM as (year, month)."""
     from complaintctl.errors import InvalidValue
@@ -59,10 +67,17 @@ def _month(text: str) -> tuple[int, int]:
 
     m = _MONTH.match(text)
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise InvalidValue("--month", f"{text!r} is not a month; use YYYY-MM, e.g. 2025-10")
+        raise InvalidValue(
+            "--month", _("{text} is not a month; use YYYY-MM, e.g. 2025-10").format(text=repr(text))
+        )
     year = int(m.group(1))
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise InvalidValue("--month", f"{text} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+        raise InvalidValue(
+            "--month",
+            _("{text} is outside the years {first}-{last}").format(
+                text=text, first=FIRST_YEAR, last=LAST_YEAR
+            ),
+        )
     return year, int(m.group(2))
 
 
@@ -103,7 +118,7 @@ def day_kinds(
 
     def off_neighbour(day: dt.date, step: int) -> bool:
         day += dt.timedelta(step)
-        for _ in range(7):  # a weekend run is at most a few days long
+        for _i in range(7):  # a weekend run is at most a few days long
             k = kind(day)
             if k != "weekend":
                 return k in ("holiday", "closure")
@@ -145,8 +160,9 @@ def month_lines(
     import calendar
 
     width = 4 * 7 - 1
-    lines = [f"{MONTHS[month - 1]} {year}".center(width).rstrip()]
-    lines.append(" ".join(f"{d[:2]:>3}" for d in WEEKDAYS))
+    title = _("{month_name} {year}").format(month_name=MONTHS[month - 1], year=year, month=month)
+    lines = [title.center(width).rstrip()]
+    lines.append(" ".join(_weekday_head(d) for d in WEEKDAYS))
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
         cells = []
         for day in week:
@@ -165,11 +181,12 @@ def month_lines(
             cells.append(cell)
         lines.append("".join(cells).rstrip())
     lines.append("")
-    lines.append("* holiday   + make-up working day   # office closure")
+    lines.append(_("* holiday   + make-up working day   # office closure"))
     for day in sorted(kinds):
         kind, name = kinds[day]
         if day.month == month and name:
-            lines.append(f"{day.day:>3} {WEEKDAYS[day.weekday()]}  {one_line(name)}")
+            weekday = label("weekday", WEEKDAYS[day.weekday()])
+            lines.append(f"{day.day:>3} {weekday}  {one_line(name)}")
     return lines
 
 
@@ -180,16 +197,20 @@ def calendar_cli(
         str | None,
         typer.Option(
             metavar="YYYY-MM",
-            help="The month to show (default: this month in the office time zone, or the "
-            "month of --start).",
+            help=_(
+                "The month to show (default: this month in the office time zone, or the "
+                "month of --start)."
+            ),
         ),
     ] = None,
     start: Annotated[
         str | None,
         typer.Option(
             metavar="DATE",
-            help="Also print every clock's deadline for a clock started then, e.g. "
-            "2025-09-30 (at opening time) or '2025-09-30 14:00'.",
+            help=_(
+                "Also print every clock's deadline for a clock started then, e.g. "
+                "2025-09-30 (at opening time) or '2025-09-30 14:00'."
+            ),
         ),
     ] = None,
 ) -> None:
@@ -215,20 +236,30 @@ def calendar_cli(
     lines = month_lines(year, mon, kinds, _colour(), to_local(now, s.tz).date())
     working = sum(kinds[d][0] in ("work", "makeup") for d in in_month)
     place = s.country + (f"-{s.subdivision}" if s.subdivision else "")
-    lines.append(f"{working} working days (calendar {place}, time zone {s.timezone})")
+    lines.append(
+        _("{count} working days (calendar {place}, time zone {zone})").format(
+            count=working, place=place, zone=s.timezone
+        )
+    )
     if started is not None:
         stamp = to_local(started, s.tz)
-        lines += ["", f"A clock started {WEEKDAYS[stamp.weekday()]} {local_text(started, s.tz)}:"]
+        weekday = label("weekday", WEEKDAYS[stamp.weekday()])
+        started_text = _("A clock started {weekday} {time}:").format(
+            weekday=weekday, time=local_text(started, s.tz)
+        )
+        lines += ["", started_text]
         none = []
         for name, duration in s.clocks.items():
             if duration is None:
                 none.append(name)
                 continue
             due = cal.add(started, duration)
-            weekday = WEEKDAYS[to_local(due, s.tz).weekday()]
-            lines.append(f"  {name:<12} {duration!s:>5}  {weekday} {local_text(due, s.tz)}")
+            weekday = label("weekday", WEEKDAYS[to_local(due, s.tz).weekday()])
+            shown = label("step", name)
+            lines.append(f"  {shown:<12} {duration!s:>5}  {weekday} {local_text(due, s.tz)}")
         if none:
-            lines.append(f"  no clock: {', '.join(none)}")
+            names = ", ".join(label("step", n) for n in none)
+            lines.append(_("  no clock: {names}").format(names=names))
     typer.echo("\n".join(lines))
 
 
@@ -518,22 +549,26 @@ def _department(text: str, seen: set[str]) -> "Code":
     from complaintctl.config import Code
     from complaintctl.errors import InvalidValue
 
-    code, _, rest = text.partition("=")
-    name, _, name_zh = rest.partition("=")
+    code, _sep, rest = text.partition("=")
+    name, _sep, name_zh = rest.partition("=")
     code, name, name_zh = code.strip(), name.strip(), name_zh.strip()
     if not _CODE.match(code):
         raise InvalidValue(
             "--department",
-            f"{one_line(repr(text))}: the code must be 1-20 letters, digits, _ or -; "
-            "use CODE=Name or CODE=Name=中文名, e.g. QA=Quality management=质量管理部",
+            _(
+                "{text}: the code must be 1-20 letters, digits, _ or -; use CODE=Name or "
+                "CODE=Name=中文名, e.g. QA=Quality management=质量管理部"
+            ).format(text=one_line(repr(text))),
         )
     if code.upper() in seen:
-        raise InvalidValue("--department", f"code {code} is given twice")
+        raise InvalidValue("--department", _("code {code} is given twice").format(code=code))
     for part in (name, name_zh):
         if len(part) > 100 or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in part):
             raise InvalidValue(
                 "--department",
-                f"{one_line(repr(text))}: a name is at most 100 printable characters",
+                _("{text}: a name is at most 100 printable characters").format(
+                    text=one_line(repr(text))
+                ),
             )
     seen.add(code.upper())
     return Code(code, name or code, name_zh)
@@ -571,14 +606,18 @@ def _write_private(path: Path, text: str, force: bool) -> None:
     from complaintctl.errors import InvalidValue
 
     if path.is_dir():
-        raise InvalidValue("--path", f"{path} is a directory")
+        raise InvalidValue("--path", _("{path} is a directory").format(path=path))
     if path.exists() and not force:
-        raise InvalidValue("--path", f"{path} exists; use --force to replace it")
+        raise InvalidValue(
+            "--path", _("{path} exists; use --force to replace it").format(path=path)
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise InvalidValue("--path", f"cannot write {path}: {exc.strerror}") from None
+        raise InvalidValue(
+            "--path", _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp made it 0600
             f.write(text)
@@ -590,15 +629,19 @@ def _write_private(path: Path, text: str, force: bool) -> None:
             try:
                 os.link(tmp, path)
             except FileExistsError:
-                raise InvalidValue("--path", f"{path} exists; use --force to replace it") from None
+                raise InvalidValue(
+                    "--path", _("{path} exists; use --force to replace it").format(path=path)
+                ) from None
             except OSError:  # a file system without hard links
                 if path.exists():
                     raise InvalidValue(
-                        "--path", f"{path} exists; use --force to replace it"
+                        "--path", _("{path} exists; use --force to replace it").format(path=path)
                     ) from None
                 os.replace(tmp, path)
     except OSError as exc:
-        raise InvalidValue("--path", f"cannot write {path}: {exc.strerror}") from None
+        raise InvalidValue(
+            "--path", _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -611,34 +654,38 @@ def config_init_cli(
         Path | None,
         typer.Option(
             metavar="FILE",
-            help="Where to write it (default: --config, COMPLAINTCTL_CONFIG, or the per-user "
-            "config file).",
+            help=_(
+                "Where to write it (default: --config, COMPLAINTCTL_CONFIG, or the per-user "
+                "config file)."
+            ),
         ),
     ] = None,
     country: Annotated[
-        str, typer.Option(help="Country of the public-holiday calendar (ISO code).")
+        str, typer.Option(help=_("Country of the public-holiday calendar (ISO code)."))
     ] = "CN",
     subdivision: Annotated[
-        str | None, typer.Option(help="State or province, where the calendar has them.")
+        str | None, typer.Option(help=_("State or province, where the calendar has them."))
     ] = None,
     timezone: Annotated[
         str | None,
         typer.Option(
-            help="Office time zone, e.g. Asia/Shanghai (default: the country's main zone)."
+            help=_("Office time zone, e.g. Asia/Shanghai (default: the country's main zone).")
         ),
     ] = None,
     language: Annotated[
         Language | None,
-        typer.Option(help="zh or en (default: zh for CN, TW, HK, MO; en elsewhere)."),
+        typer.Option(help=_("zh or en (default: zh for CN, TW, HK, MO; en elsewhere).")),
     ] = None,
     department: Annotated[
         list[str] | None,
         typer.Option(
             metavar="CODE=Name[=中文名]",
-            help="A department that owns cases; repeat for each (default: CS SALES TECH LOG QA).",
+            help=_(
+                "A department that owns cases; repeat for each (default: CS SALES TECH LOG QA)."
+            ),
         ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=_("Replace an existing file."))] = False,
 ) -> None:
     """Write a commented config file for the office (country, time zone, language,
     departments); every other setting is shown at its default, ready to change."""
@@ -659,14 +706,19 @@ def config_init_cli(
     if code not in supported:
         raise InvalidValue(
             "--country",
-            f"{one_line(repr(country))} is not a country the holidays package knows; "
-            "use an ISO code such as CN, HK, TW, SG, US, GB, DE",
+            _(
+                "{country} is not a country the holidays package knows; use an ISO code "
+                "such as CN, HK, TW, SG, US, GB, DE"
+            ).format(country=one_line(repr(country))),
         )
     if subdivision is not None and subdivision not in supported[code]:
         raise InvalidValue(
             "--subdivision",
-            f"{one_line(repr(subdivision))} is not a subdivision of {code}; allowed: "
-            f"{', '.join(supported[code]) or 'none'}",
+            _("{subdivision} is not a subdivision of {country}; allowed: {allowed}").format(
+                subdivision=one_line(repr(subdivision)),
+                country=code,
+                allowed=", ".join(supported[code]) or _("none"),
+            ),
         )
     zone, zones = _default_zone(code)
     if timezone is not None:
@@ -677,7 +729,9 @@ def config_init_cli(
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise InvalidValue(
                 "--timezone",
-                f"{one_line(repr(timezone))} is not an IANA time zone like Asia/Shanghai",
+                _("{zone} is not an IANA time zone like Asia/Shanghai").format(
+                    zone=one_line(repr(timezone))
+                ),
             ) from None
         zone = timezone
     lang = (language.value if language else None) or ("zh" if code in CHINESE else "en")
@@ -700,18 +754,30 @@ def config_init_cli(
     try:
         settings_from_dict(tomllib.loads(text), target)
     except (ConfigError, tomllib.TOMLDecodeError) as exc:  # a bug here, not the user's
-        raise InvalidValue("config init", f"the generated file does not load: {exc}") from None
+        raise InvalidValue(
+            "config init", _("the generated file does not load: {reason}").format(reason=exc)
+        ) from None
     _write_private(target, text, force)
-    typer.echo(f"wrote {target}")
-    note = f" (the first of {len(zones)} zones of {code}; --timezone picks another)"
-    typer.echo(f"  time zone   {zone}{note if timezone is None and len(zones) > 1 else ''}")
-    typer.echo(f"  calendar    {code}{'-' + subdivision if subdivision else ''}")
-    typer.echo(f"  language    {lang}")
+    typer.echo(_("wrote {path}").format(path=target))
+    note = _(" (the first of {count} zones of {country}; --timezone picks another)").format(
+        count=len(zones), country=code
+    )
+    typer.echo(
+        _("  time zone   {zone}").format(zone=zone)
+        + (note if timezone is None and len(zones) > 1 else "")
+    )
+    place = code + ("-" + subdivision if subdivision else "")
+    typer.echo(_("  calendar    {place}").format(place=place))
+    typer.echo(_("  language    {language}").format(language=lang))
     shown = departments or settings.departments
-    typer.echo(f"  departments {' '.join(d.code for d in shown)}")
+    typer.echo(_("  departments {codes}").format(codes=" ".join(d.code for d in shown)))
     looked_up = Path(st.config or os.environ.get(CONFIG_ENV) or default_config_path())
     if looked_up.expanduser().resolve() != target.resolve():
-        typer.echo(f"use it with: complaintctl --config {target} ... (or set {CONFIG_ENV})")
+        typer.echo(
+            _("use it with: complaintctl --config {path} ... (or set {variable})").format(
+                path=target, variable=CONFIG_ENV
+            )
+        )
 
 
 @config_app.command("show")

@@ -16,11 +16,14 @@ import pytest
 from typer.testing import CliRunner
 
 from complaintctl import i18n
-from complaintctl.cli import app
-from complaintctl.clock import to_utc
-from complaintctl.config import Settings
-from complaintctl.db import open_db
-from complaintctl.register import Register
+
+i18n.use("en")  # before the commands are defined: their help is made in English
+
+from complaintctl.cli import app  # noqa: E402
+from complaintctl.clock import to_utc  # noqa: E402
+from complaintctl.config import Settings  # noqa: E402
+from complaintctl.db import open_db  # noqa: E402
+from complaintctl.register import Register  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -23,7 +23,11 @@ def one_line_error(result, exit_code: int = 1) -> str:
     assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
     assert result.stderr.count("\n") == 1, result.stderr
     assert "Traceback" not in result.output
-    return result.stderr.rstrip("\n").split(": ", 1)[1]
+    line = result.stderr.rstrip("\n")
+    for prefix in ("error: ", "错误："):
+        if line.startswith(prefix):
+            return line[len(prefix) :]
+    raise AssertionError(f"no error prefix: {line!r}")
 
 
 def write(path, text: str):
@@ -131,9 +135,9 @@ def test_an_import_row_error_gives_its_reason_in_chinese(cli, chinese, tmp_path)
     lines = result.stderr.splitlines()
     assert len(lines) == 3, lines
     assert lines[0].endswith(
-        "'2025-13-45': received_at 不是日期/时间（例如 2025-10-03 或 2025-10-03 14:05）"
+        "'2025-13-45'：received_at 不是日期/时间（例如 2025-10-03 或 2025-10-03 14:05）"
     )
-    assert lines[1].endswith("'12.345': amount_claimed 最多只能有 2 位小数")
+    assert lines[1].endswith("'12.345'：amount_claimed 最多只能有 2 位小数")
 
 
 def test_an_unreadable_import_file_names_the_line_in_chinese(cli, chinese, tmp_path):

@@ -164,7 +164,7 @@ def test_the_digest_mail_has_a_chinese_subject_and_body(cli, office, tmp_path, c
     config = write_config(tmp_path, port=free_port())
     result = cli("--config", config, "warn", "--at", AT, "--mail-to", "a@b.cn", "--dry-run")
     assert result.exit_code == 3, (result.stdout, result.stderr)
-    digest, marker, message = result.stdout.partition("--- message that would be sent ---\n")
+    digest, marker, message = result.stdout.partition("--- 将要发送的邮件 ---\n")
     assert marker
     msg = email.message_from_string(message, policy=policy.default)
     assert " ".join(msg["Subject"].split()) == (
