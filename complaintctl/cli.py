@@ -262,6 +262,18 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+LocaliseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--localise",
+        help=_(
+            "CSV/JSON: codes (step, channel, severity…) as names in the language of the run; "
+            "field names stay English."
+        ),
+    ),
+]
+
+
 CaseArg = Annotated[str, typer.Argument(metavar="CASE", help=_("Case number, e.g. C2025-000123."))]
 AtOpt = Annotated[
     str | None,
@@ -861,11 +873,14 @@ def show_cli(
     format: Annotated[
         Format, typer.Option("--format", "-f", help=_("table, json or csv."))
     ] = Format.table,
+    localise: LocaliseOpt = False,
 ) -> None:
     """Everything about one case: fields, deadlines, attachments and history."""
     from complaintctl import queries, render
 
     detail = queries.case_detail(_state(ctx).register(), case, _now())
+    if localise and format is not Format.table:
+        detail = render.localise(detail)
     if format is Format.json:
         typer.echo(render.to_json(detail))
     elif format is Format.csv:
@@ -951,6 +966,7 @@ def list_cli(
     format: Annotated[
         Format, typer.Option("--format", "-f", help=_("table, json or csv."))
     ] = Format.table,
+    localise: LocaliseOpt = False,
 ) -> None:
     """List cases, next deadline first, with filters; paged."""
     from complaintctl import queries, render
@@ -958,6 +974,8 @@ def list_cli(
     reg = _state(ctx).register()
     f = list_filter(status, step, owner, department, category, severity, overdue, from_, to, search)
     rows, total = queries.list_cases(reg, f, _now(), page, per_page)
+    if localise and format is not Format.table:
+        rows = render.localise(rows)
     if format is Format.json:
         typer.echo(
             render.to_json({"total": total, "page": page, "per_page": per_page, "cases": rows})

@@ -18,6 +18,7 @@ from complaintctl.cli import (
     DepartmentOpt,
     Format,
     FromOpt,
+    LocaliseOpt,
     OverdueOpt,
     OwnerOpt,
     SearchOpt,
@@ -292,6 +293,7 @@ def export_cli(
             help=_("One row per history entry (who did what, when) instead of one per case."),
         ),
     ] = False,
+    localise: LocaliseOpt = False,
 ) -> None:
     """Export cases (all, or filtered as for list) with every field, step time and deadline,
     to CSV or JSON Lines; or, with --events, their history."""
@@ -315,6 +317,8 @@ def export_cli(
 
             rows = map(redact_row, rows)
         fields, what = queries.EXPORT_FIELDS, _("case(s)")
+    if localise:
+        rows = map(render.localise, rows)
     count = 0
 
     def counted():

@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel
 
 from complaintctl import models
 from complaintctl.errors import DatabaseError
+from complaintctl.i18n import _
 
 # Every migration in complaintctl/migrations/versions, oldest first (a test checks this
 # against Alembic).  Kept here so that opening a database never has to import Alembic.
@@ -32,7 +33,11 @@ def busy_timeout() -> float:
     except ValueError:
         seconds = -1.0
     if not 0 < seconds <= 3600:
-        raise DatabaseError(f"{BUSY_TIMEOUT_ENV}: {value!r} is not a number of seconds (0-3600]")
+        raise DatabaseError(
+            _("{variable}: {value} is not a number of seconds (0-3600]").format(
+                variable=BUSY_TIMEOUT_ENV, value=repr(value)
+            )
+        )
     return seconds
 
 
@@ -73,21 +78,31 @@ def open_db(url: str, create: bool = True, check: bool = True) -> sa.Engine:
         path = None
     if path:
         if not Path(path).exists() and not create:
-            raise DatabaseError(f"database {path} does not exist; run complaintctl db init")
+            raise DatabaseError(
+                _("database {path} does not exist; run complaintctl db init").format(path=path)
+            )
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise DatabaseError(f"--db: cannot create {Path(path).parent}: {exc}") from None
+            raise DatabaseError(
+                _("--db: cannot create {path}: {reason}").format(path=Path(path).parent, reason=exc)
+            ) from None
         if not Path(path).exists():
             _create_private_file(Path(path))
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
-        raise DatabaseError(f"--db: {url!r} is not a usable database URL or path: {exc}") from None
+        raise DatabaseError(
+            _("--db: {url} is not a usable database URL or path: {reason}").format(
+                url=repr(url), reason=exc
+            )
+        ) from None
     except ImportError as exc:
         raise DatabaseError(
-            f"--db: the driver for {engine_name(url)} is not installed ({exc.name}); "
-            "for PostgreSQL run: pip install 'complaintctl[postgresql]'"
+            _(
+                "--db: the driver for {url} is not installed ({module}); "
+                "for PostgreSQL run: pip install 'complaintctl[postgresql]'"
+            ).format(url=engine_name(url), module=exc.name)
         ) from None
     if is_sqlite:
         _sqlite_pragmas(engine, timeout)
@@ -96,9 +111,13 @@ def open_db(url: str, create: bool = True, check: bool = True) -> sa.Engine:
     try:
         revision = _ensure_schema(engine, create)
     except sa.exc.DatabaseError as exc:
-        raise DatabaseError(f"--db: cannot open {engine_name(url)}: {exc.orig}") from None
+        raise DatabaseError(
+            _("--db: cannot open {url}: {reason}").format(url=engine_name(url), reason=exc.orig)
+        ) from None
     if revision is None:
-        raise DatabaseError(f"{engine_name(url)} is not a complaintctl register; run db init")
+        raise DatabaseError(
+            _("{url} is not a complaintctl register; run db init").format(url=engine_name(url))
+        )
     if check and revision != HEAD:
         raise schema_mismatch(revision)
     return engine
@@ -112,7 +131,9 @@ def _create_private_file(path: Path) -> None:
     except FileExistsError:
         pass  # another process created it just now
     except OSError as exc:
-        raise DatabaseError(f"--db: cannot create {path}: {exc.strerror}") from None
+        raise DatabaseError(
+            _("--db: cannot create {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
 
 
 def _postgres_timeouts(engine: sa.Engine, timeout: float) -> None:
@@ -134,12 +155,16 @@ def schema_mismatch(revision: str | None) -> DatabaseError:
     """The one-line refusal for a database this release cannot use as it is."""
     if revision in REVISIONS:
         return DatabaseError(
-            f"the database has schema {revision}, older than this complaintctl's ({HEAD}); "
-            "back it up (complaintctl db backup FILE) and run: complaintctl db upgrade"
+            _(
+                "the database has schema {revision}, older than this complaintctl's ({head}); "
+                "back it up (complaintctl db backup FILE) and run: complaintctl db upgrade"
+            ).format(revision=revision, head=HEAD)
         )
     return DatabaseError(
-        f"the database has schema {revision}, newer than this complaintctl understands "
-        f"({HEAD}); refusing to use it: install a newer complaintctl"
+        _(
+            "the database has schema {revision}, newer than this complaintctl understands "
+            "({head}); refusing to use it: install a newer complaintctl"
+        ).format(revision=revision, head=HEAD)
     )
 
 
@@ -162,7 +187,9 @@ def _create(conn: sa.Connection) -> None:
     """A new register: the tables as the models define them, stamped with HEAD (a test
     checks that this equals what the migrations build)."""
     if sa.inspect(conn).has_table("cases"):
-        raise DatabaseError("the database has a 'cases' table but is not a complaintctl register")
+        raise DatabaseError(
+            _("the database has a 'cases' table but is not a complaintctl register")
+        )
     SQLModel.metadata.create_all(conn)
     conn.execute(
         sa.insert(models.Meta.__table__).values(key="schema_version", value=str(int(HEAD)))
@@ -248,11 +275,21 @@ def storage_error(exc: sa.exc.OperationalError, engine: sa.Engine | None = None)
     where = engine_name(engine) if engine is not None else "file"
     if "locked" in low or "busy" in low or "lock timeout" in low:
         return DatabaseError(
-            f"database is busy: another process held it for more than "
-            f"{busy_timeout():g} s; nothing was written, try again"
+            _(
+                "database is busy: another process held it for more than {seconds:g} s; "
+                "nothing was written, try again"
+            ).format(seconds=busy_timeout())
         )
     if "readonly" in low or "read-only" in low:
-        return DatabaseError(f"database {where} is read-only for you; nothing was written")
+        return DatabaseError(
+            _("database {where} is read-only for you; nothing was written").format(where=where)
+        )
     if "full" in low:
-        return DatabaseError(f"no space left for database {where}; nothing was written")
-    return DatabaseError(f"database {where} unavailable: {text}; nothing was written")
+        return DatabaseError(
+            _("no space left for database {where}; nothing was written").format(where=where)
+        )
+    return DatabaseError(
+        _("database {where} unavailable: {reason}; nothing was written").format(
+            where=where, reason=text
+        )
+    )

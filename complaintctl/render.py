@@ -360,6 +360,38 @@ _SHOWN_CHANGES = {
 }
 
 
+# The fields holding a code, and the kind of name label() gives it (--localise).
+_CODE_KINDS = {
+    "step": "step",
+    "step_from": "step",
+    "step_to": "step",
+    "action": "action",
+    "status": "status",
+    "channel": "channel",
+    "severity": "severity",
+    "kind": "kind",
+    "customer_type": "customer_type",
+    "responsibility": "responsibility",
+    "remedy": "remedy",
+    "outcome": "outcome",
+}
+
+
+def localise(value: object) -> object:
+    """`value` (a row, a case's detail, a list of them) with its codes replaced by their
+    names in this run's language (`--localise`); the field names stay as they are."""
+    if isinstance(value, dict):
+        return {
+            k: label(_CODE_KINDS[k], v)
+            if k in _CODE_KINDS and isinstance(v, str)
+            else localise(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [localise(v) for v in value]
+    return value
+
+
 def print_paged(renderable: object) -> None:
     """Print to the terminal through the pager ($PAGER, else less) when it would not fit
     on the screen; straight out otherwise, and always when not a terminal.  Like git, less

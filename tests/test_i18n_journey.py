@@ -150,3 +150,23 @@ def test_the_october_2025_calendar_in_chinese(tmp_path):
     assert "* 节假日   + 调休工作日   # 单位停业日" in out
     assert re.search(r"\b11\+", out)  # Saturday 11 October: a make-up working day
     assert "国庆节" in out
+
+
+def test_localise_gives_csv_and_json_values_as_names_and_keeps_field_names(cli):
+    n, _ = journey(cli)
+    plain = cli.ok("list", "--status", "all", "--format", "csv")
+    i18n.use("zh")
+    try:
+        named = cli.ok("list", "--status", "all", "--format", "csv", "--localise")
+        detail = json.loads(cli.ok("show", n, "--format", "json", "--localise"))
+        exported = cli.ok("export", "-", "--format", "jsonl", "--localise")
+    finally:
+        i18n.use("en")
+    assert named.splitlines()[0] == plain.splitlines()[0]  # the field names
+    assert ",已结案," in named and ",电话," in named and ",closed," in plain
+    assert (detail["step"], detail["outcome"], detail["channel"]) == ("已结案", "客户满意", "电话")
+    assert [e["action"] for e in detail["history"]][:2] == ["登记", "受理确认"]
+    assert detail["deadlines"]["acknowledge"]["status"] == "按时"
+    assert json.loads(exported)["remedy"] == "维修"
+    # English, or without --localise, values stay codes.
+    assert json.loads(cli.ok("show", n, "--format", "json", "--localise"))["step"] == "closed"
