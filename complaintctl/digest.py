@@ -178,11 +178,7 @@ def build_digest(
         a_rows = session.execute(
             sa.select(*cols)
             .where(
-                # A missed severity-A clock is a pending deadline, so due_at (the earliest
-                # one) is past too: the due_at index gives the few candidates.
-                t.due_at.is_not(None),
-                t.due_at <= now,
-                t.step.in_(_OPEN),
+                t.step.in_(_OPEN),  # the step index finds the open cases
                 t.severity == Severity.A.value,
                 *scope,
                 sa.or_(
