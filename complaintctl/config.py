@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from complaintctl.errors import ConfigError
 from complaintctl.i18n import _
+from complaintctl.paths import default_config_path, default_db_path
 
 CONFIG_ENV = "COMPLAINTCTL_CONFIG"
 DB_ENV = "COMPLAINTCTL_DB"
@@ -165,13 +166,6 @@ class Settings:
     @property
     def department_codes(self) -> tuple[str, ...]:
         return tuple(d.code for d in self.departments)
-
-
-def default_config_path() -> Path:
-    """Where the config lives when neither --config nor COMPLAINTCTL_CONFIG says."""
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("complaintctl")) / "complaintctl.toml"
 
 
 def _refuse_readable_secret(source: Path, url: str) -> None:
@@ -545,13 +539,6 @@ def _smtp(t: dict) -> SmtpSettings:
     if kw.get("user") and not kw.get("password_env"):
         raise ConfigError(_("smtp.password_env: required when smtp.user is set"))
     return SmtpSettings(**kw)
-
-
-def default_db_path() -> Path:
-    """The per-user database file used when nothing else names one."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("complaintctl")) / "complaintctl.db"
 
 
 def resolve_db_url(cli_value: str | None, settings: Settings) -> str:

@@ -50,7 +50,7 @@ def _configured_language() -> str | None:
     itself reports a bad config when it loads it)."""
     path = _config_argument() or os.environ.get("COMPLAINTCTL_CONFIG")
     if not path:
-        from complaintctl.config import default_config_path
+        from complaintctl.paths import default_config_path
 
         path = str(default_config_path())
     try:
