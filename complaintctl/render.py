@@ -382,9 +382,7 @@ def localise(value: object) -> object:
     names in this run's language (`--localise`); the field names stay as they are."""
     if isinstance(value, dict):
         return {
-            k: label(_CODE_KINDS[k], v)
-            if k in _CODE_KINDS and isinstance(v, str)
-            else localise(v)
+            k: label(_CODE_KINDS[k], v) if k in _CODE_KINDS and isinstance(v, str) else localise(v)
             for k, v in value.items()
         }
     if isinstance(value, list):
