@@ -378,13 +378,23 @@ def _day_table(reg: Register, session, first: dt.date, last: dt.date) -> sa.Tabl
     )
 
 
-def _chart(reg: Register, session, period: Period) -> tuple[str, list[tuple[str, int]]]:
+def received_chart(reg: Register, period: Period, unit: str) -> list[tuple[str, int]]:
+    """Received counts of `period` per `unit` ('day', 'week' or 'month'), as in
+    Report.chart (e.g. a year per ISO week for `report --html`)."""
+    with unit_of_work(reg.engine, write=False) as session:
+        return _chart(reg, session, period, unit)[1]
+
+
+def _chart(
+    reg: Register, session, period: Period, unit: str | None = None
+) -> tuple[str, list[tuple[str, int]]]:
     """Received counts per day (up to ~2 months), per ISO week (up to ~6 months), else
-    per month; buckets come from a temporary table so empty ones show as 0."""
+    per month (or per `unit`); buckets come from a temporary table so empty ones show as
+    0."""
     from dateutil.relativedelta import relativedelta
 
     length = (period.end - period.start).days
-    unit = "day" if length <= 62 else "week" if length <= 190 else "month"
+    unit = unit or ("day" if length <= 62 else "week" if length <= 190 else "month")
     buckets, day = [], period.start
     while day < period.end:
         if unit == "day":

@@ -24,7 +24,15 @@ from pathlib import Path
 from complaintctl.errors import ComplaintError, InvalidValue
 from complaintctl.i18n import N_, _
 from complaintctl.register import Register
-from complaintctl.report import ALL, FIGURES, NONE, Period, Report, monthly_report
+from complaintctl.report import (
+    ALL,
+    FIGURES,
+    NONE,
+    Period,
+    Report,
+    monthly_report,
+    received_chart,
+)
 
 INSTALL_HINT = "report --html needs matplotlib: pip install 'complaintctl[charts]'"
 OVERDUE_LIMIT = 10
@@ -182,6 +190,8 @@ class HtmlReport:
     overdue: list[dict]  # the most overdue open cases, most overdue first
     overdue_count: int
     at: dt.datetime  # office-local: when the overdue list was taken
+    chart_unit: str  # the received chart's buckets: day (month), week (quarter, year)
+    chart: list[tuple[str, int]]  # (bucket label, received)
     non_working: set[dt.date] = field(default_factory=set)
 
 
@@ -341,8 +351,13 @@ def build(
     digest = build_digest(reg, now)
     overdue = sorted(digest.overdue, key=lambda item: -item["hours_late"])
     period = report.period
+    # A month per day and a quarter per week, as the report's own chart; a year per week
+    # too (the report counts a year per month).
+    chart_unit, chart = report.chart_unit, report.chart
+    if period.kind == "year":
+        chart_unit, chart = "week", received_chart(reg, period, "week")
     non_working = set()
-    if report.chart_unit == "day":
+    if chart_unit == "day":
         day = period.start
         while day < period.end:
             if not reg.calendar.is_working_day(day):
@@ -357,6 +372,8 @@ def build(
         overdue=overdue[:overdue_limit],
         overdue_count=len(overdue),
         at=digest.at,
+        chart_unit=chart_unit,
+        chart=chart,
         non_working=non_working,
     )
 
@@ -412,18 +429,18 @@ def _charts(reg: Register, doc: HtmlReport) -> tuple[dict[str, str], list[str]]:
     if font is None and ch.has_cjk(texts):
         warnings.append(ch.NO_CJK_FONT)
     charts = ch.Charts(font)
-    unit = report.chart_unit
-    chart_labels = [_tick(unit, text) for text, _ in report.chart]
+    unit = doc.chart_unit
+    chart_labels = [_tick(unit, text) for text, _ in doc.chart]
     shade: list[int] = []
     if unit == "day":
-        days = [report.period.start + dt.timedelta(days=i) for i in range(len(report.chart))]
+        days = [report.period.start + dt.timedelta(days=i) for i in range(len(doc.chart))]
         shade = [i for i, d in enumerate(days) if d in doc.non_working]
     out = {
         "received": charts.bars(
             "chart-received",
             label(f"chart_received_{unit}"),
             chart_labels,
-            [n for _, n in report.chart],
+            [n for _, n in doc.chart],
             ylabel=label("cases"),
             shade=shade,
             shade_label=label("non_working_day"),
@@ -525,7 +542,7 @@ def render(reg: Register, doc: HtmlReport) -> tuple[str, list[str]]:
         _targets_html(doc.targets),
         _headline_html(rows, report),
         f"<section><h2>{escape(label('charts'))}</h2>",
-        _figure("received", charts["received"], "wide", _points(report.chart)),
+        _figure("received", charts["received"], "wide", _points(doc.chart)),
         '<div class="grid">',
         _figure("category", charts["category"]),
         _figure("channel", charts["channel"]),

@@ -222,6 +222,17 @@ def test_a_years_trend_is_its_twelve_months_and_adds_up_to_the_year(world):
     assert sum(m[2] for m in trend) == totals["resolved"][0] > 0
 
 
+def test_a_years_received_chart_is_per_iso_week_and_adds_up_to_the_json_report(world):
+    page = Page(html_report(world, "--year", "2025"))
+    weeks = json.loads(page.charts["received"]["data-points"])
+    # 2025-01-01 is a Wednesday of ISO week 1; 2025-12-29..31 are in week 1 of 2026.
+    assert weeks[0][0] == "2025-W01" and weeks[-1][0] == "2026-W01"
+    assert [w[0] for w in weeks[1:-1]] == [f"2025-W{n:02d}" for n in range(2, 53)]
+    expected = json_report(world, "--year", "2025")
+    months = [b["count"] for b in expected["chart"]["received"]]
+    assert sum(n for _, n in weeks) == sum(months) == page.totals()["received"][0] > 0
+
+
 def test_a_month_at_the_start_of_the_calendar_makes_a_page_with_a_shorter_trend(cli, tmp_path):
     out = tmp_path / "r.html"
     cli.ok("report", "--month", "0001-12", "--html", str(out))
