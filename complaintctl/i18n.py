@@ -18,10 +18,8 @@ database, in CSV/JSON field names and, unless `--localise` is given, in CSV/JSON
 
 from __future__ import annotations
 
-import ast
 import gettext as _gettext
 import os
-import struct
 import sys
 from pathlib import Path
 
@@ -249,6 +247,8 @@ def label(kind: str, code: str | None) -> str:
 # -- the catalog --------------------------------------------------------------------------
 def extract(package: Path = Path(__file__).parent) -> dict[str, list[str]]:
     """Every literal `_("…")` and `N_("…")` in the package, with where it is (file:line)."""
+    import ast
+
     found: dict[str, list[str]] = {}
     for path in sorted(package.rglob("*.py")):
         if "migrations" in path.parts:
@@ -275,8 +275,10 @@ def extract(package: Path = Path(__file__).parent) -> dict[str, list[str]]:
     return found
 
 
-def _is_command(decorator: ast.expr) -> bool:
+def _is_command(decorator: object) -> bool:
     """@app.command(…) / @app.callback(…) (Typer takes the function's docstring as help)."""
+    import ast
+
     return (
         isinstance(decorator, ast.Call)
         and isinstance(decorator.func, ast.Attribute)
@@ -304,6 +306,8 @@ def translate_commands(app: object) -> None:
 
 def read_po(text: str) -> dict[str, str]:
     """msgid → msgstr of a .po file (the subset of the format this project writes)."""
+    import ast
+
     entries: dict[str, str] = {}
     msgid: list[str] | None = None
     msgstr: list[str] | None = None
@@ -359,6 +363,8 @@ def write_po(entries: dict[str, str], where: dict[str, list[str]]) -> str:
 def compile_mo(entries: dict[str, str]) -> bytes:
     """The GNU .mo file of these translations (what msgfmt writes; untranslated entries
     are left out, so gettext falls back to the English)."""
+    import struct
+
     header = "Content-Type: text/plain; charset=UTF-8\nLanguage: zh_CN\n"
     items = {"": header} | {k: v for k, v in entries.items() if k and v}
     keys = sorted(items)
