@@ -138,11 +138,14 @@ def warn_cli(
         password = smtp_password(smtp)
     digest = build_digest(reg, when, span, by.value, owner, department)
     if not digest.working_day and not even_on_holidays:
+        reason = digest.day_off_reason
+        if reason == "weekend":  # the calendar's word for a day off that is no holiday
+            reason = _("weekend")
         typer.echo(
             _(
                 "{day} is not a working day ({reason}): no reminders sent "
                 "(--even-on-holidays to run anyway)"
-            ).format(day=f"{digest.at:%Y-%m-%d}", reason=digest.day_off_reason)
+            ).format(day=f"{digest.at:%Y-%m-%d}", reason=reason)
         )
         return
 

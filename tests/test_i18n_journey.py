@@ -170,3 +170,16 @@ def test_localise_gives_csv_and_json_values_as_names_and_keeps_field_names(cli):
     assert json.loads(exported)["remedy"] == "维修"
     # English, or without --localise, values stay codes.
     assert json.loads(cli.ok("show", n, "--format", "json", "--localise"))["step"] == "closed"
+
+
+@pytest.mark.parametrize(("day", "reason"), [("2025-10-01", "国庆节"), ("2025-10-19", "周末")])
+def test_warn_on_a_day_off_says_why_in_chinese(cli, day, reason):
+    journey(cli)
+    i18n.use("zh")
+    try:
+        out = cli.ok("warn", "--at", f"{day} 09:00")
+    finally:
+        i18n.use("en")
+    assert out == (
+        f"{day} 不是工作日（{reason}）：未发送提醒（使用 --even-on-holidays 仍要运行）\n"
+    )
