@@ -149,14 +149,21 @@ def parse_period(
     end: dt.date | None = None,
 ) -> Period:
     """The period asked for; none asked for = the last full month before `today`.
-    Its previous period must exist on the calendar too (years 2..9998)."""
+    Like every date complaintctl reads, it lies in the years FIRST_YEAR..LAST_YEAR."""
+    from complaintctl.parse import FIRST_YEAR, LAST_YEAR
+
+    option = "--month" if month else "--quarter" if quarter else "--year" if year else "--from"
     try:
         period = _parse_period(today, month, quarter, year, start, end)
         period.previous()
         period.end + dt.timedelta(1)
     except (ValueError, OverflowError):
-        option = "--month" if month else "--quarter" if quarter else "--year" if year else "--from"
         raise InvalidValue(option, _("is outside the calendar this report can cover")) from None
+    if period.start.year < FIRST_YEAR or (period.end - dt.timedelta(1)).year > LAST_YEAR:
+        raise InvalidValue(
+            option,
+            _("is outside the years {first}-{last}").format(first=FIRST_YEAR, last=LAST_YEAR),
+        )
     return period
 
 

@@ -233,11 +233,20 @@ def test_a_years_received_chart_is_per_iso_week_and_adds_up_to_the_json_report(w
     assert sum(n for _, n in weeks) == sum(months) == page.totals()["received"][0] > 0
 
 
-def test_a_month_at_the_start_of_the_calendar_makes_a_page_with_a_shorter_trend(cli, tmp_path):
+def test_a_month_at_the_start_of_the_calendar_makes_a_page_with_a_full_trend(cli, tmp_path):
     out = tmp_path / "r.html"
-    cli.ok("report", "--month", "0001-12", "--html", str(out))
+    cli.ok("report", "--month", "1900-01", "--html", str(out))
     trend = json.loads(Page(out.read_text("utf-8")).charts["trend"]["data-points"])
-    assert 0 < len(trend) < 12  # the months whose days exist in UTC
+    assert [m[0] for m in trend][:2] == ["1899-02", "1899-03"] and len(trend) == 12
+
+
+@pytest.mark.parametrize(
+    "period", [("--year", "0002"), ("--month", "1899-12"), ("--quarter", "3000Q1")]
+)
+def test_a_period_outside_the_years_complaintctl_reads_is_refused_in_one_line(cli, period):
+    result = cli("report", *period, "--format", "json")
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {period[0]}: is outside the years 1900-2999\n"
 
 
 def test_the_score_distribution_adds_up_to_the_feedback_figures(world):
