@@ -8,6 +8,18 @@ class ComplaintError(Exception):
 
     exit_code = 1
 
+    def __reduce__(self):
+        # Pickled as it is (message, class, attributes), not rebuilt from its arguments:
+        # the import's reading process sends its errors to the writing one this way.
+        return (_restore, (type(self), str(self), dict(self.__dict__)))
+
+
+def _restore(cls: type, message: str, state: dict) -> "ComplaintError":
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class InvalidValue(ComplaintError):
     """A field was given a value it does not allow (the message names both)."""

@@ -23,7 +23,10 @@ import pytest
 import sqlalchemy as sa
 from conftest import local, table_rows
 
+from complaintctl import importer
 from complaintctl.clock import WorkCalendar
+from complaintctl.errors import CaseChanged, CaseNotFound, InvalidValue
+from complaintctl.importer import ImportError_
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDAR = WorkCalendar()  # CN public holidays and make-up days, nothing else
@@ -1391,3 +1394,31 @@ def test_the_summary_is_the_only_output_and_carries_no_ansi_escapes_off_a_termin
     rerun = cli("import", str(source), "--mapping", str(shop_mapping(tmp_path)))
     assert rerun.stdout == "read 1200, imported 0, already present 1200, updated 0, rejected 0\n"
     assert "\x1b" not in rerun.output
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        InvalidValue("--amount", "must be a number"),
+        CaseNotFound("C2025-000001"),
+        CaseChanged("C2025-000002"),
+        ImportError_("line 3: the file ends inside a quoted field"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_an_error_in_the_reading_process_reaches_the_command_as_itself(error):
+    """The import's reading process sends an error to the writing one pickled: it must
+    arrive with its class, message and exit code, not as "reading the file failed"."""
+
+    def rows():
+        yield 1
+        raise error
+
+    child = importer._from_child(rows)
+    try:
+        with pytest.raises(type(error)) as caught:
+            list(child)
+    finally:
+        child.close()
+    assert str(caught.value) == str(error) and caught.value.exit_code == error.exit_code
+    assert caught.value.__dict__ == error.__dict__
