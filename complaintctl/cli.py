@@ -330,21 +330,9 @@ ACTOR_LIMIT = 100
 
 def _actor(source: str, name: str) -> str:
     """Who is acting, as the history records it: trimmed, not empty, at most 100 characters."""
-    from complaintctl.errors import InvalidValue
+    from complaintctl.parse import parse_text
 
-    name = name.strip()
-    if not name:
-        raise InvalidValue(source, _("must not be empty"))
-    if len(name) > ACTOR_LIMIT:
-        raise InvalidValue(
-            source,
-            _("is {length} characters long; at most {limit}").format(
-                length=len(name), limit=ACTOR_LIMIT
-            ),
-        )
-    if "\x00" in name:
-        raise InvalidValue(source, _("must not contain NUL characters"))
-    return name
+    return parse_text(source, name, required=True, max_len=ACTOR_LIMIT)
 
 
 # -- logging ------------------------------------------------------------------------------
@@ -488,11 +476,11 @@ def _ask_log_form(reg: "Register", now, unset: list[str]) -> dict[str, Any]:
     optional field).  Ctrl-C or end of input aborts before anything is written."""
     from complaintctl import services
     from complaintctl.errors import InvalidValue
-    from complaintctl.parse import parse_amount, parse_time
+    from complaintctl.parse import MAX_TEXT, parse_amount, parse_text, parse_time
 
-    def text(option: str, required: bool = False, max_len: int = services.MAX_TEXT) -> Any:
+    def text(option: str, required: bool = False, max_len: int = MAX_TEXT) -> Any:
         # The limits of services.log_complaint, which checks every field again.
-        return lambda v: services._text(option, v, required, max_len)
+        return lambda v: parse_text(option, v, required, max_len)
 
     def amount(v: str) -> str | None:
         parse_amount("--amount", v)

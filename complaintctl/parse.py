@@ -103,3 +103,28 @@ def format_amount(cents: int | None) -> str | None:
 def day_start(day: dt.date, tz: ZoneInfo) -> dt.datetime:
     """00:00 of a local calendar day, as naive UTC."""
     return to_utc(dt.datetime.combine(day, dt.time(0), tzinfo=tz))
+
+
+MAX_TEXT = 100_000  # characters of a free-text field
+
+
+def parse_text(
+    field_name: str, value: str | None, required: bool = False, max_len: int = MAX_TEXT
+) -> str | None:
+    """A text field as stored: trimmed; empty is None (refused when `required`); at most
+    `max_len` characters, no NUL."""
+    value = value.strip() if value is not None else None
+    if not value:
+        if required:
+            raise InvalidValue(field_name, _("must not be empty"))
+        return None
+    if len(value) > max_len:
+        raise InvalidValue(
+            field_name,
+            _("is {length} characters long; at most {limit}").format(
+                length=len(value), limit=max_len
+            ),
+        )
+    if "\x00" in value:
+        raise InvalidValue(field_name, _("must not contain NUL characters"))
+    return value

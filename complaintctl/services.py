@@ -37,34 +37,14 @@ from complaintctl.models import (
     Severity,
     Step,
 )
+from complaintctl.parse import parse_text as _text
 from complaintctl.register import Register
 
 # How far in the future an --at may lie (clock skew between machines), nothing more.
 FUTURE_SLACK = dt.timedelta(minutes=5)
-MAX_TEXT = 100_000
 
 
 # -- validation -------------------------------------------------------------------------
-def _text(
-    field_name: str, value: str | None, required: bool = False, max_len: int = MAX_TEXT
-) -> str | None:
-    value = value.strip() if value is not None else None
-    if not value:
-        if required:
-            raise InvalidValue(field_name, _("must not be empty"))
-        return None
-    if len(value) > max_len:
-        raise InvalidValue(
-            field_name,
-            _("is {length} characters long; at most {limit}").format(
-                length=len(value), limit=max_len
-            ),
-        )
-    if "\x00" in value:
-        raise InvalidValue(field_name, _("must not contain NUL characters"))
-    return value
-
-
 def _choice(
     field_name: str,
     value: str | None,
