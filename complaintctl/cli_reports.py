@@ -457,6 +457,14 @@ def import_cli(
             help=_("Import the good rows; write the bad ones, with their reasons, to this CSV."),
         ),
     ] = None,
+    fail_over: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-over",
+            metavar="N%",
+            help=_("With --skip-invalid: import nothing if more than N% of the rows are rejected."),
+        ),
+    ] = None,
     update: Annotated[
         bool,
         typer.Option(
@@ -467,8 +475,9 @@ def import_cli(
 ) -> None:
     """Import complaints from CSV or JSON Lines: validated, all-or-nothing, safe to re-run.
 
-    Exit status: 0 imported (or, with --dry-run, every row good); 1 bad rows (nothing
-    written, unless --skip-invalid) or an unreadable file.
+    Exit status: 0 every row imported (or, with --dry-run, every row good); 1 bad rows
+    and nothing written (without --skip-invalid, or past --fail-over), or an unreadable
+    file; 3 imported with --skip-invalid, with rows rejected.
     """
     import codecs
     import io
@@ -477,6 +486,9 @@ def import_cli(
 
     if dayfirst and monthfirst:
         raise UsageError(_("--dayfirst and --monthfirst exclude each other"))
+    limit = _percent("--fail-over", fail_over) if fail_over is not None else None
+    if limit is not None and skip_invalid is None:
+        raise UsageError(_("--fail-over applies to --skip-invalid"))
     try:
         codecs.lookup(encoding)
     except LookupError:
@@ -523,6 +535,7 @@ def import_cli(
                 update=update,
                 check_header=fmt == "csv",
                 progress=tick,
+                fail_over=limit,
             )
     except UnicodeDecodeError as exc:
         raise importer.ImportError_(
@@ -586,6 +599,30 @@ def import_cli(
             if not dry_run
             else _("{count} bad row(s)").format(count=result.rejected)
         )
+    if result.over(limit):
+        raise importer.ImportError_(
+            _(
+                "--fail-over: {count} of {read} rows rejected, more than {limit}%: "
+                "nothing was imported"
+            ).format(count=result.rejected, read=result.read, limit=fail_over.strip().rstrip("%"))
+        )
+    if result.errors:
+        raise typer.Exit(3)  # imported, with rows rejected (listed above and in the file)
+
+
+def _percent(option: str, text: str) -> float:
+    """A percentage typed as 5% or 5 (0..100)."""
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:  # NaN fails too
+        raise UsageError(
+            _("{option}: {value} is not a percentage 0..100, e.g. 5%").format(
+                option=option, value=repr(text)
+            )
+        )
+    return value
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import gc
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -130,10 +131,10 @@ def load_mapping(path: Path) -> Mapping:
                 )
             getattr(m, section)[name] = value
     for name, table in data.get("values", {}).items():
-        if name not in CODE_FIELDS or not isinstance(table, dict):
+        if name not in FIELDS or not isinstance(table, dict):
             raise ConfigError(
                 _("mapping values.{name}: values can be mapped for {allowed}").format(
-                    name=name, allowed=", ".join(CODE_FIELDS)
+                    name=name, allowed=", ".join(FIELDS)
                 )
             )
         m.values[name] = {str(k).strip().lower(): str(v) for k, v in table.items()}
@@ -164,6 +165,10 @@ class ImportResult:
     def rejected(self) -> int:
         return len({e.line for e in self.errors})
 
+    def over(self, percent: float | None) -> bool:
+        """Whether more than `percent` % of the rows read were rejected."""
+        return percent is not None and self.rejected * 100 > percent * self.read
+
 
 # -- reading --------------------------------------------------------------------------
 def read_csv(stream: IO[str]) -> Iterator[tuple[int, dict]]:
@@ -192,14 +197,42 @@ def read_csv(stream: IO[str]) -> Iterator[tuple[int, dict]]:
             line = reader.line_num + 1
             continue
         if len(values) != len(header):
-            raise ImportError_(
-                _(
-                    "line {line}: has {fields} fields, the header has {header} "
-                    "(a truncated or malformed record)"
-                ).format(line=line, fields=len(values), header=len(header))
-            )
+            # A bad row like any other (rejected, listed, written to the rejects file),
+            # not the end of the import: real exports lose a trailing empty field.
+            yield line, _Misshapen.of(header, values)
+            line = reader.line_num + 1
+            continue
         yield line, dict(zip(header, values, strict=True))
         line = reader.line_num + 1
+
+
+EXTRA_COLUMN = "_extra"  # a long record's values past the header's columns
+
+
+class _Misshapen(dict):
+    """A record with more or fewer fields than the header: its values under the header's
+    names (missing ones empty; the rest, as CSV, under EXTRA_COLUMN)."""
+
+    @classmethod
+    def of(cls, header: list[str], values: list[str]) -> _Misshapen:
+        row = cls(zip(header, values, strict=False))
+        for name in header[len(values) :]:
+            row.setdefault(name, "")
+        if len(values) > len(header):
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="").writerow(values[len(header) :])
+            row[EXTRA_COLUMN] = buf.getvalue()
+            row.column, row.value = EXTRA_COLUMN, row[EXTRA_COLUMN]
+        else:
+            row.column, row.value = header[len(values)], ""  # the first column it lacks
+        row.reason = _(
+            "the record has {fields} fields, the header has {header} "
+            "(a truncated or malformed record)"
+        ).format(fields=len(values), header=len(header))
+        return row
+
+    def error(self, line: int) -> RowError:
+        return RowError(line, self.column, self.value, self.reason, dict(self))
 
 
 def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, dict]]:
@@ -337,6 +370,9 @@ class RowConverter:
         }
         self.lookup = {f: {a.lower(): a for a in codes} for f, codes in self.allowed.items()}
         for f, table in mapping.values.items():
+            if f not in CODE_FIELDS:
+                self._check_values(f, table)
+                continue
             for code in table.values():
                 if code.lower() not in self.lookup[f]:
                     raise ConfigError(
@@ -358,6 +394,21 @@ class RowConverter:
                         "allowed: {allowed}"
                     ).format(field=f, rule=repr(rule), allowed=", ".join(self.allowed[f]))
                 )
+
+    def _check_values(self, name: str, table: dict[str, str]) -> None:
+        """A value mapping of a field without codes: each value it gives must be one the
+        field takes ("" leaves the cell empty)."""
+        read = self._converter(name)
+        for source, value in table.items():
+            if value.strip():
+                try:
+                    read(value.strip())
+                except ValueError as exc:
+                    raise ConfigError(
+                        _("mapping values.{field}: {source} = {value}: {field} {reason}").format(
+                            field=name, source=repr(source), value=repr(value), reason=exc
+                        )
+                    ) from None
 
     # (field, source column, default, key in the result, converter) for each field that
     # can have a value: mapped to a column, or defaulted.
@@ -384,22 +435,43 @@ class RowConverter:
                 m.columns.get(f),
                 m.defaults.get(f, ""),
                 AMOUNT_FIELDS.get(f, f),
-                self._converter(f),
+                self._converter(f)
+                if f in CODE_FIELDS or f not in m.values
+                else self._mapped(m.values[f], self._converter(f), m.defaults.get(f, "")),
             )
             for f in FIELDS
             if f in m.columns or f in m.defaults
         ]
+
+    @staticmethod
+    def _mapped(
+        table: dict[str, str], read: Callable[[str], object], default: str
+    ) -> Callable[[str], object]:
+        """`read` after the mapping's [values] for the field: a value it maps to "" is
+        an empty cell (the default, if any)."""
+
+        def lookup(raw: str) -> object:
+            value = table.get(raw.lower())
+            if value is None:
+                return read(raw)
+            value = value.strip() or default
+            return read(value) if value else None
+
+        return lookup
 
     def convert(self, line: int, row: dict) -> dict | RowError:
         m = self.mapping
         plan = self._plan
         if plan is None:
             plan = self._plan = self._make_plan()
+            # Texts and times whose values the mapping translates go the general way.
+            inline = [p for p in plan if p[0] not in m.values]
             self._texts = [
-                (p[0], p[1], p[2], TEXT_FIELDS[p[0]]) for p in plan if p[0] in TEXT_FIELDS
+                (p[0], p[1], p[2], TEXT_FIELDS[p[0]]) for p in inline if p[0] in TEXT_FIELDS
             ]
-            self._times = [p[:3] for p in plan if p[0] in TIME_FIELDS]
-            self._others = [p for p in plan if p[0] not in TEXT_FIELDS and p[0] not in TIME_FIELDS]
+            self._times = [p[:3] for p in inline if p[0] in TIME_FIELDS]
+            general = {p[0] for p in self._texts} | {p[0] for p in self._times}
+            self._others = [p for p in plan if p[0] not in general]
         v: dict = {}
         # Field by field in FIELDS order (texts, times, the rest), so the first bad cell of a
         # row is the one reported; texts and times are spelled out, being most of the work.
@@ -574,10 +646,11 @@ def import_rows(
     update: bool = False,
     check_header: bool = True,
     progress: Callable[[int], None] | None = None,
+    fail_over: float | None = None,
 ) -> ImportResult:
     """Import every row in one transaction: committed only if every row is good (or
-    `skip_invalid`), and never with `dry_run`; a re-run finds rows already present by
-    their external reference."""
+    `skip_invalid`, unless more than `fail_over` % of the rows are rejected), and never
+    with `dry_run`; a re-run finds rows already present by their external reference."""
     from complaintctl.services import contact_key, reserve_numbers
 
     conv = RowConverter(reg, mapping, dayfirst, now)
@@ -607,6 +680,9 @@ def import_rows(
                 conv.check_header(list(row))
                 header_checked = True
             read += 1
+            if row.__class__ is _Misshapen:
+                yield read, row.error(line)
+                continue
             v = conv.convert(line, row)
             if v.__class__ is not RowError:
                 ref = v.get("external_ref")
@@ -844,7 +920,7 @@ def import_rows(
                     for n in range(result.read + 1, read + 1):
                         progress(n)
                 result.read = read
-            if dry_run or (result.errors and not skip_invalid):
+            if dry_run or (result.errors and not skip_invalid) or result.over(fail_over):
                 trans.rollback()
             else:
                 trans.commit()

@@ -352,7 +352,7 @@ def test_a_truncated_last_record_stops_the_import_naming_the_line_where_it_start
     assert snapshot(db_url) == before
 
 
-def test_a_row_with_the_wrong_number_of_fields_stops_the_import_naming_its_line(
+def test_a_row_with_the_wrong_number_of_fields_is_a_bad_row_that_stops_the_import(
     cli, tmp_path, db_url
 ):
     text = (
@@ -363,8 +363,11 @@ def test_a_row_with_the_wrong_number_of_fields_stops_the_import_naming_its_line(
     )
     result = cli("import", str(write(tmp_path / "w.csv", text)))
     assert result.exit_code == 1
-    lines = stderr_lines(result)
-    assert len(lines) == 1 and lines[0].startswith("error: line 3: "), lines
+    assert stderr_lines(result) == [
+        "line 3: summary: '': the record has 5 fields, the header has 6 "
+        "(a truncated or malformed record)",
+        "error: 1 bad row(s): nothing was imported",
+    ]
     assert case_count(db_url) == 0
 
 
@@ -530,7 +533,7 @@ def test_skip_invalid_imports_the_good_rows_and_writes_the_bad_ones_with_their_c
         "import", str(source), "--mapping", str(shop_mapping(tmp_path)),
         "--skip-invalid", str(rejects),
     )  # fmt: skip
-    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert result.exit_code == 3, (result.stdout, result.stderr)  # imported, rows rejected
     assert summary_of(result) == (5, 3, 0, 0, 2)
     assert sorted(by_ref(cli)) == ["S-1", "S-3", "S-5"]
     with rejects.open(encoding="utf-8", newline="") as f:
@@ -1159,7 +1162,7 @@ def test_skip_invalid_on_json_lines_writes_every_bad_row_whatever_keys_it_carrie
     result = cli(
         "import", str(write(tmp_path / "k.jsonl", jsonl_text(rows))), "--skip-invalid", str(rejects)
     )
-    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert result.exit_code == 3, (result.stdout, result.stderr)
     assert summary_of(result) == (3, 1, 0, 0, 2)
     with rejects.open(encoding="utf-8", newline="") as f:
         got = list(csv.DictReader(f))
@@ -1186,9 +1189,13 @@ MAPPING_ERRORS = {
         SHOP_MAPPING.replace('Quality = "PQ"', 'Quality = "QQ"'),
         "mapping values.category",
     ),
-    "values for a field without codes": (
-        SHOP_MAPPING + '[values.owner]\nx = "y"\n',
-        "mapping values.owner",
+    "values for a field that is not ours": (
+        SHOP_MAPPING + '[values.priority]\nx = "y"\n',
+        "mapping values.priority",
+    ),
+    "value mapped to a score not 1..5": (
+        SHOP_MAPPING + '[values.feedback_score]\nYes = "6"\n',
+        "mapping values.feedback_score",
     ),
     "unmapped rule neither error nor a code": (
         SHOP_MAPPING + '[unmapped]\ncategory = "whatever"\n',
