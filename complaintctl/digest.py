@@ -139,25 +139,7 @@ def build_digest(
     )
     t = Case.__table__.c
     scope = _scope(t, owner, department)
-    cols = [
-        t.number,
-        t.step,
-        t.owner,
-        t.department,
-        t.severity,
-        t.category,
-        t.summary,
-        t.customer_name,
-        t.contact,
-        t.due_at,
-        t.escalate_due,
-        t.escalated_at,
-        t.plan_due,
-        t.plan_at,
-        t.feedback_due,
-        t.received_at,
-        t.on_hold,
-    ]
+    cols = _columns(t)
 
     with unit_of_work(reg.engine, write=False) as session:
         # One index range on due_at: every pending deadline up to the horizon.
@@ -222,6 +204,66 @@ def build_digest(
     return digest
 
 
+def _feedback_clock(t) -> sa.ColumnElement[bool]:
+    """SQL for `_waiting_clock(case) == "feedback"` (given a due_at): the customer's clock."""
+    waiting = [
+        sa.and_(due.is_not(None), done.is_(None), due == t.due_at)
+        for due, done in ((t.escalate_due, t.escalated_at), (t.plan_due, t.plan_at))
+    ]
+    return sa.and_(t.step == Step.feedback.value, *(sa.not_(w) for w in waiting))
+
+
+def most_overdue(reg: Register, now: dt.datetime, limit: int) -> tuple[list[dict], int]:
+    """The `limit` most overdue cases (the items `warn` lists as overdue, most overdue
+    first) and how many cases are overdue in all: two index reads, whatever the size."""
+    t = Case.__table__.c
+    late = [t.due_at.is_not(None), t.due_at <= now, sa.not_(_feedback_clock(t))]
+    with unit_of_work(reg.engine, write=False) as session:
+        count = session.execute(
+            sa.select(sa.func.count()).select_from(Case.__table__).where(*late)
+        ).scalar_one()
+        rows = session.execute(
+            sa.select(*_columns(t)).where(*late).order_by(t.due_at, t.number).limit(limit)
+        ).all()
+    items = []
+    for r in rows:
+        late_by, hours = lateness(reg, r.due_at, now)
+        items.append(
+            _item(
+                reg,
+                r,
+                clock=_waiting_clock(r),
+                late=late_words(late_by, N_),
+                hours_late=hours,
+                by="owner",
+            )
+        )
+    return items, count
+
+
+def _columns(t) -> list:
+    """The columns an item of the digest is made from."""
+    return [
+        t.number,
+        t.step,
+        t.owner,
+        t.department,
+        t.severity,
+        t.category,
+        t.summary,
+        t.customer_name,
+        t.contact,
+        t.due_at,
+        t.escalate_due,
+        t.escalated_at,
+        t.plan_due,
+        t.plan_at,
+        t.feedback_due,
+        t.received_at,
+        t.on_hold,
+    ]
+
+
 def _item(reg: Register, r, by: str, **extra: object) -> dict:
     group = (r.owner if by == "owner" else r.department) or UNASSIGNED
     return {
@@ -249,60 +291,113 @@ def _scope(cols, owner: str | None, department: str | None) -> list:
     return conds
 
 
+# How many of a repeat complainant's earlier cases the digest names (the most recent ones);
+# `earlier_count` says how many there are, `first_earlier` which came first.
+EARLIER_SHOWN = 3
+
+
 def _repeats(reg: Register, session, owner: str | None, department: str | None) -> list[dict]:
-    """Open cases whose contact complained before, within the repeat window."""
+    """Open cases whose contact complained before, within the repeat window: per case the
+    number of earlier cases in its window, the first of them and the most recent few.
+
+    Counted per contact in one ordered pass (window functions over the cases of the
+    contacts that have such an open case), never pair by pair: one contact with thousands
+    of cases costs a sort of those cases, not the square of their number."""
     window = reg.settings.repeat_window
-    c = Case.__table__.alias("c")
-    p = Case.__table__.alias("p")
-    # `step IN (open steps)` (not NOT IN ended) so the step index finds the open cases,
-    # then each one's earlier cases by contact key, bounded by its own window.
-    open_cases = [c.c.step.in_(_OPEN), *_scope(c.c, owner, department)]
-    seconds = int(window.total_seconds())
+    micros = int(window.total_seconds() * 1_000_000)
+    params: dict[str, object] = {"open": _OPEN}
+    scope_c, scope_p = [], []
+    for name, value in (("owner", owner), ("department", department)):
+        if value:
+            params[name] = value.strip().lower()
+            scope_c.append(f"AND lower(c.{name}) = :{name}")
+            scope_p.append(f"AND lower(p.{name}) = :{name}")
     if session.bind.dialect.name == "sqlite":
-        since = sa.func.datetime(c.c.received_at, f"-{seconds} seconds")
+        seconds = micros // 1_000_000
+
+        def since(col: str) -> str:  # to the second: a bound, the frame below is exact
+            return f"datetime({col}, '-{seconds + 1} seconds')"
+
+        # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC: whole microseconds since 1970.
+        key = (
+            "(CAST(strftime('%s', p.received_at) AS INTEGER) * 1000000"
+            " + CAST(substr(p.received_at, 21, 6) AS INTEGER))"
+        )
+        frame = f"{micros} PRECEDING"
     else:
-        since = c.c.received_at - sa.text(f"interval '{seconds} seconds'")
-    # The exact window is checked below; the bound keeps the join to the relevant cases.
-    pairs = session.execute(
-        sa.select(
-            c.c.number,
-            c.c.contact,
-            c.c.customer_name,
-            c.c.received_at,
-            c.c.owner,
-            c.c.department,
-            p.c.number.label("earlier"),
-            p.c.received_at.label("earlier_at"),
-        )
-        .join(
-            p,
-            sa.and_(
-                p.c.contact_key == c.c.contact_key,
-                p.c.id != c.c.id,
-                p.c.received_at < c.c.received_at,
-            ),
-        )
-        .where(*open_cases, p.c.received_at >= since)
-        .order_by(c.c.received_at, c.c.number, p.c.received_at)
-    ).all()
-    out: dict[str, dict] = {}
-    for r in pairs:
-        if r.received_at - r.earlier_at > window:
-            continue
-        item = out.setdefault(
-            r.number,
+
+        def since(col: str) -> str:
+            return f"{col} - interval '{micros} microseconds'"
+
+        key = "p.received_at"
+        frame = f"interval '{micros} microseconds' PRECEDING"
+    latest = ", ".join(
+        f"lag(number, CAST(tie + {k} AS INTEGER)) OVER o AS earlier_{k}"
+        for k in range(EARLIER_SHOWN)
+    )
+    sql = f"""
+WITH flagged AS (
+    -- The contacts with an open case that has an earlier one in its window, and the
+    -- span of those open cases (the `step IN` lets the step index find open cases).
+    SELECT c.contact_key, min(c.received_at) AS lo, max(c.received_at) AS hi
+    FROM cases c
+    WHERE c.step IN :open {" ".join(scope_c)}
+      AND EXISTS (
+        SELECT 1 FROM cases e
+        WHERE e.contact_key = c.contact_key AND e.id != c.id
+          AND e.received_at < c.received_at AND e.received_at >= {since("c.received_at")})
+    GROUP BY c.contact_key
+), counted AS (
+    -- Every case of those contacts from a window before the first such open case to the
+    -- last: how many cases lie in each one's window before it (its own and any received
+    -- at the same moment left out), and the first of them.
+    SELECT p.id, p.number, p.contact, p.customer_name, p.owner, p.department,
+           p.received_at, p.contact_key,
+           CASE WHEN p.step IN :open {" ".join(scope_p)} THEN 1 ELSE 0 END AS candidate,
+           count(*) OVER w
+             - count(*) OVER (PARTITION BY p.contact_key, p.received_at) AS earlier_count,
+           first_value(p.number) OVER w AS first_earlier,
+           row_number() OVER (PARTITION BY p.contact_key, p.received_at ORDER BY p.id) AS tie
+    FROM flagged f
+    JOIN cases p ON p.contact_key = f.contact_key
+      AND p.received_at >= {since("f.lo")} AND p.received_at <= f.hi
+    WINDOW w AS (PARTITION BY p.contact_key ORDER BY {key}
+                 RANGE BETWEEN {frame} AND CURRENT ROW)
+), recent AS (
+    -- The most recent earlier cases: the ones just before this case's moment.
+    SELECT counted.*,
+           {latest}
+    FROM counted
+    WINDOW o AS (PARTITION BY contact_key ORDER BY received_at, id)
+)
+SELECT * FROM recent
+WHERE candidate = 1 AND earlier_count > 0
+ORDER BY received_at, number
+"""
+    stmt = sa.text(sql).bindparams(sa.bindparam("open", expanding=True))
+    out = []
+    for r in session.execute(stmt, params).mappings():
+        shown = min(r["earlier_count"], EARLIER_SHOWN)
+        latest = [r[f"earlier_{k}"] for k in range(shown)]
+        out.append(
             {
-                "number": r.number,
-                "contact": r.contact,
-                "customer_name": r.customer_name,
-                "owner": r.owner,
-                "department": r.department,
-                "received_at": to_local(r.received_at, reg.settings.tz),
-                "earlier": [],
-            },
+                "number": r["number"],
+                "contact": r["contact"],
+                "customer_name": r["customer_name"],
+                "owner": r["owner"],
+                "department": r["department"],
+                "received_at": to_local(_naive(r["received_at"]), reg.settings.tz),
+                "earlier_count": r["earlier_count"],
+                "first_earlier": r["first_earlier"],
+                "earlier": latest[::-1],  # oldest first, as they happened
+            }
         )
-        item["earlier"].append(r.earlier)
-    return list(out.values())
+    return out
+
+
+def _naive(t: dt.datetime | str) -> dt.datetime:
+    """A time from a plain-SQL row (text on SQLite) as the naive UTC of the models."""
+    return dt.datetime.fromisoformat(t) if isinstance(t, str) else t
 
 
 def _spikes(reg: Register, session, now: dt.datetime) -> list[dict]:

@@ -126,10 +126,22 @@ def _detail(d: Digest, section: str, item: dict, tr: Translate = _) -> str:
     if section == "ready_to_close":
         return tr(N_("window ended {time}")).format(time=fmt(item["window_ended"]))
     if section == "repeat_complainants":
-        return tr(N_("{customer} <{contact}>, earlier: {earlier}")).format(
+        earlier = item["earlier"]
+        if item.get("earlier_count", len(earlier)) <= len(earlier):
+            return tr(N_("{customer} <{contact}>, earlier: {earlier}")).format(
+                customer=item["customer_name"],
+                contact=item["contact"],
+                earlier=_join(earlier, tr),
+            )
+        # Thousands of earlier cases (one contact for a whole import): counted, not listed.
+        return tr(
+            N_("{customer} <{contact}>, {count} earlier cases since {first}, latest: {earlier}")
+        ).format(
             customer=item["customer_name"],
             contact=item["contact"],
-            earlier=_join(item["earlier"], tr),
+            count=item["earlier_count"],
+            first=item["first_earlier"],
+            earlier=_join(earlier, tr),
         )
     if section == "category_spikes":
         return tr(N_("{count} this week ({week}), trailing {weeks}-week mean {mean}")).format(

@@ -4,7 +4,7 @@ marked met or missed, charts (inline SVG), the most overdue open cases, and the
 breakdown tables.
 
 Every figure comes from `report.monthly_report` (the same `Report` that `report --format
-json` prints), the overdue cases from `digest.build_digest` (what `warn` lists). The page
+json` prints), the overdue cases from `digest.most_overdue` (what `warn` lists). The page
 fetches nothing: styles and charts are inside it, and a Content-Security-Policy forbids
 any fetch, so a browser that opens it forwarded by e-mail shows exactly what was written.
 
@@ -342,14 +342,15 @@ def build(
 ) -> HtmlReport:
     """Everything the document shows, for `report` (as `monthly_report` made it), with
     the overdue list taken at `now` (naive UTC)."""
-    from complaintctl.digest import build_digest
+    from complaintctl.clock import to_local
+    from complaintctl.digest import most_overdue
 
     breakdowns = {
         by: report if by == report.by else monthly_report(reg, report.period, by)
         for by in BREAKDOWN_TABLES
     }
-    digest = build_digest(reg, now)
-    overdue = sorted(digest.overdue, key=lambda item: -item["hours_late"])
+    # Only what the page shows: the few most overdue and their count (not warn's digest).
+    overdue, overdue_count = most_overdue(reg, now, overdue_limit)
     period = report.period
     # A month per day and a quarter per week, as the report's own chart; a year per week
     # too (the report counts a year per month).
@@ -369,9 +370,9 @@ def build(
         trend=trend(reg, period),
         scores=score_counts(reg, period),
         targets=judge_targets(reg, report),
-        overdue=overdue[:overdue_limit],
-        overdue_count=len(overdue),
-        at=digest.at,
+        overdue=overdue,
+        overdue_count=overdue_count,
+        at=to_local(now, reg.settings.tz),
         chart_unit=chart_unit,
         chart=chart,
         non_working=non_working,

@@ -429,6 +429,32 @@ def test_a_repeat_complainant_within_90_days_is_flagged_with_the_earlier_case(cl
     assert f"  {repeat}  李雷 <139-0000-0001>, earlier: {earlier}" in text.splitlines()
 
 
+def test_a_contact_with_many_earlier_cases_is_counted_and_only_the_latest_are_named(cli, register):
+    # Issue 14: one contact behind thousands of cases must not list them all in every item.
+    phone = "13900000009"
+    outside = logged(register, local(2025, 7, 1, 9), contact=phone)  # 111 days before
+    earlier = [logged(register, local(2025, 8, d, 9), contact=phone) for d in (1, 5, 9, 13, 17)]
+    repeat = logged(register, local(2025, 10, 20, 9), contact=phone, customer="李雷")
+    # Received at the same moment: neither is the other's earlier case.
+    twin = logged(register, local(2025, 10, 20, 9), contact=phone)
+
+    d = warn_json(cli, "--at", AT)
+    items = {i["number"]: i for i in d["repeat_complainants"]}
+    for number in (repeat, twin):
+        assert items[number]["earlier_count"] == 5
+        assert items[number]["first_earlier"] == earlier[0]
+        assert items[number]["earlier"] == earlier[-3:]
+    # A contact with few earlier cases still has them all named.
+    assert items[earlier[1]]["earlier_count"] == 2
+    assert items[earlier[1]]["earlier"] == [outside, earlier[0]]
+
+    lines = cli("warn", "--at", AT).stdout.splitlines()
+    latest = ", ".join(earlier[-3:])
+    assert (
+        f"  {repeat}  李雷 <{phone}>, 5 earlier cases since {earlier[0]}, latest: {latest}"
+    ) in lines
+
+
 def pq_cases(register, *received, category="PQ") -> list[str]:
     return [classified(register, t, category=category) for t in received]
 
