@@ -338,14 +338,15 @@ def _repeats(reg: Register, session, owner: str | None, department: str | None) 
     sql = f"""
 WITH flagged AS (
     -- The contacts with an open case that has an earlier one in its window, and the
-    -- span of those open cases (the `step IN` lets the step index find open cases).
+    -- span of those open cases (the `step IN` lets the step index find open cases). The
+    -- latest earlier case is one backward step on the (contact_key, received_at) index;
+    -- EXISTS would let PostgreSQL hash-join every open case to every case of its contact.
     SELECT c.contact_key, min(c.received_at) AS lo, max(c.received_at) AS hi
     FROM cases c
     WHERE c.step IN :open {" ".join(scope_c)}
-      AND EXISTS (
-        SELECT 1 FROM cases e
-        WHERE e.contact_key = c.contact_key AND e.id != c.id
-          AND e.received_at < c.received_at AND e.received_at >= {since("c.received_at")})
+      AND (SELECT e.received_at FROM cases e
+           WHERE e.contact_key = c.contact_key AND e.received_at < c.received_at
+           ORDER BY e.received_at DESC LIMIT 1) >= {since("c.received_at")}
     GROUP BY c.contact_key
 ), counted AS (
     -- Every case of those contacts from a window before the first such open case to the

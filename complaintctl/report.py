@@ -295,14 +295,19 @@ class _Figures:
             since = sa.func.datetime(t.received_at, f"-{window} seconds")
         else:
             since = t.received_at - sa.text(f"interval '{window} seconds'")
-        earlier = sa.exists().where(
-            p.c.contact_key == t.contact_key,
-            p.c.id != t.id,
-            p.c.received_at < t.received_at,
-            p.c.received_at >= since,
+        # "The contact's latest earlier case lies within the window", as one backward step
+        # on the (contact_key, received_at) index per case. Not EXISTS: PostgreSQL turns
+        # that into a hash semi-join that, when thousands of cases share a contact, tests
+        # every case of the period against every case of the contact.
+        latest = (
+            sa.select(p.c.received_at)
+            .where(p.c.contact_key == t.contact_key, p.c.received_at < t.received_at)
+            .order_by(p.c.received_at.desc())
+            .limit(1)
+            .scalar_subquery()
         )
         for g, n in self._rows(
-            sa.func.count(), where=[t.received_at >= s, t.received_at < e, earlier]
+            sa.func.count(), where=[t.received_at >= s, t.received_at < e, latest >= since]
         ):
             put(g, "repeat_complainants", n)
 
@@ -312,17 +317,24 @@ class _Figures:
         t = self.t
         if self.days is None:
             return  # nothing was resolved in either period
-        got, done = self.days.alias("got"), self.days.alias("done")
-        gap = (done.c.idx - got.c.idx).label("gap")
+        days = self.days
+
+        def day_index(time: sa.ColumnElement) -> sa.ScalarSelect:
+            # The day a time falls on: the last one starting at or before it (days are
+            # contiguous), one step on the table's key per case. A join on the range
+            # (day_start <= time < day_end) made PostgreSQL test every case against
+            # every day: minutes for a report when the days span years.
+            return (
+                sa.select(days.c.idx)
+                .where(days.c.day_start <= time)
+                .order_by(days.c.day_start.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+
+        gap = (day_index(t.resolved_at) - day_index(t.received_at)).label("gap")
         hist = self.session.execute(
             sa.select(self.group, gap, sa.func.count())
-            .select_from(
-                Case.__table__.join(
-                    got, sa.and_(t.received_at >= got.c.day_start, t.received_at < got.c.day_end)
-                ).join(
-                    done, sa.and_(t.resolved_at >= done.c.day_start, t.resolved_at < done.c.day_end)
-                )
-            )
             .where(t.resolved_at >= s, t.resolved_at < e)
             .group_by(self.group, gap)
         ).all()
@@ -351,11 +363,17 @@ def _median(counts: dict[int, int]) -> float:
     return float(nth(n // 2)) if n % 2 else (nth(n // 2 - 1) + nth(n // 2)) / 2
 
 
-def _temp_table(session, name: str, rows: list[dict], **columns) -> sa.Table:
-    """A temporary table (this connection only, gone with the transaction) holding `rows`:
-    lets SQL join cases to buckets computed in Python from the working-day calendar."""
+def _temp_table(
+    session, name: str, rows: list[dict], key: str | None = None, **columns
+) -> sa.Table:
+    """A temporary table (this connection only, gone with the transaction) holding `rows`,
+    its primary key `key` if given: lets SQL join cases to buckets computed in Python from
+    the working-day calendar."""
     table = sa.Table(
-        name, sa.MetaData(), *(sa.Column(c, t) for c, t in columns.items()), prefixes=["TEMPORARY"]
+        name,
+        sa.MetaData(),
+        *(sa.Column(c, t, primary_key=c == key) for c, t in columns.items()),
+        prefixes=["TEMPORARY"],
     )
     conn = session.connection()
     table.create(conn)
@@ -381,7 +399,13 @@ def _day_table(reg: Register, session, first: dt.date, last: dt.date) -> sa.Tabl
         )
         day += dt.timedelta(1)
     return _temp_table(
-        session, "tmp_report_days", rows, day_start=sa.DateTime, day_end=sa.DateTime, idx=sa.Integer
+        session,
+        "tmp_report_days",
+        rows,
+        key="day_start",
+        day_start=sa.DateTime,
+        day_end=sa.DateTime,
+        idx=sa.Integer,
     )
 
 
