@@ -221,7 +221,7 @@ def _now():
 def _time(reg: "Register", option: str, text: str | None, now):
     from complaintctl.parse import parse_time
 
-    return parse_time(option, text, reg.settings.tz, now) if text else None
+    return parse_time(option, text, reg.settings.tz, now, reg.settings.date_order) if text else None
 
 
 def _local(reg: "Register", t) -> str:
@@ -487,7 +487,7 @@ def _ask_log_form(reg: "Register", now, unset: list[str]) -> dict[str, Any]:
         return v.strip() or None
 
     def received(v: str) -> str:
-        when = parse_time("--received-at", v, reg.settings.tz, now)
+        when = parse_time("--received-at", v, reg.settings.tz, now, reg.settings.date_order)
         if when > now + services.FUTURE_SLACK:
             raise InvalidValue(
                 "--received-at", _("{time} is in the future").format(time=_local(reg, when))
@@ -919,6 +919,7 @@ def list_filter(
     from_: str | None,
     to: str | None,
     search: str | None,
+    date_order: str | None = None,
 ):
     """The shared filter options as a queries.ListFilter."""
     from complaintctl import queries
@@ -933,8 +934,8 @@ def list_filter(
         severity=severity.value if severity else None,
         overdue=overdue,
         search=search,
-        received_from=parse_date("--from", from_) if from_ else None,
-        received_to=parse_date("--to", to) if to else None,
+        received_from=parse_date("--from", from_, date_order) if from_ else None,
+        received_to=parse_date("--to", to, date_order) if to else None,
     )
 
 
@@ -962,7 +963,10 @@ def list_cli(
     from complaintctl import queries, render
 
     reg = _state(ctx).register()
-    f = list_filter(status, step, owner, department, category, severity, overdue, from_, to, search)
+    f = list_filter(
+        status, step, owner, department, category, severity, overdue, from_, to, search,
+        reg.settings.date_order,
+    )  # fmt: skip
     rows, total = queries.list_cases(reg, f, _now(), page, per_page)
     if localise and format is not Format.table:
         rows = render.localise(rows)

@@ -235,8 +235,8 @@ def report_cli(
         month=month,
         quarter=quarter,
         year=year,
-        start=parse_date("--from", from_) if from_ else None,
-        end=parse_date("--to", to) if to else None,
+        start=parse_date("--from", from_, reg.settings.date_order) if from_ else None,
+        end=parse_date("--to", to, reg.settings.date_order) if to else None,
     )
     report = monthly_report(reg, period, by.value if by else None)
     if html is not None:
@@ -309,7 +309,10 @@ def export_cli(
     if excel and format is not FileFormat.csv:
         raise UsageError(_("--excel applies to --format csv"))
     reg = _state(ctx).register()
-    f = list_filter(status, step, owner, department, category, severity, overdue, from_, to, search)
+    f = list_filter(
+        status, step, owner, department, category, severity, overdue, from_, to, search,
+        reg.settings.date_order,
+    )  # fmt: skip
     if events:
         rows = queries.export_events(reg, f, _now(), redact=redact)
         fields, what = queries.EVENT_FIELDS, _("history entries")
@@ -389,7 +392,7 @@ def purge_cli(
 
     st = _state(ctx)
     reg = st.register()
-    day = parse_date("--closed-before", closed_before)
+    day = parse_date("--closed-before", closed_before, reg.settings.date_order)
     now = _now()
     done = privacy.purge(
         reg,
@@ -505,6 +508,8 @@ def import_cli(
         raise importer.ImportError_(
             _("FILE: cannot open {file}: {reason}").format(file=file, reason=exc.strerror)
         ) from None
+    # Read twice (a first pass over the dates): standard input goes to a temporary file.
+    raw = importer.spooled(raw)
     stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
     rows = importer.read_csv(stream) if fmt == "csv" else importer.read_jsonl(stream)
     source = "stdin" if file == "-" else Path(file).name
@@ -536,6 +541,7 @@ def import_cli(
                 check_header=fmt == "csv",
                 progress=tick,
                 fail_over=limit,
+                reread=importer.rereader(raw, encoding),
             )
     except UnicodeDecodeError as exc:
         raise importer.ImportError_(

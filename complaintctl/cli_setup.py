@@ -87,9 +87,9 @@ def _start(text: str, s: "Settings", now: dt.datetime) -> dt.datetime:
     from complaintctl.parse import parse_date, parse_time
 
     if ":" not in text and text.strip().lower() != "now":
-        day = parse_date("--start", text)
+        day = parse_date("--start", text, s.date_order)
         return to_utc(dt.datetime.combine(day, s.opening_time, tzinfo=s.tz))
-    return parse_time("--start", text, s.tz, now)
+    return parse_time("--start", text, s.tz, now, s.date_order)
 
 
 def _weekend(s: "Settings") -> set[int]:

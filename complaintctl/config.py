@@ -27,6 +27,7 @@ DEFAULT_CATEGORIES = (
     ("SM", "Sales & advertising", "销售宣传"),
     ("OT", "Other", "其他"),
 )
+DATE_ORDERS = ("dayfirst", "monthfirst")  # how a date such as 03/10/2025 is read
 DEFAULT_CHANNELS = ("phone", "email", "online", "social", "letter", "visit", "other")
 DEFAULT_DEPARTMENTS = (
     ("CS", "Customer service", "客服部"),
@@ -130,6 +131,7 @@ class Settings:
 
     timezone: str = "Asia/Shanghai"
     language: str | None = None  # en | zh; None: from LC_ALL/LC_MESSAGES/LANG
+    date_order: str | None = None  # dayfirst | monthfirst: how 03/10/2025 is read; None: refused
     number_pattern: str = "C{year}-{seq:06d}"
     database: str | None = None
     country: str = "CN"
@@ -218,6 +220,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
 _TOP_KEYS = {
     "timezone",
     "language",
+    "date_order",
     "number_pattern",
     "database",
     "calendar",
@@ -315,6 +318,15 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
                 )
             )
         kw["language"] = language
+
+    if "date_order" in data:
+        if data["date_order"] not in DATE_ORDERS:
+            raise ConfigError(
+                _("date_order: {value} is not a date order; allowed: {allowed}").format(
+                    value=repr(data["date_order"]), allowed=", ".join(DATE_ORDERS)
+                )
+            )
+        kw["date_order"] = data["date_order"]
 
     if "number_pattern" in data:
         pattern = str(data["number_pattern"])

@@ -16,7 +16,7 @@ import re
 import signal
 import threading
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
@@ -36,7 +36,7 @@ from complaintctl.errors import (
 from complaintctl.history import SEALED, event_hash
 from complaintctl.i18n import _
 from complaintctl.models import Case, Event, imported_state
-from complaintctl.parse import FIRST_YEAR, LAST_YEAR, amount_cents
+from complaintctl.parse import DAY_MONTH, FIRST_YEAR, LAST_YEAR, amount_cents
 from complaintctl.register import Register
 
 BATCH = 2000
@@ -235,6 +235,41 @@ class _Misshapen(dict):
         return RowError(line, self.column, self.value, self.reason, dict(self))
 
 
+def rereader(
+    raw: IO[bytes], encoding: str
+) -> Callable[[], contextlib.AbstractContextManager[IO[str]]]:
+    """For a seekable file: a function giving it again as text from where it is now, for
+    a pass over it before the import's own (then back at that place)."""
+    origin = raw.tell()
+
+    @contextlib.contextmanager
+    def again() -> Iterator[IO[str]]:
+        at = raw.tell()
+        raw.seek(origin)
+        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        try:
+            yield text
+        finally:
+            text.detach()
+            raw.seek(at)
+
+    return again
+
+
+def spooled(raw: IO[bytes]) -> IO[bytes]:
+    """A stream that cannot be read twice (standard input, a pipe) copied into an unnamed
+    temporary file, which is returned at its start; a seekable one as it is."""
+    if raw.seekable():
+        return raw
+    import shutil
+    import tempfile
+
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the import's stream)
+    shutil.copyfileobj(raw, spool, 1 << 20)
+    spool.seek(0)
+    return spool
+
+
 def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, dict]]:
     for number, text in enumerate(stream, start=1):
         if not text.strip():
@@ -323,14 +358,12 @@ class TimeParser:
             try:
                 # Parsed against two different defaults: a part the text lacks (year,
                 # month, day) shows as a difference, and such a cell is not a date.
-                value = parser.parse(
-                    text, dayfirst=bool(self.dayfirst), default=dt.datetime(2001, 1, 1)
-                )
+                # (dayfirst would also swap month and day of a year-first date)
+                dayfirst = bool(self.dayfirst) and DAY_MONTH.match(text) is not None
+                value = parser.parse(text, dayfirst=dayfirst, default=dt.datetime(2001, 1, 1))
                 if (
                     value.date()
-                    != parser.parse(
-                        text, dayfirst=bool(self.dayfirst), default=dt.datetime(2002, 2, 2)
-                    ).date()
+                    != parser.parse(text, dayfirst=dayfirst, default=dt.datetime(2002, 2, 2)).date()
                 ):
                     raise ValueError
             except (ValueError, OverflowError):
@@ -346,6 +379,97 @@ class TimeParser:
         return to_utc(value)
 
 
+# -- the day/month order of each time column: a first pass over the file ----------------
+@dataclass
+class ColumnDates:
+    """What the first pass found in one time column: the first cell (line, text) that
+    can only be day first (13/10/2025), only month first (10/13/2025), or either
+    (03/10/2025)."""
+
+    dayfirst: tuple[int, str] | None = None
+    monthfirst: tuple[int, str] | None = None
+    ambiguous: tuple[int, str] | None = None
+
+    def add(self, line: int, text: str, a: int, b: int) -> None:
+        if a > 12:
+            if b <= 12 and self.dayfirst is None:
+                self.dayfirst = (line, text)
+        elif b > 12:
+            if self.monthfirst is None:
+                self.monthfirst = (line, text)
+        elif a != b and a and b and self.ambiguous is None:
+            self.ambiguous = (line, text)
+
+
+def scan_dates(stream: IO[str], columns: Collection[str], jsonl: bool = False) -> dict:
+    """{column: ColumnDates} for these source columns, from a first pass over the file
+    that looks at their cells only.  Where the file cannot be read the pass just stops:
+    the import's own pass reports it."""
+    found = {c: ColumnDates() for c in columns}
+    match = DAY_MONTH.match
+    try:
+        if jsonl:
+            for line, row in read_jsonl(stream):
+                for column, dates in found.items():
+                    text = row.get(column)
+                    if text and (m := match(text)):
+                        dates.add(line, text.strip(), int(m.group(1)), int(m.group(2)))
+            return found
+        reader = csv.reader(stream, strict=True)
+        header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
+        where = [(header.index(c), dates) for c, dates in found.items() if c in header]
+        if not where:
+            return found
+        line = reader.line_num + 1
+        for values in reader:
+            for i, dates in where:
+                if i < len(values) and (m := match(values[i])):
+                    dates.add(line, values[i].strip(), int(m.group(1)), int(m.group(2)))
+            line = reader.line_num + 1
+    except (csv.Error, ImportError_):
+        pass
+    return found
+
+
+def column_orders(found: dict[str, ColumnDates], date_order: str | None) -> dict[str, bool | None]:
+    """{column: day first?} as each column's own cells decide: a cell that can only be
+    read one way fixes the order of the whole column; a column holding only dates that
+    can be read either way takes `date_order` (the config's), and without it is refused,
+    as is a column holding both orders."""
+    fallback = None if date_order is None else date_order == "dayfirst"
+    orders: dict[str, bool | None] = {}
+    for column, dates in found.items():
+        if dates.dayfirst and dates.monthfirst:
+            (day_line, day_text), (month_line, month_text) = dates.dayfirst, dates.monthfirst
+            raise ImportError_(
+                _(
+                    "column {column}: some dates have the day first (line {day_line}: "
+                    "{day_text}), some the month first (line {month_line}: {month_text}); "
+                    "correct the file, or choose with --dayfirst or --monthfirst"
+                ).format(
+                    column=repr(column),
+                    day_line=day_line,
+                    day_text=day_text,
+                    month_line=month_line,
+                    month_text=month_text,
+                )
+            )
+        if dates.dayfirst or dates.monthfirst:
+            orders[column] = bool(dates.dayfirst)
+        elif dates.ambiguous and fallback is None:
+            line, text = dates.ambiguous
+            raise ImportError_(
+                _(
+                    "column {column}: every date like {text} (line {line}) can be read day "
+                    "first or month first; use --dayfirst or --monthfirst, or set date_order "
+                    "in the config"
+                ).format(column=repr(column), text=text, line=line)
+            )
+        else:
+            orders[column] = fallback
+    return orders
+
+
 _amount = amount_cents  # ValueError with the reason, as every converter here
 
 
@@ -357,7 +481,13 @@ class RowConverter:
     ) -> None:
         s = reg.settings
         self.reg, self.mapping, self.now = reg, mapping, now
-        self.time = TimeParser(s.tz, dayfirst)
+        # Day first, month first, or undecided (03/10/2025 refused): the --dayfirst or
+        # --monthfirst given, else the config's; set_orders() decides per column.
+        if dayfirst is None and s.date_order is not None:
+            dayfirst = s.date_order == "dayfirst"
+        self.dayfirst, self._orders = dayfirst, {}
+        self._parsers = {d: TimeParser(s.tz, d) for d in (None, True, False)}
+        self.time = self._parsers[dayfirst]
         self.allowed = {
             "channel": s.channels,
             "category": s.category_codes,
@@ -409,6 +539,14 @@ class RowConverter:
                             field=name, source=repr(source), value=repr(value), reason=exc
                         )
                     ) from None
+
+    def set_orders(self, orders: dict[str, bool | None]) -> None:
+        """Each source column's day/month order (column_orders()), for the dates in it."""
+        self._orders, self._plan = orders, None
+
+    def _time_parser(self, name: str) -> TimeParser:
+        column = self.mapping.columns.get(name)
+        return self._parsers[self._orders.get(column, self.dayfirst)]
 
     # (field, source column, default, key in the result, converter) for each field that
     # can have a value: mapped to a column, or defaulted.
@@ -469,7 +607,7 @@ class RowConverter:
             self._texts = [
                 (p[0], p[1], p[2], TEXT_FIELDS[p[0]]) for p in inline if p[0] in TEXT_FIELDS
             ]
-            self._times = [p[:3] for p in inline if p[0] in TIME_FIELDS]
+            self._times = [(*p[:3], p[4]) for p in inline if p[0] in TIME_FIELDS]
             general = {p[0] for p in self._texts} | {p[0] for p in self._times}
             self._others = [p for p in plan if p[0] not in general]
         v: dict = {}
@@ -485,7 +623,7 @@ class RowConverter:
                 return self._bad(line, row, name, column, raw)
             v[name] = raw
         utcoffset = self.time._utcoffset
-        for name, column, default in self._times:
+        for name, column, default, parse in self._times:
             raw = get(column) if column else None
             raw = (raw.strip() if raw else "") or default
             if not raw:
@@ -502,7 +640,7 @@ class RowConverter:
                 v[name] = value - utcoffset(value)  # what TimeParser does, inline
                 continue
             try:
-                v[name] = self.time(raw)
+                v[name] = parse(raw)
             except ValueError as exc:
                 return RowError(line, column or name, raw, f"{name} {exc}", row)
         for name, column, default, key, value in self._others:
@@ -564,7 +702,7 @@ class RowConverter:
         """The function reading field `name` from a cell (stripped, never empty); it raises
         ValueError with the reason, which follows the field's name in the message."""
         if name in TIME_FIELDS:
-            return self.time
+            return self._time_parser(name)
         if name in AMOUNT_FIELDS:
             return _amount
         if name == "feedback_score":
@@ -647,6 +785,7 @@ def import_rows(
     check_header: bool = True,
     progress: Callable[[int], None] | None = None,
     fail_over: float | None = None,
+    reread: Callable[[], contextlib.AbstractContextManager[IO[str]]] | None = None,
 ) -> ImportResult:
     """Import every row in one transaction: committed only if every row is good (or
     `skip_invalid`, unless more than `fail_over` % of the rows are rejected), and never
@@ -654,6 +793,13 @@ def import_rows(
     from complaintctl.services import contact_key, reserve_numbers
 
     conv = RowConverter(reg, mapping, dayfirst, now)
+    if reread is not None and dayfirst is None:
+        # The day/month order of each time column, from all of its cells: a first pass,
+        # over those columns only, before any row is converted.
+        columns = {mapping.columns[f] for f in TIME_FIELDS if f in mapping.columns}
+        with reread() as again:
+            found = scan_dates(again, columns, jsonl=not check_header)
+        conv.set_orders(column_orders(found, reg.settings.date_order))
     result = ImportResult()
     clock = reg.calendar.clock_function(reg.settings.clocks)  # reg.clock, for bulk use
     local_date = reg.calendar.local_date

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -10,19 +11,64 @@ from complaintctl.clock import to_local, to_utc
 from complaintctl.errors import InvalidValue
 from complaintctl.i18n import _
 
+# A date written day and month first, in either order (03/10/2025, 3.10.25, 03-10-2025).
+DAY_MONTH = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?!\d)")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December",
+)  # fmt: skip
 
-def parse_time(field: str, text: str, tz: ZoneInfo, now: dt.datetime) -> dt.datetime:
+
+def _dayfirst(field: str, text: str, date_order: str | None) -> bool:
+    """Whether `text` has its day before its month (for dateutil): 13/10/2025 can only be
+    day first and 10/13/2025 only month first; 03/10/2025 is read in `date_order`, and
+    without one it is refused, naming both readings."""
+    m = DAY_MONTH.match(text)
+    if m is None:
+        return False  # year first (2025-10-03) or words: dateutil's own reading
+    a, b = int(m.group(1)), int(m.group(2))
+    if a > 12 or b > 12 or a == b or not a or not b:
+        return a > 12  # one reading at most
+    if date_order is not None:
+        return date_order == "dayfirst"
+    year = int(m.group(3))
+    year = year if len(m.group(3)) == 4 else 2000 + year
+    readings = [(a, b), (b, a)]  # (day, month): day first, then month first
+    raise InvalidValue(
+        field,
+        _(
+            "{value} is ambiguous ({day_first} or {month_first}?); write {iso_day_first} or "
+            "{iso_month_first}, or set date_order in the config"
+        ).format(
+            value=text.strip(),
+            day_first=_day_name(*readings[0]),
+            month_first=_day_name(*readings[1]),
+            iso_day_first=f"{year:04d}-{readings[0][1]:02d}-{readings[0][0]:02d}",
+            iso_month_first=f"{year:04d}-{readings[1][1]:02d}-{readings[1][0]:02d}",
+        ),
+    )
+
+
+def _day_name(day: int, month: int) -> str:
+    return _("{day} {month_name}").format(day=day, month=month, month_name=_MONTHS[month - 1])
+
+
+def parse_time(
+    field: str, text: str, tz: ZoneInfo, now: dt.datetime, date_order: str | None = None
+) -> dt.datetime:
     """A date/time typed in the office's zone (or with its own offset) as naive UTC.
 
-    A bare date means 00:00 that day; a bare time means today.
+    A bare date means 00:00 that day; a bare time means today.  A date such as
+    03/10/2025 is read in `date_order` ("dayfirst" or "monthfirst"), and refused without.
     """
     from dateutil import parser
 
     if text.strip().lower() == "now":
         return now
     local_now = to_local(now, tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    dayfirst = _dayfirst(field, text, date_order)
     try:
-        value = parser.parse(text, default=local_now.replace(tzinfo=None))
+        value = parser.parse(text, dayfirst=dayfirst, default=local_now.replace(tzinfo=None))
         if value.tzinfo is None:
             value = value.replace(tzinfo=tz)
         value.utcoffset()  # an offset of a day or more fails here
@@ -57,12 +103,13 @@ def _short(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-def parse_date(field: str, text: str) -> dt.date:
-    """A calendar date (2025-09-30, 2025/9/30, ...)."""
+def parse_date(field: str, text: str, date_order: str | None = None) -> dt.date:
+    """A calendar date (2025-09-30, 2025/9/30, ...); 03/10/2025 as in parse_time()."""
     from dateutil import parser
 
+    dayfirst = _dayfirst(field, text, date_order)
     try:
-        day = parser.parse(text).date()
+        day = parser.parse(text, dayfirst=dayfirst).date()
     except (ValueError, OverflowError, TypeError):
         raise InvalidValue(
             field, _("{value} is not a date; use e.g. 2025-09-30").format(value=_short(text))

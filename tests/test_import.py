@@ -263,6 +263,9 @@ DATE_FORMS = [
     ("13/03/2025", local(2025, 3, 13, 0, 0)),  # 13 cannot be a month: not ambiguous
     ("03/13/2025 08:30", local(2025, 3, 13, 8, 30)),
 ]
+# A column's day/month order is one for the whole column (tests/test_import_real.py):
+# the two slash forms are each imported from a file of their own.
+MONTH_FIRST_FORM = DATE_FORMS.pop()
 
 
 def test_dates_in_every_documented_form_are_read_in_office_time_unless_they_carry_an_offset(
@@ -277,6 +280,10 @@ def test_dates_in_every_documented_form_are_read_in_office_time_unless_they_carr
     assert summary_of(result) == (len(DATE_FORMS), len(DATE_FORMS), 0, 0, 0)
     got = {text: stored(db_url, f"D-{i}", "received_at") for i, (text, _) in enumerate(DATE_FORMS)}
     assert got == dict(DATE_FORMS)
+    text, expected = MONTH_FIRST_FORM
+    rows = [["D-M", text, "phone", "王伟", "138", "漏水"]]
+    cli.ok("import", str(write(tmp_path / "m.csv", csv_text(OUR_HEADER.split(","), rows))))
+    assert stored(db_url, "D-M", "received_at") == expected
 
 
 @pytest.mark.parametrize(
@@ -304,10 +311,10 @@ def test_10_03_2025_without_dayfirst_or_monthfirst_is_reported_as_ambiguous(
     source = write(tmp_path / "d.csv", csv_text(OUR_HEADER.split(","), rows))
     result = cli("import", str(source))
     assert result.exit_code == 1, (result.stdout, result.stderr)
-    lines = stderr_lines(result)
-    assert len(lines) == 2 and lines[1] == "error: 1 bad row(s): nothing was imported", lines
-    assert lines[0].startswith(f"line 3: received_at: '{text}': received_at is ambiguous")
-    assert "--dayfirst" in lines[0] and "--monthfirst" in lines[0]
+    # The whole column is in question, not one row: one error for the file.
+    (line,) = stderr_lines(result)
+    assert line.startswith(f"error: column 'received_at': every date like {text} (line 3) ")
+    assert "--dayfirst" in line and "--monthfirst" in line and "date_order" in line
     assert case_count(db_url) == 0
 
 

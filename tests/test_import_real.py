@@ -9,13 +9,17 @@ Every file is written into the test's tmp_path; the real CFPB sample is read whe
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
+from collections import Counter
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from conftest import local
 
 CFPB = Path(__file__).resolve().parents[2] / "shared" / "data" / "cfpb-complaints-sample.csv"
 CFPB_ROWS = 6623
@@ -370,3 +374,268 @@ def test_a_value_mapping_to_a_value_the_field_refuses_is_a_config_error_naming_i
         "error: mapping values.feedback_score: 'no' = 'zero': feedback_score must be a whole "
         "number 1..5"
     ]
+
+
+# -- 4. day/month order: decided per column, over the whole file ------------------------------
+def dated(rows: list[tuple[str, str]], extra: dict[str, list[str]] | None = None) -> str:
+    """Our own columns, one case per (reference, received_at); `extra` adds columns."""
+    extra = extra or {}
+    header = OUR_HEADER + list(extra)
+    body = [
+        [ref, when, "phone", f"客户{i}", f"138{i:08d}", "漏水", *(v[i] for v in extra.values())]
+        for i, (ref, when) in enumerate(rows)
+    ]
+    return csv_text(header, body)
+
+
+def received(db_url: str) -> dict[str, object]:
+    """{reference: received_at as stored (naive UTC)}."""
+    out = {}
+    for ref, value in query(db_url, "SELECT external_ref, received_at FROM cases"):
+        out[ref] = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return out
+
+
+MONTH_FIRST = [
+    ("M-1", "11/12/2014"),  # either way on its own: 12 November here
+    ("M-2", "11/13/2014"),  # only month first
+    ("M-3", "01/02/2015 09:30"),
+    ("M-4", "12/12/2014"),  # the same either way
+]
+MONTH_FIRST_DATES = {
+    "M-1": local(2014, 11, 12, 0, 0),
+    "M-2": local(2014, 11, 13, 0, 0),
+    "M-3": local(2015, 1, 2, 9, 30),
+    "M-4": local(2014, 12, 12, 0, 0),
+}
+
+
+def test_a_month_first_file_imports_without_a_flag_and_every_date_lands_right(
+    cli, tmp_path, db_url
+):
+    source = write(tmp_path / "us.csv", dated(MONTH_FIRST))
+    cli.ok("db", "init")
+    result = cli("import", str(source))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert received(db_url) == MONTH_FIRST_DATES
+
+
+def test_the_one_telling_date_may_come_last_in_the_file(cli, tmp_path, db_url):
+    rows = [(f"L-{i}", f"0{1 + i % 9}/0{1 + (i + 1) % 9}/2024") for i in range(3000)]
+    rows.append(("L-last", "12/31/2024"))
+    source = write(tmp_path / "late.csv", dated(rows))
+    cli.ok("db", "init")
+    result = cli("import", str(source))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    got = received(db_url)
+    assert got["L-1"] == local(2024, 2, 3, 0, 0)  # 02/03/2024: 3 February
+    assert got["L-last"] == local(2024, 12, 31, 0, 0)
+
+
+def test_each_time_column_has_its_own_order(cli, tmp_path, db_url):
+    rows = [("P-1", "03/04/2025 09:00"), ("P-2", "03/13/2025 09:00")]  # month first
+    acked = ["04/03/2025 10:00", "14/03/2025 10:00"]  # day first
+    source = write(tmp_path / "p.csv", dated(rows, {"acknowledged_at": acked}))
+    cli.ok("db", "init")
+    result = cli("import", str(source))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    got = query(db_url, "SELECT external_ref, acknowledged_at FROM cases ORDER BY external_ref")
+    acks = [dt.datetime.fromisoformat(str(v)) for _, v in got]
+    assert acks == [local(2025, 3, 4, 10, 0), local(2025, 3, 14, 10, 0)]
+    assert received(db_url)["P-1"] == local(2025, 3, 4, 9, 0)
+
+
+def test_a_column_with_both_orders_is_refused_naming_a_line_of_each(cli, tmp_path, db_url):
+    rows = [
+        ("B-1", "2014-11-01"),
+        ("B-2", "11/13/2014"),
+        ("B-3", "11/12/2014"),
+        ("B-4", "13/11/2014"),
+    ]
+    source = write(tmp_path / "both.csv", dated(rows))
+    cli.ok("db", "init")
+    for extra in ((), ("--dry-run",), ("--skip-invalid", str(tmp_path / "r.csv"))):
+        result = cli("import", str(source), *extra)
+        assert result.exit_code == 1, (extra, result.stdout, result.stderr)
+        assert stderr_lines(result) == [
+            "error: column 'received_at': some dates have the day first (line 5: 13/11/2014), "
+            "some the month first (line 3: 11/13/2014); correct the file, or choose with "
+            "--dayfirst or --monthfirst"
+        ]
+    assert case_count(db_url) == 0
+
+
+AMBIGUOUS = [("A-1", "03/04/2025"), ("A-2", "2025-04-05"), ("A-3", "05/06/2025 10:00")]
+
+
+def test_a_column_of_only_ambiguous_dates_needs_an_order(cli, tmp_path, db_url):
+    source = write(tmp_path / "amb.csv", dated(AMBIGUOUS))
+    cli.ok("db", "init")
+    rejects = tmp_path / "r.csv"
+    for extra in ((), ("--skip-invalid", str(rejects))):
+        result = cli("import", str(source), *extra)
+        assert result.exit_code == 1, (result.stdout, result.stderr)
+        assert stderr_lines(result) == [
+            "error: column 'received_at': every date like 03/04/2025 (line 2) can be read day "
+            "first or month first; use --dayfirst or --monthfirst, or set date_order in the config"
+        ]
+    assert case_count(db_url) == 0
+
+
+@pytest.mark.parametrize(
+    "how, first, third",
+    [
+        (("--dayfirst",), local(2025, 4, 3, 0, 0), local(2025, 6, 5, 10, 0)),
+        (("--monthfirst",), local(2025, 3, 4, 0, 0), local(2025, 5, 6, 10, 0)),
+        ("dayfirst", local(2025, 4, 3, 0, 0), local(2025, 6, 5, 10, 0)),
+        ("monthfirst", local(2025, 3, 4, 0, 0), local(2025, 5, 6, 10, 0)),
+    ],
+    ids=["--dayfirst", "--monthfirst", "config dayfirst", "config monthfirst"],
+)
+def test_an_ambiguous_column_imports_with_a_flag_or_the_configs_date_order(
+    cli, tmp_path, db_url, monkeypatch, how, first, third
+):
+    source = write(tmp_path / "amb.csv", dated(AMBIGUOUS))
+    cli.ok("db", "init")
+    flags: tuple[str, ...] = ()
+    if isinstance(how, tuple):
+        flags = how
+    else:
+        config = write(tmp_path / "complaintctl.toml", f'date_order = "{how}"\n')
+        monkeypatch.setenv("COMPLAINTCTL_CONFIG", str(config))
+    result = cli("import", str(source), *flags)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    got = received(db_url)
+    assert (got["A-1"], got["A-2"], got["A-3"]) == (first, local(2025, 4, 5, 0, 0), third)
+
+
+def test_the_configs_date_order_yields_to_what_the_column_itself_says(
+    cli, tmp_path, db_url, monkeypatch
+):
+    config = write(tmp_path / "complaintctl.toml", 'date_order = "dayfirst"\n')
+    monkeypatch.setenv("COMPLAINTCTL_CONFIG", str(config))
+    cli.ok("db", "init")
+    result = cli("import", str(write(tmp_path / "us.csv", dated(MONTH_FIRST))))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert received(db_url) == MONTH_FIRST_DATES
+
+
+def test_a_flag_against_a_columns_order_makes_the_contrary_dates_bad_rows(cli, tmp_path, db_url):
+    source = write(tmp_path / "us.csv", dated(MONTH_FIRST))
+    cli.ok("db", "init")
+    rejects = tmp_path / "r.csv"
+    result = cli("import", str(source), "--dayfirst", "--skip-invalid", str(rejects))
+    assert result.exit_code == 3, (result.stdout, result.stderr)
+    assert [(r["line"], r["value"]) for r in rejects_of(rejects)] == [("3", "11/13/2014")]
+    got = received(db_url)
+    assert got["M-1"] == local(2014, 12, 11, 0, 0)  # as told: day first
+
+
+def test_standard_input_is_read_twice_through_a_temporary_copy(cli, tmp_path, db_url):
+    cli.ok("db", "init")
+    result = cli("import", "-", input=dated(MONTH_FIRST))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert received(db_url) == MONTH_FIRST_DATES
+
+
+def test_json_lines_columns_are_decided_the_same_way(cli, tmp_path, db_url):
+    lines = [
+        json.dumps(
+            {"external_ref": ref, "received_at": when, "channel": "phone",
+             "customer_name": "王伟", "contact": f"138{i}", "summary": "漏水"},
+            ensure_ascii=False,
+        )
+        for i, (ref, when) in enumerate(MONTH_FIRST)
+    ]  # fmt: skip
+    cli.ok("db", "init")
+    result = cli("import", str(write(tmp_path / "us.jsonl", "\n".join(lines) + "\n")))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert received(db_url) == MONTH_FIRST_DATES
+
+
+def test_a_wrong_date_order_in_the_config_is_one_line_naming_the_key_and_the_choices(
+    cli, tmp_path, monkeypatch
+):
+    config = write(tmp_path / "complaintctl.toml", 'date_order = "yearfirst"\n')
+    monkeypatch.setenv("COMPLAINTCTL_CONFIG", str(config))
+    result = cli("list")
+    assert result.exit_code == 2
+    assert stderr_lines(result) == [
+        "error: date_order: 'yearfirst' is not a date order; allowed: dayfirst, monthfirst"
+    ]
+
+
+# -- 4. ... and in the commands people type ------------------------------------------------
+def log_received(cli, when: str):
+    return cli(
+        "log", "--channel", "phone", "--customer", "王伟", "--contact", "13800000000",
+        "--summary", "洗衣机漏水", "--received-at", when, "--quiet",
+    )  # fmt: skip
+
+
+def received_of(cli, number: str) -> str:
+    return json.loads(cli.ok("show", number, "--format", "json"))["received_at"]
+
+
+def test_log_refuses_an_ambiguous_date_with_both_readings_and_the_way_out(cli):
+    cli.ok("db", "init")
+    result = log_received(cli, "03/10/2025")
+    assert result.exit_code != 0
+    assert stderr_lines(result) == [
+        "error: --received-at: 03/10/2025 is ambiguous (3 October or 10 March?); write "
+        "2025-10-03 or 2025-03-10, or set date_order in the config"
+    ]
+    assert "C2025" not in cli.ok("list", "--status", "all")
+
+
+def test_log_reads_a_date_that_can_only_be_day_first_as_that_date(cli):
+    cli.ok("db", "init")
+    number = log_received(cli, "13/10/2025").stdout.strip()
+    assert received_of(cli, number).startswith("2025-10-13T00:00")
+    number = log_received(cli, "10/13/2025 09:30").stdout.strip()
+    assert received_of(cli, number).startswith("2025-10-13T09:30")
+    number = log_received(cli, "2025-10-03").stdout.strip()
+    assert received_of(cli, number).startswith("2025-10-03T00:00")
+
+
+@pytest.mark.parametrize("order, day", [("dayfirst", "2025-10-03"), ("monthfirst", "2025-03-10")])
+def test_log_reads_an_ambiguous_date_in_the_configs_date_order(
+    cli, tmp_path, monkeypatch, order, day
+):
+    config = write(tmp_path / "complaintctl.toml", f'date_order = "{order}"\n')
+    monkeypatch.setenv("COMPLAINTCTL_CONFIG", str(config))
+    cli.ok("db", "init")
+    result = log_received(cli, "03/10/2025")
+    assert result.exit_code == 0, result.stderr
+    assert received_of(cli, result.stdout.strip()).startswith(f"{day}T00:00")
+    number = log_received(cli, "2025-10-03 08:00").stdout.strip()  # ISO is never swapped
+    assert received_of(cli, number).startswith("2025-10-03T08:00")
+
+
+def test_list_from_refuses_an_ambiguous_date_and_takes_an_unambiguous_one(cli):
+    cli.ok("db", "init")
+    result = cli("list", "--from", "03/10/2025")
+    assert result.exit_code != 0
+    assert stderr_lines(result)[0].startswith("error: --from: 03/10/2025 is ambiguous")
+    assert cli("list", "--from", "13/10/2025").exit_code == 0
+
+
+# -- the Done-when of issue 14: the CFPB sample, month by month ------------------------------
+@needs_cfpb
+def test_the_cfpb_sample_imports_every_row_and_each_months_count_matches_the_file(
+    cli, tmp_path, db_url
+):
+    with CFPB.open(encoding="utf-8", newline="") as f:
+        want = Counter(row["Date received"][:7] for row in csv.DictReader(f))
+    assert sum(want.values()) == CFPB_ROWS
+    cli.ok("db", "init")
+    mapping = write(tmp_path / "cfpb.toml", CFPB_MAPPING)
+    result = cli("import", str(CFPB), "--mapping", str(mapping))
+    assert result.exit_code == 0, (result.stdout, result.stderr[:400])
+    assert summary_of(result) == (CFPB_ROWS, CFPB_ROWS, 0, 0, 0)
+    office = ZoneInfo("Asia/Shanghai")
+    got = Counter()
+    for (value,) in query(db_url, "SELECT received_at FROM cases"):
+        when = dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC).astimezone(office)
+        got[f"{when:%Y-%m}"] += 1
+    assert got == want
