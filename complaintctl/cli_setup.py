@@ -391,6 +391,16 @@ def config_toml(
             lines.append(f"# language = {_q(language)}")
         lines.append("")
     lines += [
+        "# How a date such as 03/10/2025 is read, typed or in an imported column whose own",
+        "# dates do not tell: dayfirst (3 October) or monthfirst (10 March).",
+    ]
+    if getattr(s, "date_order", None) is None:
+        lines.append("# Not set: such a date is refused (2025-10-03 is always understood).")
+        lines.append('# date_order = "dayfirst"')
+    else:
+        lines.append(line("date_order", _q(s.date_order)))
+    lines += [
+        "",
         "# Case numbers: {year} is the year the complaint was received, {seq} a counter that",
         "# never goes back (a new series each year while {year} is used).  Python format syntax.",
         line("number_pattern", _q(s.number_pattern)),
