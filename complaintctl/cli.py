@@ -990,7 +990,7 @@ def main() -> None:
 
 # The manager's and the database's commands live in their own modules and join `app` when
 # they are imported.
-from complaintctl import cli_db, cli_reports, cli_setup  # noqa: E402, F401
+from complaintctl import cli_db, cli_imports, cli_reports, cli_setup  # noqa: E402, F401
 from complaintctl.i18n import translate_commands  # noqa: E402, I001
 
 translate_commands(app)  # every command's help in the language of this run

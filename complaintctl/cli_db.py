@@ -120,6 +120,6 @@ def db_copy_cli(
     done = dbops.copy(reg.engine, resolve_db_url(to, reg.settings))
     typer.echo(f"copied {done.source} -> {done.target}")
     for table, n in done.counts.items():
-        typer.echo(f"  {table:<12} {n}")
+        typer.echo(f"  {table:<14} {n}")
     typer.echo("verified: every table's row count and every case's checksum match")
     typer.echo(f"checksum: sha256:{done.checksum}")

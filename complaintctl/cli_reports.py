@@ -475,6 +475,16 @@ def import_cli(
             help=_("Refresh cases already imported (same external reference) from changed rows."),
         ),
     ] = False,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help=_(
+                "Import content that was imported before (same bytes) once more; without it, "
+                "such a file is refused."
+            ),
+        ),
+    ] = False,
 ) -> None:
     """Import complaints from CSV or JSON Lines: validated, all-or-nothing, safe to re-run.
 
@@ -508,11 +518,17 @@ def import_cli(
         raise importer.ImportError_(
             _("FILE: cannot open {file}: {reason}").format(file=file, reason=exc.strerror)
         ) from None
-    # Read twice (a first pass over the dates): standard input goes to a temporary file.
-    raw = importer.spooled(raw)
+    from complaintctl import batches
+
+    source = "stdin" if file == "-" else Path(file).name
+    # Read three times: hashed (is this content imported already?), scanned (the order of
+    # day and month in each date column), imported.  Standard input goes to a temporary file.
+    raw, sha256 = batches.seekable(raw)
+    content = batches.Content(
+        source, sha256, batches.file_digest(mapping) if mapping else None, again
+    )
     stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
     rows = importer.read_csv(stream) if fmt == "csv" else importer.read_jsonl(stream)
-    source = "stdin" if file == "-" else Path(file).name
     rejects = None
     if skip_invalid is not None and not dry_run:
         # Opened before anything is imported: an unwritable path refuses the whole run.
@@ -542,6 +558,7 @@ def import_cli(
                 progress=tick,
                 fail_over=limit,
                 reread=importer.rereader(raw, encoding),
+                content=content,
             )
     except UnicodeDecodeError as exc:
         raise importer.ImportError_(

@@ -37,8 +37,9 @@ EVENTS = models.Event.__table__
 ATTACHMENTS = models.Attachment.__table__
 COUNTERS = models.Counter.__table__
 META = models.Meta.__table__
+BATCHES = models.ImportBatch.__table__
 # In the order a copy fills them (parents before children).
-TABLES = (META, COUNTERS, CASES, EVENTS, ATTACHMENTS)
+TABLES = (META, COUNTERS, BATCHES, CASES, EVENTS, ATTACHMENTS)
 _STEPS = {s.value for s in Step}
 _ACTIONS = {a.value for a in Action}
 _ENDED = {s.value for s in ENDED_STEPS}
@@ -576,7 +577,7 @@ def copy(source: sa.Engine, target_url: str) -> CopyResult:
                 _refuse_unless_empty(dst, name)
                 _copy_rows(src, dst)
                 if dst.dialect.name == "postgresql":
-                    for table in (CASES, EVENTS, ATTACHMENTS):
+                    for table in (BATCHES, CASES, EVENTS, ATTACHMENTS):
                         dst.exec_driver_sql(
                             f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                             f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
@@ -629,7 +630,7 @@ def _verify(src: sa.Connection, dst: sa.Connection) -> tuple[dict[str, int], str
                 ).format(table=table, rows=n, copied=after[table])
             )
     overall = hashlib.sha256()
-    for table in (META, COUNTERS):
+    for table in (META, COUNTERS, BATCHES):
         a, b = _small_table_checksum(src, table), _small_table_checksum(dst, table)
         if a != b:
             raise DatabaseError(

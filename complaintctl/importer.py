@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from complaintctl import batches as batches_
 from complaintctl.clock import to_utc
 from complaintctl.enums import Action, CustomerType, Kind, Remedy, Responsibility, Severity
 from complaintctl.errors import (
@@ -254,20 +255,6 @@ def rereader(
             raw.seek(at)
 
     return again
-
-
-def spooled(raw: IO[bytes]) -> IO[bytes]:
-    """A stream that cannot be read twice (standard input, a pipe) copied into an unnamed
-    temporary file, which is returned at its start; a seekable one as it is."""
-    if raw.seekable():
-        return raw
-    import shutil
-    import tempfile
-
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the import's stream)
-    shutil.copyfileobj(raw, spool, 1 << 20)
-    spool.seek(0)
-    return spool
 
 
 def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, dict]]:
@@ -786,10 +773,13 @@ def import_rows(
     progress: Callable[[int], None] | None = None,
     fail_over: float | None = None,
     reread: Callable[[], contextlib.AbstractContextManager[IO[str]]] | None = None,
+    content: batches_.Content | None = None,
 ) -> ImportResult:
     """Import every row in one transaction: committed only if every row is good (or
     `skip_invalid`, unless more than `fail_over` % of the rows are rejected), and never
-    with `dry_run`; a re-run finds rows already present by their external reference."""
+    with `dry_run`; a re-run finds rows already present by their external reference.
+    With `content`, the run is recorded as an import batch (complaintctl.batches), and
+    content imported before is refused unless asked again."""
     from complaintctl.services import contact_key, reserve_numbers
 
     conv = RowConverter(reg, mapping, dayfirst, now)
@@ -813,6 +803,7 @@ def import_rows(
         "on_hold": False,
         "reopen_count": 0,
         "version": 1,
+        "import_batch": None,  # the batch's id, once it is recorded (below)
     }
     individual = CustomerType.individual.value
 
@@ -916,7 +907,7 @@ def import_rows(
         first = conn.execute(sa.select(sa.func.coalesce(sa.func.max(cases.c.id), 0))).scalar()
         ids = range(first + 1, first + 1 + len(new))
         conn.exec_driver_sql(
-            _SQLITE_INSERT,
+            sqlite_insert,
             [
                 (case_id, number, *c[_FAST_VALUES:])
                 for case_id, number, c in zip(
@@ -1039,6 +1030,7 @@ def import_rows(
         return True
 
     recorded_at = _sqlite_time(now)
+    sqlite_insert = _SQLITE_INSERT
     fast = reg.engine.dialect.name == "sqlite" and not update
     if fast and _READER_PROCESS and _can_fork():
         # Reading and converting rows is pure Python, writing them is mostly SQLite: on two
@@ -1055,6 +1047,10 @@ def import_rows(
         conn.execution_options(complaintctl_write=True)
         trans = conn.begin()
         try:
+            if content is not None:
+                batch_id = batches_.begin(conn, reg, content, now=now, actor=actor)
+                bookkeeping["import_batch"] = batch_id
+                sqlite_insert = _SQLITE_INSERT.replace(_BATCH_SLOT, str(int(batch_id)))
             for read, batch in source_batches:
                 errors = [v for v in batch if v.__class__ is RowError]
                 if errors:
@@ -1069,6 +1065,16 @@ def import_rows(
             if dry_run or (result.errors and not skip_invalid) or result.over(fail_over):
                 trans.rollback()
             else:
+                if content is not None:
+                    batches_.finish(
+                        conn,
+                        batch_id,
+                        read=result.read,
+                        imported=result.imported,
+                        present=result.present,
+                        updated=result.updated,
+                        rejected=result.rejected,
+                    )
                 trans.commit()
                 result.written = True
         except sa.exc.OperationalError as exc:
@@ -1187,12 +1193,17 @@ def _bulk_cache(conn: sa.Connection) -> Iterator[None]:
 _CASE_COLUMNS = [c.name for c in Case.__table__.c if c.name != "id"]
 # The fast path's column order: the times last, as they need formatting.
 _TIME_COLUMNS = [c for c in _CASE_COLUMNS if isinstance(Case.__table__.c[c].type, sa.DateTime)]
-_OTHER_COLUMNS = [c for c in _CASE_COLUMNS if c not in _TIME_COLUMNS and c != "number"]
+_OTHER_COLUMNS = [
+    c for c in _CASE_COLUMNS if c not in _TIME_COLUMNS and c not in ("number", "import_batch")
+]
 # A new case on the fast path: (line, external_ref, year received, *_sqlite_values()).
 _FAST_VALUES = 3
+# The batch id is the same for every row: written into the statement (an int), not bound;
+# as it stands, the statement writes NULL there (no batch).
+_BATCH_SLOT = "/*batch*/NULL"
 _SQLITE_INSERT = (
-    f"INSERT INTO cases (id, number, {', '.join(_OTHER_COLUMNS + _TIME_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * (len(_CASE_COLUMNS) + 1))})"
+    f"INSERT INTO cases (id, number, import_batch, {', '.join(_OTHER_COLUMNS + _TIME_COLUMNS)}) "
+    f"VALUES (?, ?, {_BATCH_SLOT}, {', '.join('?' * len(_OTHER_COLUMNS + _TIME_COLUMNS))})"
 )
 # The import events of the cases with ids lo..hi, whose file line is id + offset: the same
 # values import_rows() gives them on other databases (`at`: the time received).
@@ -1286,7 +1297,16 @@ def _sqlite_values(v: dict, times: _SQLiteTimes) -> tuple:
 
 # Columns about the import itself, never compared or copied by --update.
 _BOOKKEEPING = frozenset(
-    {"id", "number", "logged_at", "logged_by", "version", "on_hold", "reopen_count"}
+    {
+        "id",
+        "number",
+        "logged_at",
+        "logged_by",
+        "version",
+        "on_hold",
+        "reopen_count",
+        "import_batch",
+    }
 )
 
 

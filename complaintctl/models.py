@@ -188,6 +188,9 @@ class Case(SQLModel, table=True):
     close_reason: str | None = None
     reopen_count: int = 0
     version: int = 1
+    # The import batch that created the case (import_batches.id); NULL for a case logged
+    # here.  `imports undo N` finds a batch's cases by it (migration 0005).
+    import_batch: int | None = Field(default=None, index=True)
 
     # -- the state machine ----------------------------------------------------------------
     @property
@@ -508,6 +511,28 @@ class Attachment(SQLModel, table=True):
     content: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
     added_at: dt.datetime = Field(sa_type=sa.DateTime)
     added_by: str
+
+
+class ImportBatch(SQLModel, table=True):
+    """One run of `import` that wrote something: what was read, what came of it, and
+    whether it was undone.  The content's SHA-256 lets a second import of the same file
+    be recognised (and refused) even when its rows carry no reference of their own."""
+
+    __tablename__ = "import_batches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str  # the file's name as given ("stdin" for -)
+    sha256: str = Field(sa_type=sa.String(64), index=True)  # of the file's bytes
+    mapping_sha256: str | None = Field(default=None, sa_type=sa.String(64))
+    rows_read: int = 0
+    rows_imported: int = 0
+    rows_present: int = 0
+    rows_updated: int = 0
+    rows_rejected: int = 0
+    actor: str
+    at: dt.datetime = Field(sa_type=sa.DateTime)
+    undone_at: dt.datetime | None = Field(default=None, sa_type=sa.DateTime)
+    undone_by: str | None = None
 
 
 class Counter(SQLModel, table=True):
