@@ -153,20 +153,36 @@ def _sql_time(v: dt.datetime) -> str:
 
 def _gen_chunk(task: tuple) -> tuple[list[tuple], list[tuple], int]:
     """Cases first_id.. of one chunk: (case rows, event rows with their sort keys, n)."""
-    first_id, received_list, numbers, now, size = task
+    first_id, received_list, numbers, now, size, shape = task
     g = _G
     assert g is not None
     cases, events = [], []
     for k, (received, number) in enumerate(zip(received_list, numbers, strict=True)):
         case_id = first_id + k
-        row, evs = _gen_case(g, case_id, number, received, now, size)
+        row, evs = _gen_case(g, case_id, number, received, now, size, shape)
         cases.append(row)
         events.extend(evs)
     return cases, events, len(cases)
 
 
-def _gen_case(g: _Gen, case_id: int, number: str, received: dt.datetime, now, size: int):
-    """One case: its row (id first, the columns, version) and its events."""
+# What every case of a skewed register shares (tests/perf/shapes.py): the one contact, owner
+# or category.  The draws are made all the same, so a "normal" register is unchanged.
+ONE_CONTACT = 0
+ONE_OWNER = OWNERS[0]
+ONE_CATEGORY = "PQ"
+
+
+def _gen_case(
+    g: _Gen,
+    case_id: int,
+    number: str,
+    received: dt.datetime,
+    now,
+    size: int,
+    shape: str = "normal",
+):
+    """One case: its row (id first, the columns, version) and its events.  `shape`
+    "contact", "owner" or "category" gives every case the same one of those."""
     rnd = random.Random(case_id * 7919 + size)
     choices = rnd.choices
     hours = dt.timedelta(hours=1)
@@ -186,6 +202,10 @@ def _gen_case(g: _Gen, case_id: int, number: str, received: dt.datetime, now, si
         ends = choices(("feedback", "close", "reject"), weights=(76, 14, 10))[0]
     category = choices(*g.categories)[0]
     department, owner = OWNERS[rnd.randrange(len(OWNERS))]
+    if shape == "category":
+        category = ONE_CATEGORY
+    elif shape == "owner":
+        department, owner = ONE_OWNER
     gaps = ((0.2, 20), (0.2, 30), (0.2, 30), (2, 90), (2, 140))
     if ends == "reject":
         t += rnd.uniform(0.2, 20) * hours
@@ -286,6 +306,8 @@ def _gen_case(g: _Gen, case_id: int, number: str, received: dt.datetime, now, si
         logged_at = received
     contact_no = rnd.randrange(int(size * 0.85) + 10)
     email = rnd.random() < 0.15
+    if shape == "contact":
+        contact_no, email = ONE_CONTACT, False
     contact = (
         f"user{contact_no}@example.com" if email else f"1{38 + contact_no % 12}{contact_no:08d}"
     )
@@ -385,17 +407,21 @@ def _gen_case(g: _Gen, case_id: int, number: str, received: dt.datetime, now, si
     return row, evs
 
 
-def _received_times(n: int, now: dt.datetime, tz) -> list[tuple[dt.datetime, int]]:
-    """n receipt times (naive UTC, sorted) over five years ending now, mostly in the
-    daytime, with the office-local year of each (for the case number)."""
+def _received_times(
+    n: int, now: dt.datetime, tz, days: int = 365 * YEARS, one_day: dt.date | None = None
+) -> list[tuple[dt.datetime, int]]:
+    """n receipt times (naive UTC, sorted) over `days` days ending now (or all on the
+    office-local day `one_day`), mostly in the daytime, with the office-local year of
+    each (for the case number)."""
     rnd = random.Random(n)
     start_local = (now.replace(tzinfo=dt.UTC).astimezone(tz).replace(tzinfo=None)) - dt.timedelta(
-        days=365 * YEARS
+        days=days
     )
-    days = 365 * YEARS
+    if one_day is not None:
+        start_local = dt.datetime.combine(one_day, dt.time())
     secs = []
     for _ in range(n):
-        day = rnd.randrange(days + 1)
+        day = 0 if one_day is not None else rnd.randrange(days + 1)
         if rnd.random() < 0.85:
             sec = rnd.randrange(8 * 3600 + 1800, 20 * 3600 + 1800)
         else:
@@ -415,8 +441,18 @@ def _received_times(n: int, now: dt.datetime, tz) -> list[tuple[dt.datetime, int
     return out
 
 
-def build_register(n: int, path: Path, workers: int) -> float:
-    """Build the register of n cases at path; returns the seconds it took."""
+def build_register(
+    n: int,
+    path: Path,
+    workers: int,
+    shape: str = "normal",
+    days: int = 365 * YEARS,
+    one_day: dt.date | None = None,
+    quiet: bool = False,
+) -> float:
+    """Build the register of n cases at path, received over `days` days ending now (or all
+    on `one_day`), every case sharing what `shape` says (see _gen_case); returns the
+    seconds it took."""
     from complaintctl.config import Settings
     from complaintctl.db import open_db
 
@@ -424,11 +460,11 @@ def build_register(n: int, path: Path, workers: int) -> float:
     tmp = path.with_name(path.name + ".building")
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(str(tmp) + suffix).unlink(missing_ok=True)
-    open_db("sqlite:///" + str(tmp)).dispose()  # the real schema, stamped at HEAD
+    open_db("sqlite:///" + str(tmp), create=True).dispose()  # the real schema, at HEAD
     settings = Settings()
     pattern = settings.number_pattern
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    received = _received_times(n, now, settings.tz)
+    received = _received_times(n, now, settings.tz, days, one_day)
     numbers, seqs = [], {}
     for _, year in received:
         seqs[year] = seqs.get(year, 0) + 1
@@ -440,6 +476,7 @@ def build_register(n: int, path: Path, workers: int) -> float:
             numbers[i : i + CHUNK],
             now,
             n,
+            shape,
         )
         for i in range(0, n, CHUNK)
     ]
@@ -461,11 +498,15 @@ def build_register(n: int, path: Path, workers: int) -> float:
     )
     pending: list = []  # events not yet written, a heap by (recorded_at, case_id, seq)
     done = n_events = 0
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers, initializer=_init_worker) as pool:
-        for (case_rows, event_rows, count), frontier in zip(
-            pool.imap(_gen_chunk, tasks), firsts, strict=True
-        ):
+    if workers > 1:
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker)
+        chunks = pool.imap(_gen_chunk, tasks)
+    else:  # in this process (a test's fixture: no pool to start)
+        pool = None
+        _init_worker()
+        chunks = map(_gen_chunk, tasks)
+    try:
+        for (case_rows, event_rows, count), frontier in zip(chunks, firsts, strict=True):
             con.execute("BEGIN")
             con.executemany(case_sql, case_rows)
             for item in event_rows:
@@ -479,13 +520,16 @@ def build_register(n: int, path: Path, workers: int) -> float:
             n_events += len(ready)
             con.execute("COMMIT")
             done += count
-            if done % 100_000 < CHUNK or done == n:
+            if not quiet and (done % 100_000 < CHUNK or done == n):
                 print(
                     f"  built {done:>9,} / {n:,} cases, {n_events:,} events "
                     f"({time.perf_counter() - t0:.0f} s)",
                     file=sys.stderr,
                     flush=True,
                 )
+    finally:
+        if pool is not None:
+            pool.terminate()
     con.execute("BEGIN")
     con.executemany(
         "INSERT INTO counters (series, value) VALUES (?, ?)",
