@@ -9,6 +9,8 @@ commands, and the database size per case.
     python tests/perf/bench.py                                  # 10k, 100k, 1M; 5 runs
     python tests/perf/bench.py --sizes 10000 --runs 3           # quick: seconds
     python tests/perf/bench.py --import-rows 1000000            # also time a 1M-row import
+    python tests/perf/bench.py --shapes                         # skewed registers (issue 14)
+    python tests/perf/bench.py --shapes contact day --runs 3 --postgres URL
 
 Registers are cached under --cache (default /tmp/complaintctl-bench), one file per size,
 so re-runs do not rebuild them (--rebuild forces it).  Not part of the test run (timings on
@@ -578,7 +580,11 @@ def pick_cases(path: Path, k: int) -> list[str]:
 # -- measuring ---------------------------------------------------------------------------
 # Runs the command as its child and reports the child's wall time and peak RSS.
 _WRAPPER = (
-    "import resource, subprocess, sys, time; t = time.perf_counter(); "
+    "import os, resource, subprocess, sys, time; "
+    # --limit-as: the command's address space capped (a blow-up ends in MemoryError).
+    "cap = int(os.environ.get('BENCH_LIMIT_AS', 0)); "
+    "cap and resource.setrlimit(resource.RLIMIT_AS, (cap, cap)); "
+    "t = time.perf_counter(); "
     "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE); "
     "w = time.perf_counter() - t; "
     "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
@@ -719,8 +725,35 @@ def main() -> None:
     ap.add_argument("--build-only", action="store_true", help="Only build the registers.")
     ap.add_argument("--json", type=Path, help="Also write the raw results here.")
     ap.add_argument("--table-from", type=Path, metavar="JSON", help="Reprint a --json's table.")
+    ap.add_argument(
+        "--shapes",
+        nargs="*",
+        metavar="SHAPE",
+        help="Instead: every reading command on skewed registers (tests/perf/shapes.py: "
+        "normal, contact, day, owner, category; all when none are named).",
+    )
+    ap.add_argument("--shape-cases", type=int, default=20_000, metavar="N")
+    ap.add_argument(
+        "--exe", metavar="PATH", help="With --shapes: the complaintctl to run [the installed one]."
+    )
+    ap.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="With --shapes: also on this PostgreSQL database (a schema per shape).",
+    )
+    ap.add_argument(
+        "--limit-as",
+        type=int,
+        default=0,
+        metavar="MB",
+        help="Cap each command's address space (a command that needs more fails, "
+        "reported as such in --shapes).",
+    )
     args = ap.parse_args()
     global RUNS
+    if args.shapes is not None:
+        shapes_main(args)
+        return
     if args.table_from:
         saved = json.loads(args.table_from.read_text())
         RUNS = saved.get("runs", args.runs)
@@ -881,6 +914,136 @@ def main() -> None:
             "code": code_version(),
         }
         args.json.write_text(json.dumps(saved, indent=1, default=str))
+
+
+# -- skewed registers (issue 14) --------------------------------------------------------------
+def _installed_exe() -> str:
+    exe = str(Path(sys.executable).parent / "complaintctl")
+    if Path(exe).exists():
+        return exe
+    found = shutil.which("complaintctl")
+    if not found:
+        raise SystemExit("install first: pip install -e .")
+    return found
+
+
+def _bench_env(work: Path, limit_mb: int = 0) -> dict:
+    env = {
+        **os.environ,
+        "COMPLAINTCTL_USER": "bench",
+        "XDG_CONFIG_HOME": str(work / "config"),  # no user config: the defaults
+        "COLUMNS": "120",
+    }
+    for key in ("COMPLAINTCTL_DB", "COMPLAINTCTL_CONFIG", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(key, None)
+    if limit_mb:
+        env["BENCH_LIMIT_AS"] = str(limit_mb * 1024 * 1024)
+    return env
+
+
+def _postgres_schema(url: str, name: str) -> str:
+    """A fresh schema `name` in the PostgreSQL database `url`; the URL that works in it."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
+    finally:
+        engine.dispose()
+    u = sa.engine.make_url(url).update_query_dict({"options": f"-csearch_path={name}"})
+    return u.render_as_string(hide_password=False)
+
+
+def shapes_main(args) -> None:
+    """Median wall time and peak memory of every reading command on each shape."""
+    import shapes
+
+    global RUNS
+    RUNS = args.runs
+    chosen = args.shapes or list(shapes.SHAPES)
+    unknown = set(chosen) - set(shapes.SHAPES)
+    if unknown:
+        raise SystemExit(f"unknown shape(s) {', '.join(sorted(unknown))}; known: {shapes.SHAPES}")
+    n = args.shape_cases
+    exe = args.exe or _installed_exe()
+    work = Path(tempfile.mkdtemp(prefix="complaintctl-shapes-"))
+    env = _bench_env(work, args.limit_as)
+    today = dt.date.today()
+    results: dict[str, dict] = {}  # "backend/shape/command" -> measure() or {"failed": ...}
+    builds: dict[str, float] = {}
+    print(f"machine: {machine()}", file=sys.stderr)
+    try:
+        compile_package(env)
+        for shape in chosen:
+            # Registers hang on today's date (open cases, the report's month): cached per day.
+            path = args.cache / f"shape-{shape}-{n}-{today:%Y%m%d}.db"
+            if args.rebuild or not path.exists():
+                print(f"building {shape} ({n:,} cases) ...", file=sys.stderr, flush=True)
+                builds[shape] = shapes.build(shape, n, path, workers=args.workers)
+            targets = [("sqlite", str(path))]
+            if args.postgres:
+                url = _postgres_schema(args.postgres, f"bench_shape_{shape}")
+                t0 = time.perf_counter()
+                shapes.to_postgres(path, url, env)
+                builds[f"{shape} → PostgreSQL (db copy)"] = time.perf_counter() - t0
+                targets.append(("postgresql", url))
+            case = shapes.newest_case(path)
+            for backend, db in targets:
+                for name, cmd, codes in shapes.reading_commands(shape, case, work):
+                    print(f"  {backend} {shape}: {name}", file=sys.stderr, flush=True)
+                    argv = [exe, "--db", db, *cmd]
+                    key = f"{backend}/{shape}/{name}"
+                    try:
+                        run_once(argv, env, ok=codes)  # warm-up: page cache, byte-code
+                        results[key] = measure(argv, env, args.runs, ok=codes)
+                    except SystemExit as exc:  # a failed run: its exit status and error
+                        lines = str(exc).splitlines()
+                        error = next((x for x in lines if x.startswith("error:")), "")
+                        status = lines[0].rsplit(" exited ", 1)[-1].rstrip(":")
+                        results[key] = {"failed": f"exit {status} {error}".strip()}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print_shapes_table(results, chosen, n, args.runs, builds, args.limit_as)
+    print(f"\nmachine: {machine()}")
+    print(f"code: {code_version()}")
+    if args.json:
+        saved = {"results": results, "shapes": chosen, "cases": n, "runs": args.runs}
+        args.json.write_text(json.dumps(saved, indent=1, default=str))
+
+
+def print_shapes_table(
+    results: dict, chosen: list[str], n: int, runs: int, builds: dict, limit_mb: int
+) -> None:
+    import shapes
+
+    cap = f", address space capped at {limit_mb} MB" if limit_mb else ""
+    print(
+        f"\n{n:,} cases per register; median of {runs} runs: wall time / peak RSS "
+        f"(ru_maxrss of the command){cap}\n"
+    )
+    backends = sorted({k.split("/")[0] for k in results}, key=["sqlite", "postgresql"].index)
+    names = [name for name, _c, _o in shapes.reading_commands("normal", "-", Path("."))]
+    for backend in backends:
+        head = ["command", *(f"{s}: {shapes.DESCRIPTIONS[s]}" for s in chosen)]
+        print(f"**{backend}**\n")
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for name in names:
+            cells = []
+            for shape in chosen:
+                r = results.get(f"{backend}/{shape}/{name}")
+                if r is None:
+                    cells.append("—")
+                elif "failed" in r:
+                    cells.append(f"**failed**: {r['failed'][:80]}")
+                else:
+                    cells.append(f"{r['ms'] / 1000:.2f} s / {r['mb']:.0f} MB")
+            print("| " + " | ".join([f"`{name}`", *cells]) + " |")
+        print()
+    if builds:
+        print("built: " + ", ".join(f"{k} {v:.1f} s" for k, v in builds.items()))
 
 
 def _fmt(r: dict | None) -> str:
