@@ -142,16 +142,15 @@ def build_digest(
     cols = _columns(t)
 
     with unit_of_work(reg.engine, write=False) as session:
-        # One index range on due_at: every pending deadline up to the horizon.
+        # One index range on due_at: every pending deadline up to the horizon, but an open
+        # feedback window (the customer's clock, not staff's). Rows are read as they come.
         rows = session.execute(
             sa.select(*cols)
-            .where(t.due_at.is_not(None), t.due_at <= horizon, *scope)
+            .where(t.due_at.is_not(None), t.due_at <= horizon, sa.not_(_feedback_clock(t)), *scope)
             .order_by(t.due_at, t.number)
-        ).all()
+        )
         for r in rows:
             clock = _waiting_clock(r)
-            if clock == Step.feedback.value:
-                continue  # an open feedback window is the customer's clock, not staff's
             late, hours = lateness(reg, r.due_at, now)
             digest.lateness[r.number] = late
             item = _item(reg, r, clock=clock, late=late_words(late, N_), hours_late=hours, by=by)
@@ -169,7 +168,7 @@ def build_digest(
                 ),
             )
             .order_by(t.escalate_due, t.number)
-        ).all()
+        )
         for r in a_rows:
             missing = tuple(
                 w
@@ -188,7 +187,7 @@ def build_digest(
                 t.step == Step.feedback.value, t.on_hold.is_(False), t.feedback_due <= now, *scope
             )
             .order_by(t.feedback_due, t.number)
-        ).all():
+        ):
             digest.ready_to_close.append(
                 _item(reg, r, window_ended=to_local(r.feedback_due, s.tz), by=by)
             )
