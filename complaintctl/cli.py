@@ -190,15 +190,21 @@ class State:
     actor: str
     _register: "Register | None" = field(default=None, repr=False)
 
-    def register(self) -> "Register":
-        """Open the register on first use (settings, database, calendar)."""
+    def register(self, adds: bool = False) -> "Register":
+        """Open the register (settings, database, calendar); `NoRegister` when there is none.
+
+        Only a command that adds cases (`adds`: log, import) creates one, and only the
+        per-user default on first use: a register named by --db, $COMPLAINTCTL_DB or the
+        config is made by `db init` alone, so a typo is an error, never an empty register.
+        """
         if self._register is None:
-            from complaintctl.config import load_settings, resolve_db_url
+            from complaintctl.config import load_settings, resolve_db
             from complaintctl.db import open_db
             from complaintctl.register import Register
 
             settings = load_settings(self.config)
-            self._register = Register(open_db(resolve_db_url(self.db, settings)), settings)
+            url, named = resolve_db(self.db, settings)
+            self._register = Register(open_db(url, create=adds and not named), settings)
         return self._register
 
     def database_url(self) -> str:
@@ -406,7 +412,7 @@ def log_cli(
         message = _("Missing options {names}.") if many else _("Missing option {names}.")
         raise UsageError(message.format(names=names) + hint)
     st = _state(ctx)
-    reg, now = st.register(), _now()
+    reg, now = st.register(adds=True), _now()
     if missing:
         unset = [n for n in form if ctx.get_parameter_source(n).name == "DEFAULT"]
         form.update(_ask_log_form(reg, now, unset))

@@ -11,9 +11,16 @@ from complaintctl.i18n import _
 
 @db_app.command("init")
 def db_init_cli(ctx: typer.Context) -> None:
-    """Create the database (if it does not exist) and print where it is."""
-    reg = _state(ctx).register()
-    typer.echo(f"database ready: {reg.engine.url.render_as_string(hide_password=True)}")
+    """Create the register (if there is none) and print where it is.
+
+    The one command that creates a register named by --db, COMPLAINTCTL_DB or the config
+    (a file with its folder, or the tables in an empty PostgreSQL database); every other
+    command refuses, exit 2, when the register is not there.
+    """
+    from complaintctl import db
+
+    engine = db.open_db(_state(ctx).database_url(), create=True)
+    typer.echo(f"database ready: {db.engine_name(engine)}")
 
 
 @db_app.command("status")

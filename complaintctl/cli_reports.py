@@ -510,7 +510,7 @@ def import_cli(
         ) from None
     fmt = format.value if format else ("jsonl" if file.endswith((".jsonl", ".ndjson")) else "csv")
     st = _state(ctx)
-    reg, now = st.register(), _now()
+    reg, now = st.register(adds=not dry_run), _now()
     mapping_ = importer.load_mapping(mapping) if mapping else importer.Mapping()
     try:
         raw = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115

@@ -558,7 +558,16 @@ def resolve_db_url(cli_value: str | None, settings: Settings) -> str:
 
     Each may be a file path or a SQLAlchemy URL.
     """
-    value = cli_value or os.environ.get(DB_ENV) or settings.database or str(default_db_path())
+    return resolve_db(cli_value, settings)[0]
+
+
+def resolve_db(cli_value: str | None, settings: Settings) -> tuple[str, bool]:
+    """(the database URL, whether it was named): named by --db, $COMPLAINTCTL_DB or the
+    config, or else the per-user default.  Only the default may be created on first use;
+    a named register that is not there is a typo or a missing mount, never a new office."""
+    value = cli_value or os.environ.get(DB_ENV) or settings.database
+    named = bool(value)
+    value = value or str(default_db_path())
     if "://" in value:
-        return value
-    return "sqlite:///" + str(Path(value).expanduser().resolve())
+        return value, named
+    return "sqlite:///" + str(Path(value).expanduser().resolve()), named

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlmodel import Session, SQLModel
 
 from complaintctl import models
-from complaintctl.errors import DatabaseError
+from complaintctl.errors import DatabaseError, NoRegister
 from complaintctl.i18n import _
 
 # Every migration in complaintctl/migrations/versions, oldest first (a test checks this
@@ -49,7 +49,9 @@ def _sqlite_pragmas(engine: sa.Engine, timeout: float) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        # No journal_mode here: setting it writes to the file, and a file that is not a
+        # register yet (empty, or someone else's database) must stay as it is; the mode is
+        # set once the schema is known to be ours (_use_wal) and the file keeps it.
         cur.execute("PRAGMA foreign_keys = ON")
         # FULL: a committed change is on disk before the command says so, even if the
         # machine loses power the next moment (NORMAL would only survive a crashed process).
@@ -63,8 +65,12 @@ def _sqlite_pragmas(engine: sa.Engine, timeout: float) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def open_db(url: str, create: bool = True, check: bool = True) -> sa.Engine:
-    """Open (and on first use create) the register.
+def open_db(url: str, create: bool = False, check: bool = True) -> sa.Engine:
+    """Open the register at `url`; with `create`, make it first if there is none.
+
+    Without `create` nothing is ever made or written: a missing file (or folder), an empty
+    file and a database without our tables are all `NoRegister`.  Only `db init`, a copy's
+    target and a case-adding command on the per-user default ask for `create`.
 
     With `check`, refuse a database whose schema is not this release's: an older one must
     be upgraded first (`db upgrade`), a newer one needs a newer complaintctl.
@@ -76,19 +82,16 @@ def open_db(url: str, create: bool = True, check: bool = True) -> sa.Engine:
     path = sa.engine.make_url(url).database if is_sqlite else None
     if path and (path == ":memory:" or path.startswith("file:")):
         path = None
-    if path:
-        if not Path(path).exists() and not create:
-            raise DatabaseError(
-                _("database {path} does not exist; run complaintctl db init").format(path=path)
-            )
+    if path and not Path(path).exists():
+        if not create:
+            raise NoRegister(path)
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(
                 _("--db: cannot create {path}: {reason}").format(path=Path(path).parent, reason=exc)
             ) from None
-        if not Path(path).exists():
-            _create_private_file(Path(path))
+        _create_private_file(Path(path))
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
@@ -110,15 +113,18 @@ def open_db(url: str, create: bool = True, check: bool = True) -> sa.Engine:
         _postgres_timeouts(engine, timeout)
     try:
         revision = _ensure_schema(engine, create)
-    except sa.exc.DatabaseError as exc:
+    except (sa.exc.DatabaseError, engine.dialect.loaded_dbapi.Error) as exc:
+        engine.dispose()
         raise DatabaseError(
-            _("--db: cannot open {url}: {reason}").format(url=engine_name(url), reason=exc.orig)
+            _("--db: cannot open {url}: {reason}").format(
+                url=engine_name(url), reason=getattr(exc, "orig", None) or exc
+            )
         ) from None
     if revision is None:
-        raise DatabaseError(
-            _("{url} is not a complaintctl register; run db init").format(url=engine_name(url))
-        )
+        engine.dispose()
+        raise NoRegister(path or engine_name(url))
     if check and revision != HEAD:
+        engine.dispose()
         raise schema_mismatch(revision)
     return engine
 
@@ -169,7 +175,8 @@ def schema_mismatch(revision: str | None) -> DatabaseError:
 
 
 def _ensure_schema(engine: sa.Engine, create: bool) -> str | None:
-    """The database's schema revision; an empty database is created at HEAD."""
+    """The database's schema revision (None: not a register); with `create`, an empty
+    database is created at HEAD."""
     with engine.connect() as conn:
         revision = current_revision(conn)
         conn.rollback()
@@ -180,7 +187,20 @@ def _ensure_schema(engine: sa.Engine, create: bool) -> str | None:
             if revision is None:
                 _create(conn)
                 revision = HEAD
+    if revision is not None and engine.dialect.name == "sqlite":
+        _use_wal(engine)
     return revision
+
+
+def _use_wal(engine: sa.Engine) -> None:
+    """Write-ahead logging, so readers never wait for a writer: a setting the file keeps,
+    made only on a database known to be a register (a no-op once it is set)."""
+    raw = engine.raw_connection()
+    try:
+        # Outside any transaction (the connection runs in autocommit, see _sqlite_pragmas).
+        raw.driver_connection.execute("PRAGMA journal_mode = WAL").close()
+    finally:
+        raw.close()
 
 
 def _create(conn: sa.Connection) -> None:

@@ -568,7 +568,7 @@ def copy(source: sa.Engine, target_url: str) -> CopyResult:
     commit only after every table's count and every case's checksum were found equal."""
     if _same_database(source.url, sa.engine.make_url(target_url)):
         raise DatabaseError(_("db copy: --to names the database being copied"))
-    target = open_db(target_url)
+    target = open_db(target_url, create=True)  # the copy's output: made if need be
     name = engine_name(target)
     try:
         with snapshot(source) as src, target.connect() as dst:

@@ -59,3 +59,16 @@ class DatabaseError(ComplaintError):
     """The database cannot be opened or is not one of ours."""
 
     exit_code = 1
+
+
+class NoRegister(DatabaseError):
+    """There is no register where the run looks (a missing or empty file, a database
+    without our tables): 2, like a wrong option, so cron never takes it for an all-clear."""
+
+    exit_code = 2
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        super().__init__(
+            _("no register at {path} (create one with: complaintctl db init)").format(path=where)
+        )

@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
-# A walk through the procedure on the example data, with the example config and the
-# default SQLite file (or the one COMPLAINTCTL_DB names).  Each complaint in
-# complaints.csv is logged as it arrived, then taken down a different path:
+# A walk through the procedure on the example data, with the example config, in a register
+# of its own: ${TMPDIR:-/tmp}/complaintctl-demo-UID/demo.db, made afresh on every run, so
+# the demo never touches the office's register (not the default one, not the one
+# COMPLAINTCTL_DB or the config names) and prints the same thing each time.  Each
+# complaint in complaints.csv is logged as it arrived, then taken down a different path:
 #   1 satisfied · 2 dissatisfied, reopened, resolved again · 3 rejected at classification
 #   4 feedback window expired, closed · 5 severity A, escalated · 6 on hold, waiting for photos
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-c() { complaintctl --config "$here/complaintctl.toml" --as "${DEMO_USER:-前台小王}" "$@"; }
+demo="${TMPDIR:-/tmp}"
+demo="${demo%/}/complaintctl-demo-$(id -u)"
+mkdir -p "$demo"
+if [ ! -O "$demo" ] || [ -L "$demo" ]; then
+  echo "error: $demo is not a folder of yours; remove it or set TMPDIR" >&2
+  exit 1
+fi
+db="$demo/demo.db"
+rm -f "$db" "$db-wal" "$db-shm"
+c() { complaintctl --db "$db" --config "$here/complaintctl.toml" --as "${DEMO_USER:-前台小王}" "$@"; }
+
+echo "demo register: $db"
+c db init >/dev/null
 
 numbers=()
 while IFS=, read -r received channel customer contact ctype summary order product amount; do

@@ -98,7 +98,9 @@ def postgres_engine():
 
 
 def empty_postgres(engine) -> None:
-    """Every register table emptied and its id sequences reset; the schema stays."""
+    """Every register table emptied and its id sequences reset; the schema stays (and is
+    made when a test dropped it: the test database always holds a register, as if
+    `db init` had been run on it)."""
     import sqlalchemy as sa
 
     with engine.begin() as conn:
@@ -106,6 +108,8 @@ def empty_postgres(engine) -> None:
         if tables - {"meta", "alembic_version"}:
             mine = ", ".join(sorted(tables - {"meta", "alembic_version"}))
             conn.exec_driver_sql(f"TRUNCATE {mine} RESTART IDENTITY CASCADE")
+    if "alembic_version" not in tables:
+        open_db(POSTGRES_URL, create=True).dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -144,8 +148,35 @@ def db_path(isolated: Path) -> Path:
     return isolated
 
 
+@pytest.fixture(scope="session")
+def register_file(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A new, empty SQLite register as `db init` makes it (made once, copied per test)."""
+    path = tmp_path_factory.mktemp("register-template") / "register.db"
+    open_db(f"sqlite:///{path}", create=True).dispose()
+    return path.read_bytes()
+
+
+def init_register(path: Path, template: bytes) -> None:
+    """`complaintctl db init` at `path`, from the template: the same file, 0600."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(template)
+
+
 @pytest.fixture
-def register(db_url: str) -> Register:
+def initialised(
+    backend: str, isolated: Path, register_file: bytes, request: pytest.FixtureRequest
+) -> None:
+    """The test's database holds an empty register (PostgreSQL's always does), as after
+    `db init`, unless the test is marked `no_register`."""
+    if backend == "sqlite" and request.node.get_closest_marker("no_register") is None:
+        init_register(isolated, register_file)
+
+
+@pytest.fixture
+def register(db_url: str, initialised: None) -> Register:
     """The register with default settings (CN calendar, Asia/Shanghai), on a real database."""
     return Register(open_db(db_url), Settings())
 
@@ -166,7 +197,8 @@ class Run:
 
 
 @pytest.fixture
-def cli() -> Callable[..., object]:
+def cli(initialised: None) -> Callable[..., object]:
+    """The CLI, on the test's database, which holds an empty register."""
     return Run()
 
 
@@ -243,6 +275,7 @@ class Template:
             mp.delenv("COMPLAINTCTL_CONFIG", raising=False)
             mp.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
             mp.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+            open_db(url, create=True).dispose()
             value = self.build(Run())
         plan = _copy_plan(url) if backend == "postgresql" else []
         return url, value, plan
@@ -329,6 +362,6 @@ def copy_database(source_url: str, target_url: str, plan: list[str] | None = Non
             except sa.exc.ProgrammingError:
                 if attempt:
                     raise
-                open_db(target_url).dispose()  # no test has made the public tables yet
+                open_db(target_url, create=True).dispose()  # no public tables yet
     finally:
         engine.dispose()

@@ -1180,6 +1180,7 @@ def test_resume_before_the_hold_began_is_refused(cli):
 
 
 # -- (13) the database file --------------------------------------------------------------------
+@pytest.mark.no_register
 def test_db_init_creates_the_database_file(cli, db_path: Path):
     assert not db_path.exists()
     out = cli.ok("db", "init")
@@ -1215,6 +1216,7 @@ def test_a_logged_case_is_in_the_registers_tables_stamped_with_the_schema(cli, d
         engine.dispose()
 
 
+@pytest.mark.no_register
 def test_the_db_option_names_another_database_file(cli, tmp_path: Path, db_path: Path):
     other = tmp_path / "other" / "office.db"
     cli.ok("--db", str(other), "db", "init")

@@ -96,6 +96,7 @@ def test_tab_offers_the_owners_in_the_register(cli):
     assert tab(cli, "complaintctl warn --owner 李") == ["李娜"]
 
 
+@pytest.mark.no_register
 def test_completing_never_creates_a_register(cli, db_path):
     assert not db_path.exists()
     assert tab(cli, "complaintctl show C") == []

@@ -409,6 +409,7 @@ def test_copy_refuses_a_target_that_holds_cases_or_is_the_same_database(
     cli, cases, db_url, tmp_path
 ):
     target = tmp_path / "other.db"
+    cli.ok("--db", str(target), "db", "init")
     cli.ok(
         "--db",
         str(target),

@@ -221,7 +221,7 @@ def test_end_of_input_aborts_and_writes_nothing(db_path: Path, cli):
     assert no_cases(cli)
 
 
-def test_a_complete_command_on_a_terminal_asks_nothing(db_path: Path):
+def test_a_complete_command_on_a_terminal_asks_nothing(db_path: Path, initialised):
     child = spawn(
         "log",
         *("--channel", "phone", "--customer", "王伟", "--contact", "13800000000"),

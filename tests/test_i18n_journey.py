@@ -137,6 +137,7 @@ def test_help_is_in_chinese_for_a_chinese_locale():
 
 def test_a_refused_command_explains_itself_in_chinese(tmp_path):
     db = tmp_path / "r.db"
+    assert run("db", "init", COMPLAINTCTL_DB=str(db)).returncode == 0
     result = run("ack", "C2025-000001", COMPLAINTCTL_DB=str(db))
     assert result.returncode == 1
     assert result.stderr.startswith("错误：") and "C2025-000001" in result.stderr

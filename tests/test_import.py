@@ -1112,6 +1112,7 @@ def test_the_same_rows_as_json_lines_import_exactly_as_from_csv(cli, tmp_path):
     from_csv = cli("import", str(write(tmp_path / "rows.csv", our_csv(OUR_ROWS))))
     assert from_csv.exit_code == 0, from_csv.stderr
     other = tmp_path / "other.db"
+    cli.ok("--db", str(other), "db", "init")
     from_jsonl = cli(
         "--db", str(other), "import", str(write(tmp_path / "rows.jsonl", jsonl_text(OUR_ROWS)))
     )

@@ -348,7 +348,7 @@ def world(worlds: dict[str, Fixture], backend: str, db_url: str, tmp_path_factor
 
 
 def build_world(db: str) -> Fixture:
-    reg = Register(open_db(db), Settings())
+    reg = Register(open_db(db, create=True), Settings())
     rng = random.Random(20251001)
     days = [
         dt.date(2025, 8, 1) + dt.timedelta(i)

@@ -28,7 +28,7 @@ def log(reg, contact="13800000000", **kw):
 
 def test_numbers_follow_the_configured_pattern_and_the_year_the_complaint_arrived(db_url):
     settings = dataclasses.replace(Settings(), number_pattern="TS-{year}/{seq:04d}")
-    reg = Register(open_db(db_url), settings)
+    reg = Register(open_db(db_url, create=True), settings)
     first = log(reg, received_at=local(2024, 12, 31, 23, 30)).case.number
     second = log(reg, received_at=local(2025, 1, 1, 0, 30)).case.number
     third = log(reg).case.number
@@ -37,7 +37,7 @@ def test_numbers_follow_the_configured_pattern_and_the_year_the_complaint_arrive
 
 def test_a_pattern_without_year_is_one_series_that_never_restarts(db_url):
     settings = dataclasses.replace(Settings(), number_pattern="N{seq}")
-    reg = Register(open_db(db_url), settings)
+    reg = Register(open_db(db_url, create=True), settings)
     numbers = [log(reg, received_at=local(y, 6, 1, 10)).case.number for y in (2023, 2024, 2025)]
     assert numbers == ["N1", "N2", "N3"]
 
@@ -95,7 +95,7 @@ def test_every_change_appends_one_event_with_the_fields_it_changed(register):
 
 
 def test_a_schema_newer_than_the_program_is_refused(db_url):
-    engine = open_db(db_url)
+    engine = open_db(db_url, create=True)
     stamp = sa.text("UPDATE alembic_version SET version_num = :v")
     with engine.begin() as con:
         con.execute(stamp, {"v": "0099"})

@@ -148,7 +148,7 @@ def test_a_database_directory_that_cannot_be_created_is_one_line(cli, tmp_path, 
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the directory should be")
     monkeypatch.setenv("COMPLAINTCTL_DB", str(blocker / "sub" / "register.db"))
-    result = cli(*LOG)
+    result = cli("db", "init")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: --db: cannot create {blocker / 'sub'}: ")
     assert result.stderr.count("\n") == 1
