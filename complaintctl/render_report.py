@@ -13,8 +13,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from complaintctl.figures import BREAKDOWN_BY_KEY, BY_KEY, FIGURES, Figure
 from complaintctl.i18n import N_, _, current, label
-from complaintctl.report import ALL, FIGURES, NONE, Period, Report
+from complaintctl.report import ALL, NONE, Period, Report
 
 _ONE_DAY = dt.timedelta(days=1)
 REPORT_FIELDS = ("period", "group", "figure", "label", "unit", "value", "previous", "change")
@@ -105,6 +106,19 @@ def _name(kind: str, code: str, english: str) -> str:
     return english if name == code else name
 
 
+def figure_name(figure: Figure) -> str:
+    """A figure's name as people read it: the catalog's name, else its English label."""
+    name = _(figure.name)
+    return figure.label if name == figure.name else name
+
+
+def breakdown_name(by: str) -> str:
+    """What --by breaks the figures down by, as people read it."""
+    dimension = BREAKDOWN_BY_KEY[by]
+    name = _(dimension.name)
+    return by if name == dimension.name else name
+
+
 def period_name(period: Period) -> str:
     """The period as people read it: its label in English (2025-10, 2025Q3, 2025,
     2025-09-29..2025-10-12); 2025年10月, 2025年第3季度 … in Chinese."""
@@ -128,7 +142,7 @@ def group_name(report: Report, group: str) -> str:
     settings' Chinese name in Chinese), an owner as named."""
     if group == NONE:
         return _(NONE)
-    if report.by in ("channel", "severity", "kind"):
+    if report.by and BREAKDOWN_BY_KEY[report.by].coded:
         return label(report.by, group)
     if current() == "zh":
         return report.group_names_zh.get(group, group)
@@ -165,7 +179,7 @@ def report_view(report: Report) -> Group:
         table.add_column(col, justify=justify)
     for r in totals:
         table.add_row(
-            _name("figure", r["figure"], r["label"]),
+            figure_name(BY_KEY[r["figure"]]),
             _cell(r["value"], r["unit"]),
             _cell(r["previous"], r["unit"]),
             _change(r["change"], r["unit"]),
@@ -176,7 +190,7 @@ def report_view(report: Report) -> Group:
         groups = sorted({r["group"] for r in report.rows if r["group"] != ALL})
         by_table = Table(
             title=_("By {by} (value, change against the previous period)").format(
-                by=label("breakdown", report.by)
+                by=breakdown_name(report.by)
             ),
             title_justify="left",
             header_style="bold",
@@ -185,16 +199,16 @@ def report_view(report: Report) -> Group:
         for g in groups:
             by_table.add_column(group_name(report, g), justify="right")
         index = {(r["group"], r["figure"]): r for r in report.rows}
-        for key, english, unit in FIGURES:
+        for f in FIGURES:
             cells = []
             for g in groups:
-                r = index[(g, key)]
+                r = index[(g, f.key)]
                 cells.append(
                     _("{value} ({change})").format(
-                        value=_cell(r["value"], unit), change=_change(r["change"], unit)
+                        value=_cell(r["value"], f.unit), change=_change(r["change"], f.unit)
                     )
                 )
-            by_table.add_row(_name("figure", key, english), *cells)
+            by_table.add_row(figure_name(f), *cells)
         parts.append(by_table)
 
     parts.append(bar_chart(report))

@@ -13,48 +13,16 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from complaintctl import figures
 from complaintctl.db import unit_of_work
 from complaintctl.errors import InvalidValue
 from complaintctl.i18n import N_, _
-from complaintctl.models import Case, Event, Step
+from complaintctl.models import Case, Event
 from complaintctl.parse import day_start
 from complaintctl.register import Register
 
-BREAKDOWNS = ("category", "channel", "severity", "department", "owner", "kind")
 ALL = "(all)"
 NONE = N_("(none)")
-
-# key, label, unit: the figures in the order every format prints them.  The label stays
-# English in the CSV and JSON; people read label("figure", key) (i18n.CODE_NAMES).
-FIGURES = (
-    ("received", "Received", "cases"),
-    ("accepted", "Accepted", "cases"),
-    ("rejected", "Rejected", "cases"),
-    ("closed", "Closed", "cases"),
-    ("open_at_end", "Open at period end", "cases"),
-    ("ontime_acknowledge", "On time: acknowledge", "%"),
-    ("ontime_investigate", "On time: investigate", "%"),
-    ("ontime_resolve", "On time: resolve", "%"),
-    ("ontime_escalate", "On time: escalate (A)", "%"),
-    ("ontime_plan", "On time: plan (A)", "%"),
-    ("resolved", "Resolved", "cases"),
-    ("mean_days_to_resolve", "Mean working days to resolution", "working days"),
-    ("median_days_to_resolve", "Median working days to resolution", "working days"),
-    ("resolution_rate", "Resolution rate", "%"),
-    ("feedback", "Feedback received", "cases"),
-    ("mean_score", "Mean satisfaction score", "score 1-5"),
-    ("satisfied_share", "Satisfied", "%"),
-    ("feedback_response_rate", "Feedback response rate", "%"),
-    ("reopened", "Reopened", "cases"),
-    ("repeat_complainants", "Repeat complainants", "cases"),
-)
-_ON_TIME = {
-    "ontime_acknowledge": ("acknowledged_at", "ack_due"),
-    "ontime_investigate": ("investigated_at", "investigate_due"),
-    "ontime_resolve": ("resolved_at", "resolve_due"),
-    "ontime_escalate": ("escalated_at", "escalate_due"),
-    "ontime_plan": ("plan_at", "plan_due"),
-}
 
 
 # -- periods ----------------------------------------------------------------------------
@@ -181,142 +149,45 @@ class Report:
     group_names_zh: dict[str, str] = field(default_factory=dict)
 
 
-def _pct(num: int, den: int) -> float | None:
-    return round(100 * num / den, 1) if den else None
-
-
 def _count(expr) -> sa.ColumnElement:
     return sa.func.sum(sa.case((expr, 1), else_=0))
 
 
-class _Figures:
-    """Runs the aggregation queries for one period, optionally grouped by one column."""
+class _Query:
+    """What the definitions in figures.py are written against, for one period: the tables'
+    columns, the period's bounds (UTC), the settings, and the SQL that differs by backend."""
 
-    def __init__(self, reg: Register, session, by: str | None, days: sa.Table | None) -> None:
-        self.reg, self.session, self.days = reg, session, days
-        self.t = Case.__table__.c
-        self.group = (sa.func.coalesce(self.t[by], NONE) if by else sa.literal(ALL)).label("g")
+    def __init__(self, reg: Register, session, days: sa.Table | None, period: Period) -> None:
+        tz = reg.settings.tz
+        self.s, self.e = day_start(period.start, tz), day_start(period.end, tz)
+        self.c, self.ev = Case.__table__.c, Event.__table__.c
+        self.settings, self.session, self.days = reg.settings, session, days
+        self.repeat_window = int(reg.settings.repeat_window.total_seconds())
 
-    def _rows(self, *cols, where) -> list:
-        return self.session.execute(
-            sa.select(self.group, *cols).where(*where).group_by(self.group)
-        ).all()
+    def in_period(self, column: sa.ColumnElement) -> sa.ColumnElement:
+        return sa.and_(column >= self.s, column < self.e)
 
-    def compute(self, period: Period) -> dict[str, dict[str, float | int | None]]:
-        tz = self.reg.settings.tz
-        s, e = day_start(period.start, tz), day_start(period.end, tz)
-        t = self.t
-        out: dict[str, dict] = {}
-
-        def put(group: str, key: str, value) -> None:
-            out.setdefault(group, {})[key] = value
-
-        rejected_step = Step.rejected.value
-        rejected = t.step == rejected_step
-        accepted = sa.and_(t.classified_at.is_not(None), ~rejected)
-        for g, received, acc, rej, res in self._rows(
-            sa.func.count(),
-            _count(accepted),
-            _count(rejected),
-            _count(sa.and_(accepted, t.resolved_at.is_not(None))),
-            where=[t.received_at >= s, t.received_at < e],
-        ):
-            put(g, "received", received)
-            put(g, "accepted", acc)
-            put(g, "rejected", rej)
-            put(g, "resolution_rate", _pct(res, acc))
-        # Only ended cases have a closing time, so "not rejected" is "closed" here; written
-        # so, the closed_at index serves it (step = 'closed' drew the step index instead).
-        for g, n in self._rows(
-            sa.func.count(), where=[t.closed_at >= s, t.closed_at < e, t.step != rejected_step]
-        ):
-            put(g, "closed", n)
-        # The figures no index can serve (open at period end; most done-at columns; the
-        # feedback given) in one pass over the table instead of one full scan each.
-        open_at_end = sa.and_(t.received_at < e, sa.or_(t.closed_at.is_(None), t.closed_at >= e))
-        conds, cols = [open_at_end], [_count(open_at_end)]
-        for done, due in _ON_TIME.values():
-            cond = sa.and_(t[done] >= s, t[done] < e, t[due].is_not(None))
-            conds.append(cond)
-            cols += [_count(cond), _count(sa.and_(cond, t[done] <= t[due]))]
-        min_score = self.reg.settings.satisfied_min_score
-        scored = sa.and_(t.feedback_at >= s, t.feedback_at < e, t.feedback_score.is_not(None))
-        conds.append(scored)
-        cols += [
-            _count(scored),
-            sa.func.sum(sa.case((scored, t.feedback_score), else_=0)),
-            _count(sa.and_(scored, t.feedback_score >= min_score)),
-        ]
-        for g, still_open, *counts in self._rows(*cols, where=[sa.or_(*conds)]):
-            if still_open:
-                put(g, "open_at_end", still_open)
-            for i, key in enumerate(_ON_TIME):
-                n, ok = counts[2 * i], counts[2 * i + 1]
-                if n:
-                    put(g, key, _pct(ok, n))
-            n, total, happy = counts[-3:]
-            if n:
-                put(g, "feedback", n)
-                put(g, "mean_score", round(total / n, 2))
-                put(g, "satisfied_share", _pct(happy, n))
-        for g, n, answered in self._rows(
-            sa.func.count(),
-            _count(sa.and_(t.feedback_at.is_not(None), t.feedback_at >= t.resolved_at)),
-            where=[t.resolved_at >= s, t.resolved_at < e],
-        ):
-            put(g, "resolved", n)
-            put(g, "feedback_response_rate", _pct(answered, n))
-        self._reopened(s, e, put)
-        self._repeats(s, e, put)
-        self._days_to_resolve(s, e, put)
-        return out
-
-    def _reopened(self, s, e, put) -> None:
-        ev = Event.__table__.c
-        reopen = sa.or_(
-            ev.action == "reopen",
-            sa.and_(ev.action == "feedback", ev.step_to == Step.investigate.value),
-        )
-        rows = self.session.execute(
-            sa.select(self.group, sa.func.count(sa.distinct(ev.case_id)))
-            .select_from(Event.__table__.join(Case.__table__, ev.case_id == self.t.id))
-            .where(ev.at >= s, ev.at < e, reopen)
-            .group_by(self.group)
-        ).all()
-        for g, n in rows:
-            put(g, "reopened", n)
-
-    def _repeats(self, s, e, put) -> None:
-        """Cases received in the period whose contact complained before within the window."""
-        t = self.t
-        p = Case.__table__.alias("p")
-        window = int(self.reg.settings.repeat_window.total_seconds())
+    def seconds_before(self, time: sa.ColumnElement, seconds: int) -> sa.ColumnElement:
         if self.session.bind.dialect.name == "sqlite":
-            since = sa.func.datetime(t.received_at, f"-{window} seconds")
-        else:
-            since = t.received_at - sa.text(f"interval '{window} seconds'")
-        # "The contact's latest earlier case lies within the window", as one backward step
-        # on the (contact_key, received_at) index per case. Not EXISTS: PostgreSQL turns
-        # that into a hash semi-join that, when thousands of cases share a contact, tests
-        # every case of the period against every case of the contact.
-        latest = (
+            return sa.func.datetime(time, f"-{seconds} seconds")
+        return time - sa.text(f"interval '{seconds} seconds'")
+
+    def latest_earlier_receipt(self) -> sa.ScalarSelect:
+        """When the case's contact last complained before it: one backward step on the
+        (contact_key, received_at) index per case. Not EXISTS: PostgreSQL turns that into
+        a hash semi-join that, when thousands of cases share a contact, tests every case of
+        the period against every case of the contact."""
+        p = Case.__table__.alias("p")
+        return (
             sa.select(p.c.received_at)
-            .where(p.c.contact_key == t.contact_key, p.c.received_at < t.received_at)
+            .where(p.c.contact_key == self.c.contact_key, p.c.received_at < self.c.received_at)
             .order_by(p.c.received_at.desc())
             .limit(1)
             .scalar_subquery()
         )
-        for g, n in self._rows(
-            sa.func.count(), where=[t.received_at >= s, t.received_at < e, latest >= since]
-        ):
-            put(g, "repeat_complainants", n)
 
-    def _days_to_resolve(self, s, e, put) -> None:
-        """Mean and median working days from receipt to resolution, for cases resolved in
-        the period: working days after the day of receipt up to the day of resolution."""
-        t = self.t
-        if self.days is None:
-            return  # nothing was resolved in either period
+    def working_days(self, start: sa.ColumnElement, end: sa.ColumnElement) -> sa.ColumnElement:
+        """Working days after the day of `start` up to the day of `end` (the day table)."""
         days = self.days
 
         def day_index(time: sa.ColumnElement) -> sa.ScalarSelect:
@@ -332,35 +203,66 @@ class _Figures:
                 .scalar_subquery()
             )
 
-        gap = (day_index(t.resolved_at) - day_index(t.received_at)).label("gap")
-        hist = self.session.execute(
-            sa.select(self.group, gap, sa.func.count())
-            .where(t.resolved_at >= s, t.resolved_at < e)
-            .group_by(self.group, gap)
-        ).all()
-        by_group: dict[str, dict[int, int]] = {}
-        for g, d, n in hist:
-            by_group.setdefault(g, {})[d] = by_group.get(g, {}).get(d, 0) + n
-        for g, counts in by_group.items():
-            n = sum(counts.values())
-            put(g, "mean_days_to_resolve", round(sum(d * c for d, c in counts.items()) / n, 2))
-            put(g, "median_days_to_resolve", _median(counts))
+        return day_index(end) - day_index(start)
 
 
-def _median(counts: dict[int, int]) -> float:
-    """The median of a histogram {value: count}."""
-    n = sum(counts.values())
-    ordered = sorted(counts.items())
+def _condition(q: _Query, m: figures.Count) -> sa.ColumnElement:
+    own = m.where(q)
+    return own if m.within is None else sa.and_(_condition(q, m.within), own)
 
-    def nth(k: int) -> int:  # the k-th smallest value, 0-based
-        seen = 0
-        for value, c in ordered:
-            seen += c
-            if k < seen:
-                return value
-        raise IndexError(k)
 
-    return float(nth(n // 2)) if n % 2 else (nth(n // 2 - 1) + nth(n // 2)) / 2
+def _column(q: _Query, m: figures.Count | figures.Sum) -> sa.ColumnElement:
+    if isinstance(m, figures.Sum):
+        return sa.func.sum(sa.case((_condition(q, m.within), m.expr(q)), else_=0))
+    if m.distinct is not None:
+        return sa.func.count(sa.distinct(m.distinct(q)))
+    return sa.func.count() if m.where is None else _count(_condition(q, m))
+
+
+def _cohort(m: figures.Measure) -> figures.Cohort:
+    return m.within.cohort if isinstance(m, figures.Sum) else m.cohort
+
+
+def _measure(q: _Query, group: sa.ColumnElement) -> dict[str, dict[figures.Measure, object]]:
+    """Every measure of figures.py for one period, per group: one query per cohort (and
+    per histogram), aggregated in SQL."""
+    out: dict[str, dict] = {}
+    cohorts: dict[figures.Cohort, list] = {}
+    for m in figures.measures():
+        cohorts.setdefault(_cohort(m), []).append(m)
+    for cohort, ms in cohorts.items():
+        flat = [m for m in ms if not isinstance(m, figures.Histogram)]
+        if cohort.where is not None:
+            where = cohort.where(q)
+        else:  # the rows meeting any of its counts' conditions
+            where = [
+                sa.or_(
+                    *(
+                        _condition(q, m)
+                        for m in flat
+                        if isinstance(m, figures.Count) and m.within is None
+                    )
+                )
+            ]
+        if flat:
+            stmt = sa.select(group, *(_column(q, m) for m in flat))
+            if cohort.events:
+                stmt = stmt.select_from(
+                    Event.__table__.join(Case.__table__, q.ev.case_id == q.c.id)
+                )
+            for g, *values in q.session.execute(stmt.where(*where).group_by(group)):
+                out.setdefault(g, {}).update(zip(flat, values, strict=True))
+        for h in ms:
+            if not isinstance(h, figures.Histogram) or q.days is None:
+                continue  # no day table: nothing was resolved in either period
+            value = h.expr(q).label("x")
+            rows = q.session.execute(
+                sa.select(group, value, sa.func.count()).where(*where).group_by(group, value)
+            ).all()
+            for g, x, n in rows:
+                counts = out.setdefault(g, {}).setdefault(h, {})
+                counts[x] = counts.get(x, 0) + n
+    return out
 
 
 def _temp_table(
@@ -469,17 +371,19 @@ def _chart(
 
 
 def monthly_report(reg: Register, period: Period, by: str | None = None) -> Report:
-    """Every figure for `period` and the period before it (with --by: per group too)."""
-    if by is not None and by not in BREAKDOWNS:
+    """Every figure of figures.FIGURES for `period` and the period before it (with --by:
+    per group too)."""
+    if by is not None and by not in figures.BREAKDOWN_KEYS:
         raise InvalidValue(
             "--by",
             _("unknown breakdown {value}; allowed: {allowed}").format(
-                value=repr(by), allowed=", ".join(BREAKDOWNS)
+                value=repr(by), allowed=", ".join(figures.BREAKDOWN_KEYS)
             ),
         )
     report = Report(period=period, previous=period.previous(), by=by)
-    codes = {"category": reg.settings.categories, "department": reg.settings.departments}
-    report.group_names_zh = {c.code: c.name_zh for c in codes.get(by or "", ()) if c.name_zh}
+    dimension = figures.BREAKDOWN_BY_KEY.get(by or "")
+    codes = getattr(reg.settings, dimension.codes) if dimension and dimension.codes else ()
+    report.group_names_zh = {c.code: c.name_zh for c in codes if c.name_zh}
     tz = reg.settings.tz
     t = Case.__table__.c
     with unit_of_work(reg.engine, write=False) as session:
@@ -502,37 +406,138 @@ def monthly_report(reg: Register, period: Period, by: str | None = None) -> Repo
         for name, grouping in (("all", None), ("by", by)):
             if name == "by" and not by:
                 continue
-            figures = _Figures(reg, session, grouping, days)
-            results[name] = (figures.compute(period), figures.compute(report.previous))
+            group = (sa.func.coalesce(t[grouping], NONE) if grouping else sa.literal(ALL)).label(
+                "g"
+            )
+            results[name] = tuple(
+                _measure(_Query(reg, session, days, p), group) for p in (period, report.previous)
+            )
         report.chart_unit, report.chart = _chart(reg, session, period)
     for name, (cur, prev) in results.items():
         groups = sorted(set(cur) | set(prev)) if name == "by" else [ALL]
         for g in groups:
-            for key, label, unit in FIGURES:
-                value = cur.get(g, {}).get(key, _zero(unit))
-                before = prev.get(g, {}).get(key, _zero(unit))
-                change = None
-                if value is not None and before is not None:
-                    change = round(
-                        value - before, 2 if unit in ("working days", "score 1-5") else 1
-                    )
-                    if unit == "cases":
-                        change = int(change)
+            now, before = figures.values(cur.get(g, {})), figures.values(prev.get(g, {}))
+            for f in figures.FIGURES:
                 report.rows.append(
                     {
                         "period": period.label,
                         "group": g,
-                        "figure": key,
-                        "label": label,
-                        "unit": unit,
-                        "value": value,
-                        "previous": before,
-                        "change": change,
+                        "figure": f.key,
+                        "label": f.label,
+                        "unit": f.unit,
+                        "value": now[f.key],
+                        "previous": before[f.key],
+                        "change": figures.change(f, now[f.key], before[f.key]),
                     }
                 )
     return report
 
 
-def _zero(unit: str) -> int | None:
-    """A count with no rows is 0; a rate or mean with no denominator is n/a (None)."""
-    return 0 if unit == "cases" else None
+def totals(report: Report, group: str = ALL) -> dict[str, dict]:
+    """The report's rows of one group (the totals by default), by figure key."""
+    return {r["figure"]: r for r in report.rows if r["group"] == group}
+
+
+# -- what the HTML report shows besides the figures ----------------------------------------
+def month_of(day: dt.date) -> Period:
+    """The calendar month `day` falls in."""
+    from dateutil.relativedelta import relativedelta
+
+    first = day.replace(day=1)
+    return Period("month", first, first + relativedelta(months=1))
+
+
+def year_before(period: Period) -> Period:
+    """The same period one year earlier (29 February becomes the 28th)."""
+    from dateutil.relativedelta import relativedelta
+
+    year = relativedelta(years=1)
+    return Period(period.kind, period.start - year, period.end - year)
+
+
+def report_or_none(reg: Register, period: Period) -> Report | None:
+    """`monthly_report`, or None for a period at the very start of the calendar (its
+    first local day, or the one before it, is not a date in UTC)."""
+    try:
+        return monthly_report(reg, period)
+    except (ValueError, OverflowError):
+        return None
+
+
+def figures_year_before(
+    reg: Register, report: Report
+) -> tuple[Period | None, dict[str, float | int | None] | None]:
+    """The same period a year earlier and its figures ({key: value}); (None, None) when
+    that period is off the calendar, its figures None when they cannot be computed."""
+    try:
+        earlier = year_before(report.period)
+    except (ValueError, OverflowError):  # the year before is off the calendar
+        return None, None
+    if earlier == report.previous:  # a year: its previous period is the year before
+        return earlier, {key: r["previous"] for key, r in totals(report).items()}
+    year_ago = report_or_none(reg, earlier)
+    if year_ago is None:
+        return earlier, None
+    return earlier, {key: r["value"] for key, r in totals(year_ago).items()}
+
+
+def judge_targets(reg: Register, report: Report) -> tuple[list[figures.Judgement], Period | None]:
+    """Each target of the config against the report's figures (figures.judge), and the
+    period the year-on-year targets compared with (None: off the calendar)."""
+    earlier, before = figures_year_before(reg, report)
+    now = {key: r["value"] for key, r in totals(report).items()}
+    return figures.judge(reg.settings.targets, now, before), earlier
+
+
+def trend(reg: Register, period: Period, months: int, keys: tuple[str, ...]) -> list[dict]:
+    """The figures `keys` of each of the `months` months up to the one the period ends in,
+    each exactly as `report --month` gives it ({month, key: value, ...}). A month's report
+    also carries the month before it, so every other month is computed."""
+    last = month_of(period.end - dt.timedelta(days=1))
+    periods = [last]
+    while len(periods) < months:
+        try:
+            periods.insert(0, periods[0].previous())
+        except (ValueError, OverflowError):  # before year 1
+            break
+    out: dict[str, dict] = {}
+    # Every other month, ending with the last one: each also covers the month before it.
+    for p in periods[(len(periods) + 1) % 2 :: 2]:
+        report = report_or_none(reg, p)
+        if report is None:
+            continue
+        rows = totals(report)
+        for which, month in (("value", p), ("previous", report.previous)):
+            out[month.label] = {"month": month.label, **{k: rows[k][which] for k in keys}}
+    return [out[p.label] for p in periods if p.label in out]
+
+
+def score_counts(reg: Register, period: Period) -> list[tuple[int, int, bool]]:
+    """(score, customers who gave it in the period, whether it counts as satisfied) for
+    each score 1..5: the same cases as the `feedback` figure, split by score."""
+    t = Case.__table__.c
+    tz = reg.settings.tz
+    s, e = day_start(period.start, tz), day_start(period.end, tz)
+    with unit_of_work(reg.engine, write=False) as session:
+        rows = dict(
+            session.execute(
+                sa.select(t.feedback_score, sa.func.count())
+                .where(t.feedback_at >= s, t.feedback_at < e, t.feedback_score.is_not(None))
+                .group_by(t.feedback_score)
+            ).all()
+        )
+    min_score = reg.settings.satisfied_min_score
+    return [
+        (score, rows.get(score, 0), bool(figures.is_satisfied(score, min_score)))
+        for score in range(1, 6)
+    ]
+
+
+def non_working_days(reg: Register, period: Period) -> set[dt.date]:
+    """The days of `period` the office is closed."""
+    out, day = set(), period.start
+    while day < period.end:
+        if not reg.calendar.is_working_day(day):
+            out.add(day)
+        day += dt.timedelta(days=1)
+    return out

@@ -21,55 +21,32 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
+from complaintctl import figures
 from complaintctl.errors import ComplaintError, InvalidValue
 from complaintctl.i18n import N_, _
 from complaintctl.register import Register
 from complaintctl.report import (
     ALL,
-    FIGURES,
     NONE,
     Period,
     Report,
+    judge_targets,
     monthly_report,
+    non_working_days,
     received_chart,
+    score_counts,
+    totals,
+    trend,
 )
 
 INSTALL_HINT = "report --html needs matplotlib: pip install 'complaintctl[charts]'"
 OVERDUE_LIMIT = 10
 TREND_MONTHS = 12
-# The breakdown tables, in this order; charts are drawn for the first two.
-BREAKDOWN_TABLES = ("category", "channel", "severity", "department", "kind", "owner")
-# The columns of every breakdown table (a group per row keeps each table A4-wide).
-BREAKDOWN_FIGURES = (
-    "received",
-    "closed",
-    "open_at_end",
-    "resolved",
-    "resolution_rate",
-    "mean_days_to_resolve",
-    "mean_score",
-    "satisfied_share",
-)
-HEADLINE_FIGURES = (
-    "received",
-    "closed",
-    "open_at_end",
-    "resolution_rate",
-    "mean_days_to_resolve",
-    "ontime_resolve",
-    "mean_score",
-    "satisfied_share",
-)
-ON_TIME_FIGURES = (
-    "ontime_acknowledge",
-    "ontime_investigate",
-    "ontime_resolve",
-    "ontime_escalate",
-    "ontime_plan",
-)
+# The figures the trend chart follows, month by month.
+TREND_FIGURES = ("received", "resolved", "mean_score")
 
 # Every word the document shows, in one place (marked for the catalog; label() translates). (The
-# figures' own labels come with the report's rows, from report.FIGURES.)
+# figures' and breakdowns' own names, and the targets' wording, are in figures.py.)
 LABELS: dict[str, str] = {
     "title": N_("Complaint handling report"),
     "title_zh": "投诉处理月报",
@@ -81,9 +58,6 @@ LABELS: dict[str, str] = {
     "target_met": N_("met"),
     "target_missed": N_("missed"),
     "target_na": N_("not judged: no data"),
-    "target_resolution_rate": N_("Resolution rate at least {target:g} %"),
-    "target_mean_days": N_("Mean working days to resolution at most {target:g}"),
-    "target_satisfaction": N_("Mean satisfaction up {target:g} % on the same period a year before"),
     "satisfaction_detail": N_("{value} against {before} in {period}"),
     "satisfaction_no_before": N_("no scores in {period} to compare with"),
     "headline": N_("Headline figures"),
@@ -105,11 +79,6 @@ LABELS: dict[str, str] = {
     "non_working_day": N_("non-working day"),
     "satisfied_score": N_("satisfied"),
     "dissatisfied_score": N_("dissatisfied"),
-    "step_acknowledge": N_("acknowledge"),
-    "step_investigate": N_("investigate"),
-    "step_resolve": N_("resolve"),
-    "step_escalate": N_("escalate (A)"),
-    "step_plan": N_("plan (A)"),
     "na": N_("n/a"),
     "overdue": N_("Most overdue open cases"),
     "overdue_none": N_("No open case is overdue."),
@@ -128,22 +97,7 @@ LABELS: dict[str, str] = {
     "col_previous": N_("Previous"),
     "col_change": N_("Change"),
     "breakdowns": N_("Breakdowns"),
-    "by_category": N_("By category"),
-    "by_channel": N_("By channel"),
-    "by_severity": N_("By severity"),
-    "by_department": N_("By department"),
-    "by_kind": N_("By kind"),
-    "by_owner": N_("By owner"),
     "col_group": N_("Group"),
-    # Short headings of the breakdown tables' columns (the full names are in All figures).
-    "short_received": N_("Received"),
-    "short_closed": N_("Closed"),
-    "short_open_at_end": N_("Open at end"),
-    "short_resolved": N_("Resolved"),
-    "short_resolution_rate": N_("Resolution rate"),
-    "short_mean_days_to_resolve": N_("Mean days"),
-    "short_mean_score": N_("Mean score"),
-    "short_satisfied_share": N_("Satisfied"),
     "none_group": N_("(none)"),
     "definitions": N_("Definitions of every figure: README, section report."),
 }
@@ -169,172 +123,21 @@ def require_charts() -> None:
 
 # -- the data ---------------------------------------------------------------------------------
 @dataclass
-class Target:
-    key: str
-    text: str  # what the target is
-    status: str  # met | missed | n/a
-    value: float | None  # the figure judged (for satisfaction: this period's mean score)
-    detail: str = ""
-    unit: str = ""  # the figure's unit, as in report.FIGURES
-
-
-@dataclass
 class HtmlReport:
     """Everything the document shows; `report` is the object `--format json` prints."""
 
     report: Report
     breakdowns: dict[str, Report]
     trend: list[dict]  # {month, received, resolved, mean_score}
-    scores: dict[int, int]  # satisfaction score -> cases scored so in the period
-    targets: list[Target]
+    scores: list[tuple[int, int, bool]]  # (score, cases scored so in the period, satisfied)
+    targets: list[figures.Judgement]
+    year_before: Period | None  # what year-on-year targets compared with (None: off the calendar)
     overdue: list[dict]  # the most overdue open cases, most overdue first
     overdue_count: int
     at: dt.datetime  # office-local: when the overdue list was taken
     chart_unit: str  # the received chart's buckets: day (month), week (quarter, year)
     chart: list[tuple[str, int]]  # (bucket label, received)
     non_working: set[dt.date] = field(default_factory=set)
-
-
-def _by_key(report: Report, group: str = ALL) -> dict[str, dict]:
-    return {r["figure"]: r for r in report.rows if r["group"] == group}
-
-
-def _month(day: dt.date) -> Period:
-    from dateutil.relativedelta import relativedelta
-
-    first = day.replace(day=1)
-    return Period("month", first, first + relativedelta(months=1))
-
-
-def year_before(period: Period) -> Period:
-    """The same period one year earlier (29 February becomes the 28th)."""
-    from dateutil.relativedelta import relativedelta
-
-    year = relativedelta(years=1)
-    return Period(period.kind, period.start - year, period.end - year)
-
-
-def trend(reg: Register, period: Period, months: int = TREND_MONTHS) -> list[dict]:
-    """Received, resolved and mean satisfaction score of each of the `months` months up to
-    the one the period ends in, each exactly as `report --month` gives it. A month's report
-    also carries the month before it, so every other month is computed."""
-    last = _month(period.end - dt.timedelta(days=1))
-    periods = [last]
-    while len(periods) < months:
-        try:
-            periods.insert(0, periods[0].previous())
-        except (ValueError, OverflowError):  # before year 1
-            break
-    out: dict[str, dict] = {}
-    # Every other month, ending with the last one: each also covers the month before it.
-    for p in periods[(len(periods) + 1) % 2 :: 2]:
-        report = _report_or_none(reg, p)
-        if report is None:
-            continue
-        rows = _by_key(report)
-        for which, month in (("value", p), ("previous", report.previous)):
-            out[month.label] = {
-                "month": month.label,
-                **{k: rows[k][which] for k in ("received", "resolved", "mean_score")},
-            }
-    return [out[p.label] for p in periods if p.label in out]
-
-
-def _report_or_none(reg: Register, period: Period) -> Report | None:
-    """`monthly_report`, or None for a period at the very start of the calendar (its
-    first local day, or the one before it, is not a date in UTC)."""
-    try:
-        return monthly_report(reg, period)
-    except (ValueError, OverflowError):
-        return None
-
-
-def score_counts(reg: Register, period: Period) -> dict[int, int]:
-    """How many customers gave each score 1..5 in the period: the same cases as the
-    report's `feedback` figure (scored in the period), split by score."""
-    import sqlalchemy as sa
-
-    from complaintctl.db import unit_of_work
-    from complaintctl.models import Case
-    from complaintctl.parse import day_start
-
-    t = Case.__table__.c
-    tz = reg.settings.tz
-    s, e = day_start(period.start, tz), day_start(period.end, tz)
-    with unit_of_work(reg.engine, write=False) as session:
-        rows = dict(
-            session.execute(
-                sa.select(t.feedback_score, sa.func.count())
-                .where(t.feedback_at >= s, t.feedback_at < e, t.feedback_score.is_not(None))
-                .group_by(t.feedback_score)
-            ).all()
-        )
-    return {score: rows.get(score, 0) for score in range(1, 6)}
-
-
-def judge_targets(reg: Register, report: Report) -> list[Target]:
-    """Each target of the config against this period's figures: met, missed or n/a."""
-    goals = reg.settings.targets
-    now = _by_key(report)
-    out = []
-    rate = now["resolution_rate"]["value"]
-    out.append(
-        Target(
-            "resolution_rate",
-            label("target_resolution_rate", target=goals.resolution_rate),
-            _status(rate, rate is not None and rate >= goals.resolution_rate),
-            rate,
-            unit="%",
-        )
-    )
-    days = now["mean_days_to_resolve"]["value"]
-    out.append(
-        Target(
-            "mean_days_to_resolve",
-            label("target_mean_days", target=goals.mean_days_to_resolve),
-            _status(days, days is not None and days <= goals.mean_days_to_resolve),
-            days,
-        )
-    )
-    score = now["mean_score"]["value"]
-    try:
-        earlier = year_before(report.period)
-    except (ValueError, OverflowError):  # the year before is off the calendar
-        earlier = None
-    if earlier is None:
-        before = None
-    elif earlier == report.previous:  # a year: its previous period is the year before
-        before = now["mean_score"]["previous"]
-    else:
-        year_ago = _report_or_none(reg, earlier)
-        before = _by_key(year_ago)["mean_score"]["value"] if year_ago else None
-    judged = score is not None and before is not None
-    met = judged and score >= before * (1 + goals.satisfaction_increase / 100)
-    if earlier is None or before is None:
-        detail = label("satisfaction_no_before", period=earlier.label if earlier else "-")
-    else:
-        detail = label(
-            "satisfaction_detail",
-            value=_cell(score),
-            before=_cell(before),
-            period=earlier.label,
-        )
-    out.append(
-        Target(
-            "satisfaction_increase",
-            label("target_satisfaction", target=goals.satisfaction_increase),
-            _status(score if judged else None, met),
-            score,
-            detail,
-        )
-    )
-    return out
-
-
-def _status(value: float | None, met: bool) -> str:
-    if value is None:
-        return "n/a"
-    return "met" if met else "missed"
 
 
 def build(
@@ -346,8 +149,8 @@ def build(
     from complaintctl.digest import most_overdue
 
     breakdowns = {
-        by: report if by == report.by else monthly_report(reg, report.period, by)
-        for by in BREAKDOWN_TABLES
+        b.key: report if b.key == report.by else monthly_report(reg, report.period, b.key)
+        for b in figures.BREAKDOWN_TABLES
     }
     # Only what the page shows: the few most overdue and their count (not warn's digest).
     overdue, overdue_count = most_overdue(reg, now, overdue_limit)
@@ -357,19 +160,15 @@ def build(
     chart_unit, chart = report.chart_unit, report.chart
     if period.kind == "year":
         chart_unit, chart = "week", received_chart(reg, period, "week")
-    non_working = set()
-    if chart_unit == "day":
-        day = period.start
-        while day < period.end:
-            if not reg.calendar.is_working_day(day):
-                non_working.add(day)
-            day += dt.timedelta(days=1)
+    non_working = non_working_days(reg, period) if chart_unit == "day" else set()
+    judgements, compared_with = judge_targets(reg, report)
     return HtmlReport(
         report=report,
         breakdowns=breakdowns,
-        trend=trend(reg, period),
+        trend=trend(reg, period, TREND_MONTHS, TREND_FIGURES),
         scores=score_counts(reg, period),
-        targets=judge_targets(reg, report),
+        targets=judgements,
+        year_before=compared_with,
         overdue=overdue,
         overdue_count=overdue_count,
         at=to_local(now, reg.settings.tz),
@@ -406,8 +205,8 @@ def _group_name(reg: Register, by: str, group: str) -> str:
     """A group as people read it: a category or department code with its name."""
     if group == NONE:
         return label("none_group")
-    codes = {"category": reg.settings.categories, "department": reg.settings.departments}
-    for code in codes.get(by, ()):
+    dimension = figures.BREAKDOWN_BY_KEY[by]
+    for code in getattr(reg.settings, dimension.codes) if dimension.codes else ():
         if code.code.lower() == group.lower():
             return f"{code.code} {code.name}"
     return group
@@ -418,7 +217,7 @@ def _charts(reg: Register, doc: HtmlReport) -> tuple[dict[str, str], list[str]]:
     from complaintctl import report_html_charts as ch
 
     report = doc.report
-    rows = _by_key(report)
+    rows = totals(report)
     categories = _received_by(reg, doc.breakdowns["category"], "category")
     channels = _received_by(reg, doc.breakdowns["channel"], "channel")
     # Group names are the office's own (Chinese ones are common); LABELS will be
@@ -467,8 +266,8 @@ def _charts(reg: Register, doc: HtmlReport) -> tuple[dict[str, str], list[str]]:
         "ontime": charts.hbars(
             "chart-ontime",
             label("chart_ontime"),
-            [label(f"step_{k.removeprefix('ontime_')}") for k in ON_TIME_FIGURES],
-            [rows[k]["value"] for k in ON_TIME_FIGURES],
+            [_(f.step) for f in figures.ON_TIME],
+            [rows[f.key]["value"] for f in figures.ON_TIME],
             xlabel="%",
             xmax=115,
             suffix="%",
@@ -477,12 +276,12 @@ def _charts(reg: Register, doc: HtmlReport) -> tuple[dict[str, str], list[str]]:
         "scores": charts.bars(
             "chart-scores",
             label("chart_scores"),
-            [str(s) for s in doc.scores],
-            list(doc.scores.values()),
+            [str(s) for s, _n, _satisfied in doc.scores],
+            [n for _s, n, _satisfied in doc.scores],
             ylabel=label("cases"),
             colors=[
-                ch.COLORS["tertiary"] if s >= reg.settings.satisfied_min_score else ch.COLORS["bad"]
-                for s in doc.scores
+                ch.COLORS["tertiary"] if satisfied else ch.COLORS["bad"]
+                for _s, _n, satisfied in doc.scores
             ],
             legend=[
                 (ch.COLORS["tertiary"], label("satisfied_score")),
@@ -522,7 +321,7 @@ def render(reg: Register, doc: HtmlReport) -> tuple[str, list[str]]:
     """The whole document as text, and warnings for the user (at most one each)."""
     charts, warnings = _charts(reg, doc)
     report = doc.report
-    rows = _by_key(report)
+    rows = totals(report)
     tz = reg.settings.timezone
     parts = [
         _HEAD.format(
@@ -540,7 +339,7 @@ def render(reg: Register, doc: HtmlReport) -> tuple[str, list[str]]:
         f"{escape(label('generated'))} {escape(doc.at.strftime('%Y-%m-%d %H:%M'))}, "
         f"{escape(label('timezone'))} {escape(tz)}.</p>",
         "</header>",
-        _targets_html(doc.targets),
+        _targets_html(doc),
         _headline_html(rows, report),
         f"<section><h2>{escape(label('charts'))}</h2>",
         _figure("received", charts["received"], "wide", _points(doc.chart)),
@@ -548,7 +347,7 @@ def render(reg: Register, doc: HtmlReport) -> tuple[str, list[str]]:
         _figure("category", charts["category"]),
         _figure("channel", charts["channel"]),
         _figure("ontime", charts["ontime"]),
-        _figure("scores", charts["scores"], points=_points(doc.scores.items())),
+        _figure("scores", charts["scores"], points=_points((s, n) for s, n, _ in doc.scores)),
         "</div>",
         _figure(
             "trend",
@@ -560,7 +359,7 @@ def render(reg: Register, doc: HtmlReport) -> tuple[str, list[str]]:
         ),
         "</section>",
         _overdue_html(reg, doc),
-        _all_figures_html(report),
+        _all_figures_html(rows),
         _breakdowns_html(reg, doc),
         f"<footer><p>{escape(label('definitions'))}</p></footer>",
         "</body>\n</html>\n",
@@ -577,17 +376,31 @@ def _figure(chart: str, svg: str, css: str = "", points: str | None = None) -> s
     return f'<figure class="chart {css}" data-chart="{chart}"{data}>\n{svg}\n</figure>'
 
 
-def _targets_html(targets: list[Target]) -> str:
+def _targets_html(doc: HtmlReport) -> str:
     items = []
-    for t in targets:
-        word = {"met": "target_met", "missed": "target_missed", "n/a": "target_na"}[t.status]
-        status_class = {"met": "met", "missed": "missed", "n/a": "na"}[t.status]
-        detail = f'<span class="detail">{escape(t.detail)}</span>' if t.detail else ""
+    for j in doc.targets:
+        word = {"met": "target_met", "missed": "target_missed", "n/a": "target_na"}[j.status]
+        status_class = {"met": "met", "missed": "missed", "n/a": "na"}[j.status]
+        detail = ""
+        if j.target.rule == figures.UP_ON_YEAR_BEFORE:
+            earlier = doc.year_before
+            if earlier is None or j.before is None:
+                text = label("satisfaction_no_before", period=earlier.label if earlier else "-")
+            else:
+                text = label(
+                    "satisfaction_detail",
+                    value=_cell(j.value),
+                    before=_cell(j.before),
+                    period=earlier.label,
+                )
+            detail = f'<span class="detail">{escape(text)}</span>'
+        what = _(j.target.text).format(target=j.goal)
         items.append(
-            f'<li class="target {status_class}" data-target="{t.key}" data-status="{t.status}">'
+            f'<li class="target {status_class}" data-target="{j.target.key}" '
+            f'data-status="{j.status}">'
             f'<span class="mark">{escape(label(word))}</span> '
-            f'<span class="what">{escape(t.text)}: '
-            f"<strong>{escape(_cell(t.value, t.unit))}</strong></span>{detail}</li>"
+            f'<span class="what">{escape(what)}: '
+            f"<strong>{escape(_cell(j.value, j.figure.unit))}</strong></span>{detail}</li>"
         )
     return (
         f"<section><h2>{escape(label('targets'))}</h2>"
@@ -597,8 +410,8 @@ def _targets_html(targets: list[Target]) -> str:
 
 def _headline_html(rows: dict[str, dict], report: Report) -> str:
     cards = []
-    for key in HEADLINE_FIGURES:
-        r = rows[key]
+    for f in figures.HEADLINE:
+        r = rows[f.key]
         cards.append(
             f'<div class="card" {_data(r)}><div class="label">{escape(r["label"])}</div>'
             f'<div class="value">{escape(_cell(r["value"], r["unit"]))}</div>'
@@ -659,14 +472,14 @@ def _clip(text: str, limit: int = SUMMARY_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _all_figures_html(report: Report) -> str:
+def _all_figures_html(rows: dict[str, dict]) -> str:
     header = "".join(
         f"<th>{escape(label(k))}</th>"
         for k in ("col_figure", "col_this_period", "col_previous", "col_change")
     )
     body = []
-    for key, _label, _unit in FIGURES:
-        r = _by_key(report)[key]
+    for f in figures.FIGURES:
+        r = rows[f.key]
         body.append(
             f'<tr {_data(r)}><th scope="row">{escape(r["label"])}</th>'
             f'<td class="num">{escape(_cell(r["value"], r["unit"]))}</td>'
@@ -680,27 +493,27 @@ def _all_figures_html(report: Report) -> str:
 
 
 def _breakdowns_html(reg: Register, doc: HtmlReport) -> str:
-    labels = {key: (text, unit) for key, text, unit in FIGURES}
+    columns = figures.BREAKDOWN_COLUMNS
     parts = [f'<section class="breakdowns"><h2>{escape(label("breakdowns"))}</h2>']
     for by, report in doc.breakdowns.items():
         groups = sorted({r["group"] for r in report.rows if r["group"] != ALL})
         index = {(r["group"], r["figure"]): r for r in report.rows}
         header = f"<th>{escape(label('col_group'))}</th>" + "".join(
-            f'<th class="num" title="{escape(labels[k][0])}">{escape(label("short_" + k))}</th>'
-            for k in BREAKDOWN_FIGURES
+            f'<th class="num" title="{escape(f.label)}">{escape(_(f.short))}</th>' for f in columns
         )
         body = []
         for g in groups:
             cells = "".join(
-                f'<td class="num" {_data(index[(g, k)], with_change=False)}>'
-                f"{escape(_cell(index[(g, k)]['value'], labels[k][1]))}</td>"
-                for k in BREAKDOWN_FIGURES
+                f'<td class="num" {_data(index[(g, f.key)], with_change=False)}>'
+                f"{escape(_cell(index[(g, f.key)]['value'], f.unit))}</td>"
+                for f in columns
             )
             body.append(f'<tr><th scope="row">{escape(_group_name(reg, by, g))}</th>{cells}</tr>')
         if not body:
-            body.append(f'<tr><td colspan="{len(BREAKDOWN_FIGURES) + 1}">-</td></tr>')
+            body.append(f'<tr><td colspan="{len(columns) + 1}">-</td></tr>')
+        heading = _(figures.BREAKDOWN_BY_KEY[by].heading)
         parts.append(
-            f'<h3>{escape(label("by_" + by))}</h3><table class="breakdown" data-by="{by}">'
+            f'<h3>{escape(heading)}</h3><table class="breakdown" data-by="{by}">'
             f"<thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>"
         )
     parts.append("</section>")
