@@ -34,18 +34,14 @@ from complaintctl.cli import (
     app,
     list_filter,
 )
+from complaintctl.figures import BREAKDOWN_KEYS
 from complaintctl.i18n import _
 
 EXIT_OVERDUE = 3
 
 
-class Breakdown(str, Enum):
-    category = "category"
-    channel = "channel"
-    severity = "severity"
-    department = "department"
-    owner = "owner"
-    kind = "kind"
+# What `report --by` takes: the breakdowns of the figure table, in its order.
+Breakdown = Enum("Breakdown", {key: key for key in BREAKDOWN_KEYS}, type=str)
 
 
 class FileFormat(str, Enum):

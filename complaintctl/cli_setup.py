@@ -499,17 +499,12 @@ def config_toml(
     lines += _smtp_block(s, line)
     targets = getattr(s, "targets", None)
     if targets is not None:
-        from dataclasses import fields
+        from complaintctl.figures import TARGETS
 
-        target_notes = {
-            "resolution_rate": "% of the accepted cases resolved, at least",
-            "mean_days_to_resolve": "mean working days from receipt to resolution, at most",
-            "satisfaction_increase": "% rise of the mean score on the year before",
-        }
         lines += ["[targets]", "# What the monthly report judges each period against (003)."]
-        for f in fields(targets):
-            value = repr(float(getattr(targets, f.name)))
-            lines.append(line(f"targets.{f.name}", value, target_notes.get(f.name, "")))
+        for _figure, t in TARGETS:
+            value = repr(float(getattr(targets, t.key)))
+            lines.append(line(f"targets.{t.key}", value, t.note))
         lines.append("")
     lines += [
         "# Categories: a stable code, an English and a Chinese name (003; 000 §3.2.2).",

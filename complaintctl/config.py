@@ -6,11 +6,12 @@ import datetime as dt
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from complaintctl.errors import ConfigError
+from complaintctl.figures import TARGETS
 from complaintctl.i18n import _
 from complaintctl.paths import default_config_path, default_db_path
 
@@ -116,13 +117,14 @@ class SmtpSettings:
     timeout: float = 30.0
 
 
-@dataclass(frozen=True)
-class Targets:
-    """What the monthly report judges each period against (seed 003's goals)."""
-
-    resolution_rate: float = 95.0  # % of the accepted cases resolved, at least
-    mean_days_to_resolve: float = 3.0  # mean working days from receipt to resolution, at most
-    satisfaction_increase: float = 5.0  # % rise of the mean score on the same period a year before
+# What the monthly report judges each period against (seed 003's goals): a number per
+# target of figures.TARGETS, its default from there.
+Targets = make_dataclass(
+    "Targets",
+    [(t.key, float, field(default=t.default)) for _f, t in TARGETS],
+    frozen=True,
+)
+Targets.__module__ = __name__  # (make_dataclass's own `module` needs Python 3.12)
 
 
 @dataclass(frozen=True)
@@ -497,11 +499,7 @@ def _closures(value: object) -> list[dt.date]:
 
 def _targets(t: dict) -> Targets:
     """[targets]: the report's goals; each a plain number within its own range."""
-    limits = {
-        "resolution_rate": (0.0, 100.0, _("a percentage 0..100, e.g. 95")),
-        "mean_days_to_resolve": (0.0, 3660.0, _("a number of working days, e.g. 3")),
-        "satisfaction_increase": (-100.0, 1000.0, _("a percentage, e.g. 5 (for +5 %)")),
-    }
+    limits = {target.key: (target.low, target.high, _(target.allowed)) for _f, target in TARGETS}
     _check_keys(t, set(limits), "targets.")
     kw: dict = {}
     for key, value in t.items():
