@@ -1,8 +1,10 @@
-"""The monthly report (《投诉处理月报》): figures for a period and the one before it,
-aggregated in SQL; plain rows for the renderers.
+"""The monthly report (《投诉处理月报》): every figure of figures.FIGURES for a period
+and the one before it, aggregated in SQL; plain rows for the renderers. Also the other
+reads the HTML report shows (scores given, the monthly trend, the targets judged).
 
-Cohorts (also in the README): figures about *arrivals* count the cases received in the
-period; figures about *outcomes* count the cases whose step was done in the period.
+What each figure counts is in figures.py; this module turns those definitions into one
+query per cohort (and per histogram), runs them, and works out each figure's value and
+change from the results.
 """
 
 from __future__ import annotations
