@@ -18,11 +18,10 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from complaintctl import models
+from complaintctl import models, workflow
 from complaintctl.db import engine_name, open_db
 from complaintctl.enums import ENDED_STEPS, Action, Step
 from complaintctl.errors import DatabaseError
@@ -367,7 +366,7 @@ def _state_problems(case: Mapping) -> list[str]:
         out.append(
             _("is open at step '{step}' but has an outcome or closing time").format(step=step)
         )
-    expected = models.earliest_pending(SimpleNamespace(**case))
+    expected = workflow.earliest_pending(case)
     if case["due_at"] != expected:
         out.append(
             _("due_at is {stored} but its pending deadlines give {expected}").format(
@@ -417,7 +416,7 @@ def _step_problems(case: Mapping, events: list[Mapping]) -> list[str]:
                     )
                 )
             elif action in _ACTIONS and frm in _STEPS:
-                allowed = models.ALLOWED.get(Action(action))
+                allowed = workflow.ALLOWED.get(Action(action))
                 if allowed is not None and Step(frm) not in allowed:
                     out.append(
                         _("event {id}: {action} is not allowed from step '{step}'").format(

@@ -36,9 +36,10 @@ from complaintctl.errors import (
 )
 from complaintctl.history import SEALED, event_hash
 from complaintctl.i18n import _
-from complaintctl.models import Case, Event, imported_state
+from complaintctl.models import Case, Event
 from complaintctl.parse import DAY_MONTH, FIRST_YEAR, LAST_YEAR, amount_cents
 from complaintctl.register import Register
+from complaintctl.workflow import replay
 
 BATCH = 2000
 BULK_CACHE_KIB = 16_000  # the page cache during an import (SQLite's default: 2 MB)
@@ -839,7 +840,7 @@ def import_rows(
                 if "customer_type" not in v:
                     v["customer_type"] = individual
                 v.update(bookkeeping)
-                imported_state(v, clock, min_score)
+                replay(v, clock, min_score)  # its step times, through the workflow
                 v["line"] = line
             yield read, v
 

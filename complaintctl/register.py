@@ -27,3 +27,12 @@ class Register:
         """The deadline of clock `name` (a step, 'escalate' or 'plan') started at `start`."""
         duration = self.settings.clocks.get(name)
         return self.calendar.add(start, duration) if duration else None
+
+    def shift(
+        self, name: str, due: dt.datetime, paused_from: dt.datetime, paused_to: dt.datetime
+    ) -> dt.datetime:
+        """The deadline `due` of clock `name`, moved by the time it was paused (a hold)."""
+        duration = self.settings.clocks.get(name)
+        if duration is None:
+            return due
+        return self.calendar.extend(due, duration, paused_from, paused_to)

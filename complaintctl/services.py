@@ -496,7 +496,14 @@ def record_feedback(
         now,
         actor,
         at,
-        lambda c, when: c.record_feedback(when, reg.clock, score, comment, satisfied),
+        lambda c, when: c.apply(
+            Action.feedback,
+            when,
+            reg.clock,
+            satisfied=satisfied,
+            feedback_score=score,
+            feedback_comment=comment,
+        ),
         note=comment,
     )
 
@@ -565,15 +572,15 @@ def resume(
 ) -> Case:
     """Restart the paused clock; its deadline moves by the working time spent on hold."""
 
-    def mutate(c: Case, when: dt.datetime) -> None:
-        duration = reg.settings.clocks.get(c.step)
-        new_due = c.step_due_at
-        if new_due is not None and duration is not None:
-            new_due = reg.calendar.extend(new_due, duration, c.hold_started_at, when)
-        c.apply(Action.resume, when, reg.clock)
-        c.move_step_deadline(new_due)
-
-    return _change(reg, number, Action.resume, now, actor, at, mutate)
+    return _change(
+        reg,
+        number,
+        Action.resume,
+        now,
+        actor,
+        at,
+        lambda c, when: c.apply(Action.resume, when, reg.clock, shift=reg.shift),
+    )
 
 
 def escalate(

@@ -19,18 +19,8 @@ from hypothesis import strategies as st
 from complaintctl import importer
 from complaintctl.clock import WorkCalendar, to_utc
 from complaintctl.config import Duration, Settings, parse_duration
-from complaintctl.models import (
-    _DUE_COLUMN,
-    _HISTORY,
-    OPEN_STEPS,
-    Case,
-    Outcome,
-    Severity,
-    Step,
-    _Row,
-    earliest_pending,
-    imported_state,
-)
+from complaintctl.models import Case
+from complaintctl.workflow import replay
 
 D = dt.date
 MANY = settings(max_examples=300, deadline=None)
@@ -185,59 +175,12 @@ def test_a_clock_function_gives_what_the_register_clock_gives(
 # -- the state of an imported case -----------------------------------------------------------
 
 
-def _plain_imported_state(v: dict, clock, satisfied_min_score: int) -> dict:
-    """imported_state() as it was first written: the reference for the faster one."""
-    received = v["received_at"]
-    v["ack_due"] = clock(Step.acknowledge.value, received)
-    for done, due, name in (
-        ("assigned_at", "investigate_due", Step.investigate),
-        ("investigated_at", "resolve_due", Step.resolve),
-        ("resolved_at", "feedback_due", Step.feedback),
-    ):
-        v[due] = clock(name.value, v[done]) if v.get(done) else None
-    if v.get("severity") == Severity.A.value and v.get("classified_at"):
-        v["escalate_due"] = clock("escalate", v["classified_at"])
-        v["plan_due"] = clock("plan", v["classified_at"])
-    score = v.get("feedback_score")
-    satisfied = score is not None and score >= satisfied_min_score and v.get("feedback_at")
-    if v.get("reject_reason"):
-        v["closed_at"] = v.get("closed_at") or v.get("classified_at") or received
-        v["classified_at"] = v.get("classified_at") or v["closed_at"]
-        step, outcome, started = Step.rejected, Outcome.rejected, v["closed_at"]
-    elif v.get("closed_at") or satisfied:
-        v["closed_at"] = v.get("closed_at") or v["feedback_at"]
-        if satisfied:
-            outcome = Outcome.satisfied
-        elif v["feedback_due"] and v["closed_at"] >= v["feedback_due"]:
-            outcome = Outcome.expired
-        else:
-            outcome = Outcome.closed
-        step, started = Step.closed, v["closed_at"]
-    else:
-        outcome = None
-        step, started = Step.acknowledge, received
-        for column, waiting in _HISTORY:
-            if v.get(column):
-                step, started = waiting, v[column]
-                break
-    v["step"] = step.value
-    v["outcome"] = outcome.value if outcome else None
-    v["step_started_at"] = started
-    if step in OPEN_STEPS:
-        column = _DUE_COLUMN.get(step)
-        v["step_due_at"] = v[column] if column else clock(step.value, started)
-    else:
-        v["step_due_at"] = None
-    v["due_at"] = earliest_pending(_Row(v))
-    return v
-
-
 STEP_TIMES = ("acknowledged_at", "classified_at", "assigned_at", "investigated_at", "resolved_at")
 
 
 @st.composite
 def imported_rows(draw: st.DrawFn, cal: WorkCalendar) -> dict:
-    """What the converter hands imported_state(): the source's times, in order, and
+    """What the converter hands workflow.replay(): the source's times, in order, and
     outcome fields, some missing."""
     received = draw(office_moments(cal))
     v: dict = {"received_at": received, "on_hold": draw(st.sampled_from([False, False, True]))}
@@ -264,14 +207,15 @@ def imported_rows(draw: st.DrawFn, cal: WorkCalendar) -> dict:
     defaults=st.booleans(),
     min_score=st.integers(1, 5),
 )
-def test_imported_state_with_the_fast_clock_gives_what_the_plain_code_gives(
+def test_an_imported_rows_state_with_the_fast_clock_is_what_the_register_clock_gives(
     data: st.DataObject, cal: WorkCalendar, defaults: bool, min_score: int
 ) -> None:
+    # (That the replay itself is what live commands do is tests/test_workflow.py's part.)
     clocks = Settings().clocks if defaults else {k: parse_duration(v, k) for k, v in CLOCKS.items()}
     row = data.draw(imported_rows(cal))
 
-    fast = imported_state(dict(row), cal.clock_function(clocks), min_score)
-    plain = _plain_imported_state(dict(row), _plain_clock(cal, clocks), min_score)
+    fast = replay(dict(row), cal.clock_function(clocks), min_score)
+    plain = replay(dict(row), _plain_clock(cal, clocks), min_score)
 
     assert fast == plain
     assert [type(fast[k]) for k in fast] == [type(plain[k]) for k in fast]

@@ -103,7 +103,9 @@ def test_an_ended_case_can_only_be_reopened_noted_or_attached_to():
 
 def test_satisfied_feedback_closes_the_case_and_clears_the_pending_deadline():
     case = walk_to(Step.feedback)
-    case.record_feedback(at(6), clock, 5, "好", satisfied=True)
+    case.apply(
+        Action.feedback, at(6), clock, satisfied=True, feedback_score=5, feedback_comment="好"
+    )
     assert (case.step, case.outcome, case.closed_at, case.due_at) == (
         "closed",
         "satisfied",
@@ -114,7 +116,9 @@ def test_satisfied_feedback_closes_the_case_and_clears_the_pending_deadline():
 
 def test_dissatisfied_feedback_reopens_to_the_owner_with_a_fresh_investigation_clock():
     case = walk_to(Step.feedback)
-    case.record_feedback(at(6), clock, 2, "慢", satisfied=False)
+    case.apply(
+        Action.feedback, at(6), clock, satisfied=False, feedback_score=2, feedback_comment="慢"
+    )
     assert case.step == "investigate" and case.owner == "李娜"
     assert case.investigate_due == at(6) + dt.timedelta(days=1)
     assert case.investigated_at is None and case.resolved_at is None

@@ -118,15 +118,16 @@ class _Gen:
     def __init__(self) -> None:
         from complaintctl.config import Settings
         from complaintctl.history import event_hash
-        from complaintctl.models import Case, imported_state
+        from complaintctl.models import Case
         from complaintctl.register import Register
+        from complaintctl.workflow import replay
 
         settings = Settings()
         reg = Register(None, settings)  # type: ignore[arg-type]  (no database needed)
         self.clock = reg.calendar.clock_function(settings.clocks)  # what the importer uses
         self.min_score = settings.satisfied_min_score
         self.tz = settings.tz
-        self.imported_state = imported_state
+        self.replay = replay  # an imported row's state, as the importer computes it
         self.event_hash = event_hash
         cols = [c for c in Case.__table__.c if c.name not in ("id", "version")]
         self.columns = [c.name for c in cols]
@@ -333,7 +334,7 @@ def _gen_case(
         "on_hold": False,
         "reopen_count": 0,
     }
-    state = g.imported_state(dict(src), g.clock, g.min_score)
+    state = g.replay(dict(src), g.clock, g.min_score)
     evs = []
     prev_hash = None
     seq = 0
@@ -388,7 +389,7 @@ def _gen_case(
             note = rnd.choice(("客户来电询问进度", "已电话回访", "补充材料已收到"))
         else:
             src.update(fields)
-            after = g.imported_state(dict(src), g.clock, g.min_score)
+            after = g.replay(dict(src), g.clock, g.min_score)
             if action == "reject":
                 note = fields["reject_reason"]
             elif action == "hold":
