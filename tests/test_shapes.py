@@ -19,6 +19,7 @@ marked slow.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -38,46 +39,83 @@ PEAK_MB = 250
 WALL_S = 60
 BIG = 20_000
 SMALL = 3_000
-WORKERS = max(1, min(2, os.cpu_count() or 1))
 COMMANDS = [name for name, _args, _codes in shapes.reading_commands("normal", "-", Path("."))]
 on_postgres = pytest.mark.skipif(
     not POSTGRES_SERVER_URL, reason="COMPLAINTCTL_TEST_POSTGRES is not set"
 )
 
 
+# Which register each test runs on: (shape, cases, on PostgreSQL?) from its parameters.
+def _register_of(item: pytest.Item) -> tuple[str, int, bool] | None:
+    if item.module is not sys.modules[__name__] or not hasattr(item, "callspec"):
+        return None
+    shape = item.callspec.params.get("shape", "contact")
+    n = BIG if item.get_closest_marker("slow") else SMALL
+    return shape, n, "postgresql" in item.name
+
+
 class Registers:
-    """The shaped registers of this session, each built (and copied to PostgreSQL) on first
-    use: SQLite file path, PostgreSQL URL, and the newest case's number."""
+    """The shaped registers this session's tests use, built by one process in the
+    background (in the order the tests need them) while the first tests already run:
+    the building does not add to the suite's time as much as building on demand would.
+    SQLite file path, PostgreSQL URL (a `db copy` in a schema of its own), newest case."""
 
     def __init__(self, factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
-        self.factory, self.request = factory, request
-        self.files: dict[tuple[str, int], Path] = {}
+        needed: dict[tuple[str, int], bool] = {}
+        for item in request.session.items:
+            found = _register_of(item)
+            if found:
+                shape, n, pg = found
+                needed[(shape, n)] = needed.get((shape, n), False) or pg
+        if any(needed.values()):
+            request.getfixturevalue("postgres_engine")  # this run's test database
+        self.paths: dict[tuple[str, int], Path] = {}
         self.urls: dict[tuple[str, int], str] = {}
+        jobs = []
+        for (shape, n), pg in needed.items():
+            path = factory.mktemp(f"shape-{shape}-{n}") / "register.db"
+            self.paths[(shape, n)] = path
+            if pg:
+                self.urls[(shape, n)] = postgres_schema(f"shape_{shape}_{n}")
+            jobs.append((shape, n, str(path), self.urls.get((shape, n))))
+        self.log = factory.getbasetemp() / "shapes-builder.log"
+        with self.log.open("w") as log:
+            self.builder = subprocess.Popen(
+                [sys.executable, shapes.__file__, "--jobs", json.dumps(jobs)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def _wait(self, done: Path) -> None:
+        while not done.exists():
+            code = self.builder.poll()
+            if code is not None and not done.exists():
+                pytest.fail(f"building the registers failed ({code}):\n{self.log.read_text()}")
+            time.sleep(0.05)
 
     def sqlite(self, shape: str, n: int) -> Path:
-        key = (shape, n)
-        if key not in self.files:
-            path = self.factory.mktemp(f"shape-{shape}-{n}") / "register.db"
-            shapes.build(shape, n, path, workers=WORKERS)
-            self.files[key] = path
-        return self.files[key]
+        path = self.paths[(shape, n)]
+        self._wait(path)  # written under another name, renamed into place when whole
+        return path
 
     def postgres(self, shape: str, n: int) -> str:
-        key = (shape, n)
-        if key not in self.urls:
-            self.request.getfixturevalue("postgres_engine")  # this run's test database
-            url = postgres_schema(f"shape_{shape}_{n}")
-            shapes.to_postgres(self.sqlite(shape, n), url)
-            self.urls[key] = url
-        return self.urls[key]
+        self._wait(Path(f"{self.paths[(shape, n)]}.copied"))
+        return self.urls[(shape, n)]
 
     def case(self, shape: str, n: int) -> str:
         return shapes.newest_case(self.sqlite(shape, n))
 
+    def close(self) -> None:
+        if self.builder.poll() is None:
+            self.builder.kill()
+        self.builder.wait()
+
 
 @pytest.fixture(scope="session")
-def registers(tmp_path_factory, request) -> Registers:
-    return Registers(tmp_path_factory, request)
+def registers(tmp_path_factory, request):
+    regs = Registers(tmp_path_factory, request)
+    yield regs
+    regs.close()
 
 
 def _cap() -> None:  # in the child, before it runs anything

@@ -136,9 +136,25 @@ def _exe() -> str:
     return str(exe) if exe.exists() else "complaintctl"
 
 
-if __name__ == "__main__":  # python tests/perf/shapes.py SHAPE N PATH
+def build_all(jobs: list[tuple[str, int, str, str | None]], workers: int = 1) -> None:
+    """Build each (shape, n, path, PostgreSQL URL or None) in turn; with a URL, copy it
+    there too and then write `path`.copied (a test waiting for it knows it is done)."""
+    for shape, n, path, url in jobs:
+        build(shape, n, Path(path), workers=workers)
+        if url:
+            to_postgres(Path(path), url)
+            Path(f"{path}.copied").write_text(url)
+
+
+if __name__ == "__main__":
+    # python tests/perf/shapes.py SHAPE N PATH          one register (all CPUs)
+    # python tests/perf/shapes.py --jobs JSON            build_all(JSON), in one process
+    import json
     import time
 
     t0 = time.perf_counter()
-    build(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), workers=os.cpu_count() or 1)
+    if sys.argv[1] == "--jobs":
+        build_all(json.loads(sys.argv[2]))
+    else:
+        build(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), workers=os.cpu_count() or 1)
     print(f"built in {time.perf_counter() - t0:.1f} s")
