@@ -441,15 +441,67 @@ def _snap(value: object) -> object:
     return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
+_TIME_COLUMNS = frozenset(c.name for c in CASES.c if isinstance(c.type, sa.DateTime))
+_CLOSED = Step.closed.value
+_CHECKED_ACTIONS = frozenset(a.value for a in workflow.ALLOWED)  # not log, not import
+
+
+def _value(name: str, value: object) -> object:
+    """A value as the history's `changes` record it → as the case row holds it."""
+    if value.__class__ is str and name in _TIME_COLUMNS:
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+def _workflow_problem(ev: Mapping, state: dict, changes: dict) -> str | None:
+    """Replay one event through the workflow (`workflow.apply`) from the state its
+    history gives before it (with the old values it names): the step, times, outcome and
+    due_at it recorded must be the ones the workflow sets.  The deadlines the calendar gave
+    are taken as recorded (the clock lengths may have changed since); feedback's verdict
+    is read from the step it left the case at (the threshold is the config's).  `state`:
+    the workflow columns as the history so far leaves them."""
+    action = Action(ev["action"])
+    before, after = dict(state), dict(state)
+    for name, (old, new) in changes.items():
+        if name in state:
+            before[name], after[name] = _value(name, old), _value(name, new)
+    fields = {
+        name: _value(name, new)
+        for name, (_old, new) in changes.items()
+        if name in workflow.OWN_FIELDS
+    }
+
+    def recorded_clock(name: str, start: dt.datetime) -> dt.datetime | None:
+        return after[workflow.A_CLOCKS[name][0] if name in workflow.A_CLOCKS else "step_due_at"]
+
+    expected = before | workflow.apply(
+        before,
+        action,
+        ev["at"],
+        recorded_clock,
+        fields,
+        satisfied=ev["step_to"] == _CLOSED,
+        shift=lambda *_: after["step_due_at"],
+    )
+    differ = [name for name in workflow.COLUMNS if expected[name] != after[name]]
+    if not differ:
+        return None
+    return _(
+        "event {id} ({action}) recorded {fields} otherwise than the workflow sets them"
+    ).format(id=ev["id"], action=ev["action"], fields=", ".join(differ))
+
+
 def _replay_problems(case: Mapping, events: list[Mapping]) -> list[str]:
     """Replay the `changes` ([old, new] per field) of every event: each old value must be
-    what the history so far says, and the case row must end as the history leaves it.  A
+    what the history so far says, each event of a logged case must be what the workflow
+    makes of the state before it, and the case row must end as the history leaves it.  A
     logged case starts with every field empty; an imported one with its fields unknown
     until an event names them (import events set values without being checked)."""
     out = []
     known: dict[str, object] = {}
     start_known = events[0]["action"] == Action.log.value
-    reported = False
+    reported = replayed = False
+    state = dict.fromkeys(workflow.COLUMNS)  # `known`'s workflow columns, as values
     for ev in events:
         if not ev["changes"]:
             continue
@@ -469,10 +521,26 @@ def _replay_problems(case: Mapping, events: list[Mapping]) -> list[str]:
                 )
             )
             continue
-        for name, pair in changes.items():
-            if not (isinstance(pair, list) and len(pair) == 2):
-                continue
+        pairs = {
+            name: pair
+            for name, pair in changes.items()
+            if isinstance(pair, list) and len(pair) == 2
+        }
+        if (
+            start_known
+            and not replayed
+            and ev["action"] in _CHECKED_ACTIONS
+            and ev["step_from"] in _STEPS
+            and ev is not events[0]
+        ):
+            problem = _workflow_problem(ev, state, pairs)
+            if problem:
+                out.append(problem)
+                replayed = True  # one is enough, as below
+        for name, pair in pairs.items():
             old, new = pair
+            if name in state:
+                state[name] = _value(name, new)
             before = known.get(name, None if start_known else _UNKNOWN)
             if (
                 ev["action"] != Action.import_.value

@@ -82,6 +82,10 @@ COLUMNS = (
     "close_reason",
     "reopen_count",
 )
+# Of those, the ones an action is given (its own values); the workflow decides the rest.
+OWN_FIELDS = frozenset(
+    {"severity", "owner", "hold_reason", "reject_reason", "close_reason", "feedback_score"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +235,7 @@ _OPEN = frozenset(s.value for s in OPEN_STEPS)
 _MOVES = {action.value: move for action, move in MOVES.items()}
 _MOVES.update(MOVES)
 _SEVERITY_A = Severity.A.value
+_REJECTED = Step.rejected.value
 _NO_CLOCK: Clock = lambda name, start: None  # noqa: E731
 
 
@@ -295,7 +300,7 @@ def _move(
     if move.clears:
         for name in move.clears:
             s[name] = None
-        if step == Step.rejected.value:
+        if step == _REJECTED:
             for name in move.clears_from_rejected:
                 s[name] = None
     if enters is None:

@@ -581,3 +581,44 @@ def test_a_history_worked_through_the_commands_and_imported_gives_the_same_regis
         assert {k: getattr(imported, k) for k in COMPARED} == {
             k: getattr(live, k) for k in COMPARED
         }
+
+
+# -- db check: each event replayed through the workflow ----------------------------------------
+
+
+def test_db_check_names_an_event_whose_recorded_change_is_not_what_the_workflow_sets(
+    cli, db_url: str
+) -> None:
+    import json
+
+    import sqlalchemy as sa
+
+    args = ["--channel", "phone", "--customer", "王伟", "--contact", "13800000001"]
+    number = cli.ok("log", *args, "--summary", "洗衣机漏水", "-q").strip()
+    cli.ok("ack", number)
+    cli.ok("classify", number, "--category", "PQ", "--severity", "B", "--kind", "claim")
+    assert "no problems found" in cli.ok("db", "check")
+
+    # The ack event claims a time the ack was not taken at (and the row agrees with it).
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            event_id, changes = conn.execute(
+                sa.text("SELECT id, changes FROM events WHERE action = 'ack'")
+            ).one()
+            changes = json.loads(changes)
+            moved = dt.datetime.fromisoformat(changes["acknowledged_at"][1]) - dt.timedelta(hours=5)
+            changes["acknowledged_at"][1] = moved.isoformat()
+            conn.execute(
+                sa.text("UPDATE events SET changes = :c WHERE id = :i"),
+                {"c": json.dumps(changes, ensure_ascii=False, sort_keys=True), "i": event_id},
+            )
+            conn.execute(sa.text("UPDATE cases SET acknowledged_at = :t"), {"t": moved})
+    finally:
+        engine.dispose()
+    result = cli("db", "check")
+    assert result.exit_code == 1
+    assert (
+        f"case {number}: event {event_id} (ack) recorded acknowledged_at otherwise than the "
+        "workflow sets them"
+    ) in result.stdout.splitlines()
