@@ -160,7 +160,7 @@ class WorkCalendar:
     def clock_function(
         self, clocks: dict[str, Duration | None]
     ) -> Callable[[str, dt.datetime], dt.datetime | None]:
-        """A `models.Clock` over these clock lengths (None: no deadline), as
+        """A `workflow.Clock` over these clock lengths (None: no deadline), as
         `Register.clock` computes it, for bulk use."""
         functions = {
             name: self.deadline_function(duration) for name, duration in clocks.items() if duration
