@@ -172,7 +172,10 @@ def test_undo_twice_or_of_a_batch_that_does_not_exist_is_refused(cli, tmp_path):
 
 def test_undo_touches_no_other_batch(cli, tmp_path, db_url):
     cli.ok("import", str(write(tmp_path)))
-    other = "received_at,channel,customer_name,contact,summary\n2025-10-12 09:00,visit,周杰,zj@example.com,客服态度差\n"
+    other = (
+        "received_at,channel,customer_name,contact,summary\n"
+        "2025-10-12 09:00,visit,周杰,zj@example.com,客服态度差\n"
+    )
     cli.ok("import", str(write(tmp_path, "other.csv", other)))
     cli.ok("imports", "undo", "1")
     remaining = json.loads(cli.ok("list", "--status", "all", "--format", "json"))["cases"]
@@ -180,7 +183,10 @@ def test_undo_touches_no_other_batch(cli, tmp_path, db_url):
 
 
 def test_a_batch_that_refreshed_cases_it_did_not_create_cannot_be_undone(cli, tmp_path, db_url):
-    first = "external_ref,received_at,channel,customer_name,contact,summary\nR-1,2025-10-09 09:00,phone,张伟,13800001111,洗衣机漏水\n"
+    first = (
+        "external_ref,received_at,channel,customer_name,contact,summary\n"
+        "R-1,2025-10-09 09:00,phone,张伟,13800001111,洗衣机漏水\n"
+    )
     cli.ok("import", str(write(tmp_path, "a.csv", first)))
     changed = first.replace("洗衣机漏水", "洗衣机漏水严重")
     cli.ok("import", str(write(tmp_path, "b.csv", changed)), "--update")
