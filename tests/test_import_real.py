@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from conftest import local
+from test_import import CFPB_MAPPING  # the sample's mapping, written once
 
 CFPB = Path(__file__).resolve().parents[2] / "shared" / "data" / "cfpb-complaints-sample.csv"
 CFPB_ROWS = 6623
@@ -38,36 +39,6 @@ CFPB_HEADER = [
     "Date sent to company", "Company response to consumer", "Timely response?",
     "Consumer disputed?", "Complaint ID",
 ]  # fmt: skip
-CFPB_MAPPING = """\
-[columns]
-external_ref = "Complaint ID"
-received_at = "Date received"
-channel = "Submitted via"
-contact = "Complaint ID"
-summary = "Issue"
-description = "Consumer complaint narrative"
-product = "Product"
-category = "Product"
-
-[defaults]
-customer_name = "CFPB consumer"
-
-[values.channel]
-Web = "online"
-Referral = "other"
-Phone = "phone"
-"Postal mail" = "letter"
-Fax = "other"
-Email = "email"
-
-[values.category]
-"Debt collection" = "BL"
-"Credit card or prepaid card" = "BL"
-"Checking or savings account" = "SA"
-
-[unmapped]
-category = "OT"
-"""
 OUR_HEADER = ["external_ref", "received_at", "channel", "customer_name", "contact", "summary"]
 LENGTH_REASON = "the record has {n} fields, the header has {h} (a truncated or malformed record)"
 
