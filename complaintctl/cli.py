@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 from complaintctl import __version__
 from complaintctl.enums import CustomerType, Kind, Remedy, Responsibility, Severity
 from complaintctl.errors import ComplaintError
+from complaintctl.fields import FIELDS
 from complaintctl.i18n import _, label
 
 if TYPE_CHECKING:
@@ -455,7 +456,8 @@ def log_cli(
         )
 
 
-_LOG_REQUIRED = ("channel", "customer", "contact", "summary")
+# The fields every case needs, as log's options; but the time received (log takes now).
+_LOG_REQUIRED = tuple(f.key for f in FIELDS if f.required and f.name != "received_at")
 
 
 def _at_terminal() -> bool:
@@ -482,11 +484,12 @@ def _ask_log_form(reg: "Register", now, unset: list[str]) -> dict[str, Any]:
     optional field).  Ctrl-C or end of input aborts before anything is written."""
     from complaintctl import services
     from complaintctl.errors import InvalidValue
-    from complaintctl.parse import MAX_TEXT, parse_amount, parse_text, parse_time
+    from complaintctl.fields import BY_NAME
+    from complaintctl.parse import parse_amount, parse_field, parse_time
 
-    def text(option: str, required: bool = False, max_len: int = MAX_TEXT) -> Any:
-        # The limits of services.log_complaint, which checks every field again.
-        return lambda v: parse_text(option, v, required, max_len)
+    def text(name: str) -> tuple[str, Any, str]:
+        # The field table's prompt and limit, as services.log_complaint checks it again.
+        return _(BY_NAME[name].prompt), lambda v: parse_field(name, v), ""
 
     def amount(v: str) -> str | None:
         parse_amount("--amount", v)
@@ -507,20 +510,20 @@ def _ask_log_form(reg: "Register", now, unset: list[str]) -> dict[str, Any]:
             lambda v: services._choice("--channel", v, channels),
             channels[0],
         ),
-        "customer": (_("Customer name"), text("--customer", True, 200), ""),
+        "customer": text("customer_name"),
         "customer_type": (
             _("Customer type ({choices})").format(choices=", ".join(types)),
             lambda v: services._choice("--customer-type", v, types),
             CustomerType.individual.value,
         ),
-        "contact": (_("Contact (phone or e-mail)"), text("--contact", True, 200), ""),
-        "summary": (_("Summary, one line"), text("--summary", True, 500), ""),
-        "description": (_("What happened (Enter to skip)"), text("--description"), ""),
-        "demand": (_("What the customer asks for (Enter to skip)"), text("--demand"), ""),
-        "order": (_("Order number (Enter to skip)"), text("--order", max_len=100), ""),
-        "product": (_("Product or service (Enter to skip)"), text("--product", max_len=200), ""),
-        "amount": (_("Amount claimed, e.g. 120.50 (Enter to skip)"), amount, ""),
-        "received_at": (_("Received (e.g. 2025-09-30 09:15)"), received, "now"),
+        "contact": text("contact"),
+        "summary": text("summary"),
+        "description": text("description"),
+        "demand": text("demand"),
+        "order": text("order_no"),
+        "product": text("product"),
+        "amount": (_(BY_NAME["amount_claimed"].prompt), amount, ""),
+        "received_at": (_(BY_NAME["received_at"].prompt), received, "now"),
     }
     typer.echo(_("New complaint. Enter accepts the [default]; Ctrl-C cancels, nothing is saved."))
     try:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from complaintctl import batches as batches_
+from complaintctl import fields
 from complaintctl.clock import to_utc
 from complaintctl.enums import Action, CustomerType, Kind, Remedy, Responsibility, Severity
 from complaintctl.errors import (
@@ -43,48 +44,14 @@ from complaintctl.workflow import replay
 
 BATCH = 2000
 BULK_CACHE_KIB = 16_000  # the page cache during an import (SQLite's default: 2 MB)
-LONG_TEXT = 100_000  # the same limit as a live case's long text fields
-TEXT_FIELDS = {
-    "external_ref": 200,
-    "customer_name": 200,
-    "contact": 200,
-    "summary": 500,
-    "description": LONG_TEXT,
-    "demand": LONG_TEXT,
-    "order_no": 100,
-    "product": 200,
-    "reject_reason": LONG_TEXT,
-    "owner": 100,
-    "findings": LONG_TEXT,
-    "root_cause": LONG_TEXT,
-    "proposal": LONG_TEXT,
-    "resolution_note": LONG_TEXT,
-    "feedback_comment": LONG_TEXT,
-    "close_reason": LONG_TEXT,
-}
-TIME_FIELDS = (
-    "received_at",
-    "acknowledged_at",
-    "classified_at",
-    "assigned_at",
-    "investigated_at",
-    "resolved_at",
-    "feedback_at",
-    "closed_at",
-)
-AMOUNT_FIELDS = {"amount_claimed": "amount_claimed_cents", "remedy_amount": "remedy_amount_cents"}
-CODE_FIELDS = (
-    "channel",
-    "customer_type",
-    "category",
-    "severity",
-    "kind",
-    "department",
-    "responsibility",
-    "remedy",
-)
-FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, *AMOUNT_FIELDS, *CODE_FIELDS, "feedback_score")
-REQUIRED = ("received_at", "channel", "customer_name", "contact", "summary")
+# The fields a row may hold, their limits and the required ones: complaintctl.fields.
+LONG_TEXT = fields.LONG_TEXT  # the same limit as a live case's long text fields
+TEXT_FIELDS = {name: fields.limit(name) for name in fields.of_kind(fields.TEXT)}
+TIME_FIELDS = fields.of_kind(fields.TIME)
+AMOUNT_FIELDS = {f.name: f.column for f in fields.IMPORTED if f.kind == fields.AMOUNT}
+CODE_FIELDS = fields.of_kind(fields.CODE)
+FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, *AMOUNT_FIELDS, *CODE_FIELDS, *fields.of_kind(fields.SCORE))
+REQUIRED = fields.REQUIRED
 
 
 class ImportError_(ComplaintError):

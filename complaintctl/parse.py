@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from complaintctl.clock import to_local, to_utc
 from complaintctl.errors import InvalidValue
+from complaintctl.fields import BY_NAME, LONG_TEXT
 from complaintctl.i18n import _
 
 # A date written day and month first, in either order (03/10/2025, 3.10.25, 03-10-2025).
@@ -152,7 +153,7 @@ def day_start(day: dt.date, tz: ZoneInfo) -> dt.datetime:
     return to_utc(dt.datetime.combine(day, dt.time(0), tzinfo=tz))
 
 
-MAX_TEXT = 100_000  # characters of a free-text field
+MAX_TEXT = LONG_TEXT  # characters of a free-text field
 
 
 def parse_text(
@@ -175,3 +176,14 @@ def parse_text(
     if "\x00" in value:
         raise InvalidValue(field_name, _("must not contain NUL characters"))
     return value
+
+
+def parse_field(
+    name: str, value: str | None, required: bool | None = None, option: str | None = None
+) -> str | None:
+    """The text field `name` of a case (complaintctl.fields) as stored, checked against its
+    limit; errors name its option, or `option` where another command sets it; `required`
+    defaults to whether every case has it."""
+    f = BY_NAME[name]
+    need = f.required if required is None else required
+    return parse_text(option or f.option, value, need, f.limit or LONG_TEXT)

@@ -37,6 +37,7 @@ from complaintctl.models import (
     Severity,
     Step,
 )
+from complaintctl.parse import parse_field as _field
 from complaintctl.parse import parse_text as _text
 from complaintctl.register import Register
 
@@ -291,15 +292,15 @@ def log_complaint(
     s = reg.settings
     values = dict(
         channel=_choice("--channel", channel, s.channels),
-        customer_name=_text("--customer", customer_name, required=True, max_len=200),
-        contact=_text("--contact", contact, required=True, max_len=200),
-        summary=_text("--summary", summary, required=True, max_len=500),
+        customer_name=_field("customer_name", customer_name),
+        contact=_field("contact", contact),
+        summary=_field("summary", summary),
         customer_type=_choice("--customer-type", customer_type, _values(CustomerType)),
-        description=_text("--description", description),
-        demand=_text("--demand", demand),
-        order_no=_text("--order", order_no, max_len=100),
-        product=_text("--product", product, max_len=200),
-        external_ref=_text("--external-ref", external_ref, max_len=200),
+        description=_field("description", description),
+        demand=_field("demand", demand),
+        order_no=_field("order_no", order_no),
+        product=_field("product", product),
+        external_ref=_field("external_ref", external_ref),
         amount_claimed_cents=amount_claimed_cents,
     )
     received = received_at or now
@@ -396,7 +397,7 @@ def reject(
     at: dt.datetime | None = None,
 ) -> Case:
     """Not accepted: the case ends here, with the reason."""
-    reason = _text("--reject", reason, required=True)
+    reason = _field("reject_reason", reason, required=True)
     return _apply(reg, number, Action.reject, now, actor, at, reject_reason=reason, note=reason)
 
 
@@ -413,7 +414,7 @@ def assign(
     """Give the case a responsible department and owner (again: re-assign)."""
     values = dict(
         department=_choice("--department", department, reg.settings.department_codes),
-        owner=_text("--owner", owner, required=True, max_len=100),
+        owner=_field("owner", owner, required=True),
     )
     return _apply(reg, number, Action.assign, now, actor, at, **values)
 
@@ -432,10 +433,10 @@ def investigate(
 ) -> Case:
     """The investigation report: findings, root cause, responsibility, proposed remedy."""
     values = dict(
-        findings=_text("--findings", findings, required=True),
-        root_cause=_text("--cause", cause),
+        findings=_field("findings", findings, required=True),
+        root_cause=_field("root_cause", cause),
         responsibility=_choice("--responsibility", responsibility, _values(Responsibility)),
-        proposal=_text("--proposal", proposal),
+        proposal=_field("proposal", proposal),
     )
     return _apply(reg, number, Action.investigate, now, actor, at, **values)
 
@@ -456,7 +457,7 @@ def resolve(
     values = dict(
         remedy=_choice("--remedy", remedy, _values(Remedy)),
         remedy_amount_cents=amount_cents,
-        resolution_note=_text("--note", note),
+        resolution_note=_field("resolution_note", note),
     )
 
     def mutate(c: Case, when: dt.datetime) -> None:
@@ -487,7 +488,7 @@ def record_feedback(
             "--score",
             _("{score} is not allowed; use a whole number 1..5").format(score=repr(score)),
         )
-    comment = _text("--comment", comment)
+    comment = _field("feedback_comment", comment)
     satisfied = score >= reg.settings.satisfied_min_score
     return _change(
         reg,
@@ -518,7 +519,7 @@ def close(
     at: dt.datetime | None = None,
 ) -> Case:
     """Close a case waiting for feedback: the window expired, or (with a reason) earlier."""
-    reason = _text("--reason", reason)
+    reason = _field("close_reason", reason)
 
     def mutate(c: Case, when: dt.datetime) -> None:
         if reason is None and c.feedback_due and when < c.feedback_due:
@@ -558,7 +559,7 @@ def hold(
     at: dt.datetime | None = None,
 ) -> Case:
     """Pause the current step's clock while the office waits on the customer."""
-    reason = _text("--reason", reason, required=True, max_len=500)
+    reason = _field("hold_reason", reason, required=True)
     return _apply(reg, number, Action.hold, now, actor, at, hold_reason=reason, note=reason)
 
 
@@ -594,7 +595,7 @@ def escalate(
     at: dt.datetime | None = None,
 ) -> Case:
     """Report the case up (severity A: within 1 hour of grading)."""
-    to = _text("--to", to, required=True, max_len=200)
+    to = _field("escalated_to", to, required=True)
     note = _text("--note", note)
     return _apply(
         reg, number, Action.escalate, now, actor, at, escalated_to=to, note=note, since_step=False
@@ -611,7 +612,7 @@ def plan(
     at: dt.datetime | None = None,
 ) -> Case:
     """Record the handling plan (severity A: within 4 hours of grading)."""
-    text = _text("PLAN", text, required=True)
+    text = _field("plan", text, required=True)
     return _apply(reg, number, Action.plan, now, actor, at, plan=text, note=text, since_step=False)
 
 
