@@ -14,6 +14,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from complaintctl.fields import FIELDS
 from complaintctl.i18n import _, label
 
 # C0 and C1 control characters other than newline and tab, as people can see them: a
@@ -159,42 +160,13 @@ def list_table(rows: list[dict], total: int, page: int, per_page: int) -> Group:
 
 
 def _labels() -> dict[str, str]:
-    """The name people read for each field `show` prints."""
+    """The name people read for each field `show` prints: the field table's, and those of
+    the times and counts the register keeps itself."""
     return {
-        "received_at": _("Received"),
-        "channel": _("Channel"),
-        "customer_name": _("Customer"),
-        "contact": _("Contact"),
-        "customer_type": _("Customer type"),
-        "description": _("Description"),
-        "demand": _("Demand"),
-        "order_no": _("Order"),
-        "product": _("Product"),
-        "amount_claimed": _("Amount claimed"),
-        "external_ref": _("External ref"),
-        "category": _("Category"),
-        "severity": _("Severity"),
-        "kind": _("Kind"),
-        "reject_reason": _("Reject reason"),
-        "department": _("Department"),
-        "owner": _("Owner"),
-        "escalated_to": _("Escalated to"),
+        **{f.name: _(f.label) for f in FIELDS if f.label},
         "escalated_at": _("Escalated at"),
-        "plan": _("Plan"),
         "plan_at": _("Plan at"),
-        "findings": _("Findings"),
-        "root_cause": _("Root cause"),
-        "responsibility": _("Responsibility"),
-        "proposal": _("Proposal"),
-        "remedy": _("Remedy"),
-        "remedy_amount": _("Remedy amount"),
-        "resolution_note": _("Resolution note"),
         "customer_told_at": _("Customer told"),
-        "feedback_score": _("Feedback score"),
-        "feedback_comment": _("Feedback comment"),
-        "feedback_at": _("Feedback at"),
-        "closed_at": _("Closed at"),
-        "close_reason": _("Close reason"),
         "reopen_count": _("Reopen count"),
         "due_at": _("Next deadline"),
         "logged_at": _("Logged"),

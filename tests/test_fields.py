@@ -212,3 +212,12 @@ def test_the_guided_log_asks_with_the_table_s_prompts_and_limits(register, monke
     assert {f.name: answers[f.key] for f in asked.values()} == {
         f.name: "x" * f.limit for f in asked.values()
     }
+
+
+def test_show_prints_each_field_given_at_log_under_the_table_s_label(cli):
+    given = {"order_no": "SO-1", "product": "洗衣机", "external_ref": "EXT-7"}
+    given |= {"description": "门漏水", "demand": "换新"}
+    out = cli.ok("show", NUMBER.search(cli.ok(*_log_args(**given))).group(0))
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    for name, value in given.items():
+        assert f"{fields.BY_NAME[name].label} {value}" in lines, name
