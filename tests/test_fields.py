@@ -221,3 +221,34 @@ def test_show_prints_each_field_given_at_log_under_the_table_s_label(cli):
     lines = [" ".join(line.split()) for line in out.splitlines()]
     for name, value in given.items():
         assert f"{fields.BY_NAME[name].label} {value}" in lines, name
+
+
+def _commands() -> dict[str, set[str]]:
+    """Each command of the CLI (by its path) → its option names."""
+    import typer
+
+    found: dict[str, set[str]] = {}
+
+    def walk(command, path: str) -> None:
+        found[path] = {o for p in command.params for o in getattr(p, "opts", ())}
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, f"{path} {name}".strip())
+
+    walk(typer.main.get_command(cli_module.app), "")
+    return found
+
+
+def test_each_field_s_option_is_one_the_cli_has_and_log_has_every_field_it_asks():
+    commands = _commands()
+    every = set().union(*commands.values())
+    assert [f.name for f in fields.FIELDS if f.option.startswith("-")] == [
+        f.name for f in fields.FIELDS if f.option in every
+    ]
+    assert {f.option for f in fields.FIELDS if f.prompt} <= commands["log"]
+    assert {f.option for f in fields.FIELDS if f.required} <= commands["log"]
+
+
+def test_export_has_a_column_for_every_field_of_the_table():
+    from complaintctl import queries
+
+    assert [f.name for f in fields.FIELDS if f.name not in queries.EXPORT_FIELDS] == []
