@@ -195,6 +195,7 @@ LOG = (
 )
 
 # (command line, the error line); {name} stands for the number of cases[name].
+# Five of them (a code, a time, a case, a text, a step) run in the fast set (-m 'not slow').
 INVALID = [
     pytest.param(
         ("classify", "{acked}", "--category", "ZZ", "--severity", "C", "--kind", "general"),
@@ -205,16 +206,19 @@ INVALID = [
         ("classify", "{investigating}", "--category", "XX", "--severity", "A", "--kind", "claim"),
         f"error: --category: unknown value 'XX'; allowed: {CATEGORIES}",
         id="unknown category when re-classifying",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("feedback", "{feedback}", "--score", "7"),
         "error: --score: 7 is not allowed; use a whole number 1..5",
         id="score 7",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("feedback", "{feedback}", "--score", "0"),
         "error: --score: 0 is not allowed; use a whole number 1..5",
         id="score 0",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("ack", "{acked}", "--at", "2025-13-45"),
@@ -234,26 +238,31 @@ INVALID = [
         ),
         f"error: --at: '2025-13-45' {BAD_TIME}",
         id="bad --at on investigate",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("resolve", "{resolving}", "--remedy", "repair", "--told-at", "2025-13-45"),
         f"error: --told-at: '2025-13-45' {BAD_TIME}",
         id="bad --told-at",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         (*LOG, "--received-at", "2025-13-45"),
         f"error: --received-at: '2025-13-45' {BAD_TIME}",
         id="bad --received-at",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         (*LOG, "--received-at", "2030-01-01 09:00"),
         "error: --received-at: 2030-01-01 09:00 is in the future",
         id="--received-at in the future",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("note", "{investigating}", "稍后回电", "--at", "2030-01-01 09:00"),
         "error: --at: 2030-01-01 09:00 is in the future",
         id="--at in the future",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("ack", "C2025-999999"),
@@ -264,16 +273,19 @@ INVALID = [
         ("show", "C2025-999999"),
         "error: case C2025-999999 does not exist",
         id="unknown case on show",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("resolve", "C2025-999999", "--remedy", "repair"),
         "error: case C2025-999999 does not exist",
         id="unknown case on resolve",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("fetch", "C2025-999999"),
         "error: case C2025-999999 does not exist",
         id="unknown case on fetch",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         (
@@ -304,6 +316,7 @@ INVALID = [
         ),
         "error: --summary: must not be empty",
         id="blank summary",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         (
@@ -319,11 +332,13 @@ INVALID = [
         ),
         "error: --customer: must not be empty",
         id="empty customer",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("resolve", "{closed}", "--remedy", "repair"),
         "error: case {closed} is at step 'closed'; resolve is not allowed now (next: reopen)",
         id="resolve a closed case",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("resolve", "{investigating}", "--remedy", "repair"),
@@ -345,57 +360,68 @@ INVALID = [
         ),
         f"error: --channel: unknown value 'fax'; allowed: {CHANNELS}",
         id="unknown channel",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         (*LOG, "--amount", "-5"),
         "error: --amount: '-5' must be a non-negative amount",
         id="negative amount claimed",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         (*LOG, "--amount", "12.345"),
         "error: --amount: '12.345' must have at most 2 decimals",
         id="amount with three decimals",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         (*LOG, "--amount", "十元"),
         "error: --amount: '十元' is not an amount; use e.g. 120.50",
         id="amount not a number",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("resolve", "{resolving}", "--remedy", "refund", "--amount=-99"),
         "error: --amount: '-99' must be a non-negative amount",
         id="negative remedy amount",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("assign", "{investigating}", "--department", "HR", "--owner", "赵敏"),
         f"error: --department: unknown value 'HR'; allowed: {DEPARTMENTS}",
         id="unknown department",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("assign", "{investigating}", "--department", "QA", "--owner", " "),
         "error: --owner: must not be empty",
         id="blank owner",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("classify", "{acked}", "--reject", ""),
         "error: --reject: must not be empty",
         id="reject without a reason",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("list", "--step", "done"),
         "error: --step: unknown step 'done'; allowed: acknowledge, classify, assign, "
         "investigate, resolve, feedback, closed, rejected",
         id="unknown step in list",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("list", "--from", "2025-13-45"),
         "error: --from: '2025-13-45' is not a date; use e.g. 2025-09-30",
         id="bad --from in list",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         ("list", "--page", "0"),
         "error: --page: must be 1 or more (at most 10,000,000)",
         id="page 0",
+        marks=pytest.mark.slow,
     ),
 ]
 
@@ -477,6 +503,7 @@ REFUSED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "message"), REFUSED)
 def test_a_refused_action_exits_1_with_one_line_and_nothing_is_written(
     cli, db_url, cases, args, message
@@ -597,6 +624,7 @@ USAGE = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "message"), USAGE)
 def test_a_usage_error_exits_2_with_one_line_and_nothing_is_written(
     cli, db_url, cases, args, message
@@ -605,6 +633,7 @@ def test_a_usage_error_exits_2_with_one_line_and_nothing_is_written(
     assert as_console(line) == message.format(**cases)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -690,6 +719,7 @@ CHOICES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "option", "allowed"), CHOICES)
 def test_a_value_outside_a_closed_set_exits_2_naming_the_option_and_allowed_values(
     cli, db_url, cases, args, option, allowed

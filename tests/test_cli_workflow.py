@@ -239,6 +239,7 @@ def test_a_late_step_is_reported_late_in_the_deadlines(cli):
 
 
 # -- (2) the dissatisfied path ------------------------------------------------------------
+@pytest.mark.slow
 def test_a_dissatisfied_customer_sends_the_case_back_to_its_owner_with_a_fresh_clock(cli):
     number = to_feedback(cli)
     out = cli.ok(
@@ -299,6 +300,7 @@ def test_a_dissatisfied_customer_sends_the_case_back_to_its_owner_with_a_fresh_c
     assert findings == ["密封圈老化", "密封圈未装好"]
 
 
+@pytest.mark.slow
 def test_a_score_below_the_satisfied_minimum_reopens_and_four_closes(cli):
     reopened = to_feedback(cli)
     cli.ok("feedback", reopened, "--score", "3", "--at", "2025-10-15 10:00")
@@ -311,6 +313,7 @@ def test_a_score_below_the_satisfied_minimum_reopens_and_four_closes(cli):
     assert show(cli, closed)["outcome"] == "satisfied"
 
 
+@pytest.mark.slow
 def test_a_second_round_feedback_window_is_not_done_until_the_customer_answers_again(cli):
     number = to_feedback(cli)
     cli.ok("feedback", number, "--score", "2", "--at", "2025-10-15 10:00")
@@ -326,6 +329,7 @@ def test_a_second_round_feedback_window_is_not_done_until_the_customer_answers_a
     assert d["deadlines"]["feedback"]["status"] != "on time"
 
 
+@pytest.mark.slow
 def test_times_in_the_history_changes_carry_the_office_utc_offset(cli):
     number = to_investigate(cli)
     cli.ok("hold", number, "--reason", "等客户寄回样品", "--at", "2025-10-09 10:00")
@@ -412,6 +416,7 @@ def test_a_complaint_may_also_be_rejected_after_classification_before_assignment
 
 
 # -- (4) closing without feedback ------------------------------------------------------------
+@pytest.mark.slow
 def test_close_after_the_feedback_window_expired_needs_no_reason_and_ends_expired(cli):
     number = to_feedback(cli)
     out = cli.ok("close", number, "--at", "2025-10-24 09:00")
@@ -431,6 +436,7 @@ def test_close_at_the_very_end_of_the_feedback_window_counts_as_expired(cli):
     assert show(cli, number)["outcome"] == "expired"
 
 
+@pytest.mark.slow
 def test_close_while_the_feedback_window_is_open_is_refused_without_a_reason(cli):
     number = to_feedback(cli)
     before = show(cli, number)
@@ -539,6 +545,7 @@ def test_time_on_hold_outside_office_hours_does_not_move_the_deadline(cli):
     assert show(cli, number)["deadlines"]["investigate"]["due"] == "2025-10-11T18:00:00+08:00"
 
 
+@pytest.mark.slow
 def test_a_step_is_refused_while_the_case_is_on_hold(cli):
     number = to_investigate(cli)
     cli.ok("hold", number, "--reason", "等客户寄回样品", "--at", "2025-10-09 10:00")
@@ -649,6 +656,7 @@ def test_grading_an_open_case_up_to_a_starts_the_a_clocks_from_the_regrade(cli):
     assert d["deadlines"]["plan"]["due"] == "2025-10-09T13:15:00+08:00"
 
 
+@pytest.mark.slow
 def test_grading_a_case_down_from_a_before_escalation_drops_the_a_clocks(cli):
     number = log_case(cli, "--ack")
     for severity, at in (("A", "2025-09-30 10:00"), ("C", "2025-09-30 10:20")):
@@ -707,6 +715,7 @@ def test_an_open_case_can_be_reclassified_and_reassigned_without_moving(cli):
     assert actions(d).count("assign") == 2
 
 
+@pytest.mark.slow
 def test_a_case_waiting_for_resolution_can_still_be_reassigned(cli):
     number = to_investigate(cli)
     investigate(cli, number, "2025-10-10 15:00")
@@ -796,6 +805,7 @@ def test_an_attachment_over_the_configured_limit_is_refused(cli, tmp_path):
     assert [a["name"] for a in before["attachments"]] == ["fits.bin"]
 
 
+@pytest.mark.slow
 def test_one_file_over_the_limit_means_none_of_the_files_is_attached(cli, tmp_path):
     config = tmp_path / "complaintctl.toml"
     config.write_text("[attachments]\nmax_bytes = 16\n", encoding="utf-8")
@@ -887,6 +897,7 @@ def list_numbers(cli, *args: str) -> list[str]:
     return [row["number"] for row in data["cases"]]
 
 
+@pytest.mark.slow
 def test_list_shows_open_cases_next_deadline_first(cli, listed):
     assert list_numbers(cli) == [
         listed["courier"],
@@ -919,6 +930,7 @@ LIST_FILTERS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "expected"), LIST_FILTERS, ids=[" ".join(args) for args, _ in LIST_FILTERS]
 )
@@ -1076,6 +1088,7 @@ def test_log_warns_about_an_open_case_from_the_same_contact_but_still_logs(cli):
     assert show(cli, "C2025-000002")["summary"] == "又漏水了"
 
 
+@pytest.mark.slow
 def test_log_does_not_warn_about_an_ended_case_or_another_contact(cli):
     rejected = log_case(cli, contact="13800000000")
     cli.ok("ack", rejected, "--at", "2025-09-30 09:30")
@@ -1138,6 +1151,7 @@ def test_the_history_keeps_both_when_it_happened_and_when_it_was_recorded(cli):
     assert ack_event["recorded_at"].endswith("+08:00")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("command", "at", "message"),
     [

@@ -86,6 +86,7 @@ def test_tab_offers_case_numbers_open_ones_first(cli, monkeypatch):
     assert set(tab(cli, "complaintctl ack C")) == {first_open, second_open}
 
 
+@pytest.mark.slow
 def test_tab_offers_the_owners_in_the_register(cli):
     to_investigate(cli, owner="李娜")
     to_investigate(cli, owner="Wang Fang")

@@ -16,6 +16,9 @@ from complaintctl import services
 from complaintctl.errors import CaseChanged
 from complaintctl.models import Action
 
+# Several processes at once: slow (python -m pytest -m 'not slow' leaves them out).
+pytestmark = pytest.mark.slow
+
 # Each worker is a separate Python process calling the real command line `n` times in a
 # loop (a new database connection per call, as from the shell), so the workers race on the
 # number counter, the rows and the locks exactly as several terminals would.  The workers

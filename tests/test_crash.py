@@ -26,6 +26,9 @@ import pytest
 import sqlalchemy as sa
 from conftest import build_template, table_rows
 
+# Processes killed midway: slow (python -m pytest -m 'not slow' leaves them out).
+pytestmark = pytest.mark.slow
+
 ROWS = 50_000
 PERF = Path(__file__).resolve().parent / "perf"
 

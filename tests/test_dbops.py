@@ -126,6 +126,7 @@ def rows(url: str) -> dict[str, list[dict]]:
 
 
 # -- check ------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_register_built_on_either_backend_checks_clean_and_copies_to_a_new_sqlite_file(
     cli, cases, db_url, tmp_path
 ):
@@ -293,6 +294,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_backup_taken_while_another_process_writes_is_consistent(cli, cases, db_path, tmp_path):
     stop = tmp_path / "stop"
     writer = subprocess.Popen(

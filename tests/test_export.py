@@ -142,6 +142,7 @@ def test_a_customer_named_like_a_hyperlink_formula_exports_as_text_a_spreadsheet
     assert row["customer_name"][1:] == HYPERLINK
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("start", FORMULA_STARTS, ids=repr)
 def test_a_name_or_summary_starting_with_a_formula_character_gets_one_leading_quote(
     cli, register, tmp_path, start
@@ -153,6 +154,7 @@ def test_a_name_or_summary_starting_with_a_formula_character_gets_one_leading_qu
     assert (row["customer_name"], row["summary"]) == ("'" + name, "'" + summary)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "text", ["Jean-Luc", "王-伟", "a=b", "O'Brien", "'already quoted", "1+1", "mail@example.com"]
 )
@@ -247,6 +249,7 @@ def test_report_csv_by_owner_quotes_an_owner_named_like_a_dde_command(cli, regis
             assert not r[name].startswith(("=", "+", "@", "\t", "\r")), r
 
 
+@pytest.mark.slow
 def test_json_and_json_lines_keep_formula_text_exactly_as_stored(cli, register, tmp_path):
     number = to_investigate(register, customer_name=HYPERLINK, summary="@x", owner=DDE)
     set_text(register, number, description="\t=tab\r")
@@ -531,6 +534,7 @@ EXPORT_FILTERS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "expected"), EXPORT_FILTERS, ids=[" ".join(a) for a, _ in EXPORT_FILTERS]
 )
@@ -572,6 +576,7 @@ def test_excel_starts_the_file_with_a_bom_and_otherwise_gives_the_same_rows(cli,
     assert list(decoded[0]) == list(EXPORT_FIELDS)
 
 
+@pytest.mark.slow
 def test_excel_to_standard_output_starts_with_a_bom_too(cli, mixed):
     result = cli("export", "-", "--excel")
     assert result.exit_code == 0, result.stderr
@@ -579,6 +584,7 @@ def test_excel_to_standard_output_starts_with_a_bom_too(cli, mixed):
     assert len(csv_dicts(result.stdout_bytes.decode("utf-8-sig"))) == len(ORDER)
 
 
+@pytest.mark.slow
 def test_json_lines_export_has_no_bom(cli, mixed, tmp_path):
     assert not export(cli, tmp_path / "cases.jsonl", "-f", "jsonl").encode().startswith(BOM)
 
@@ -593,6 +599,7 @@ def test_excel_with_json_lines_is_a_usage_error_and_writes_nothing(cli, mixed, t
     assert files_beside_db(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_report_excel_starts_with_a_bom_and_is_csv(cli, mixed):
     result = cli("report", "--month", "2025-10", "--excel")
     assert result.exit_code == 0, result.stderr
@@ -618,6 +625,7 @@ def test_export_into_a_missing_directory_fails_with_one_line_and_leaves_nothing(
     assert files_beside_db(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_export_into_a_missing_directory_is_refused_as_a_bad_file_not_an_internal_error(
     cli, mixed, tmp_path
 ):
@@ -628,6 +636,7 @@ def test_export_into_a_missing_directory_is_refused_as_a_bad_file_not_an_interna
     assert "no-such-dir" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_successful_export_leaves_no_part_file_beside_the_target(cli, mixed, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
@@ -637,6 +646,7 @@ def test_a_successful_export_leaves_no_part_file_beside_the_target(cli, mixed, t
     assert sorted(p.name for p in out.iterdir()) == ["cases-excel.csv", "cases.csv", "cases.jsonl"]
 
 
+@pytest.mark.slow
 def test_export_into_the_current_directory_by_a_bare_name_works(cli, mixed, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = cli("export", "cases.csv")
@@ -645,6 +655,7 @@ def test_export_into_the_current_directory_by_a_bare_name_works(cli, mixed, tmp_
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
 
+@pytest.mark.slow
 def test_an_existing_file_is_replaced_whole_by_a_new_one(cli, mixed, tmp_path):
     path = tmp_path / "cases.csv"
     path.write_text("OLD CONTENT THAT IS LONGER THAN THE EXPORT\n" * 2000, encoding="utf-8")
@@ -682,6 +693,7 @@ def test_an_export_that_fails_midway_leaves_the_old_file_untouched_and_no_part_f
 
 
 # -- (5) many cases -----------------------------------------------------------------------
+@pytest.mark.slow
 def test_two_thousand_cases_export_completely_in_both_formats(cli, register, tmp_path):
     start = local(2025, 1, 2, 9, 0)
     n = 2000

@@ -69,6 +69,7 @@ def test_the_json_report_has_exactly_the_table_figures_in_the_table_order(octobe
     assert (values["resolved"], values["reopened"], values["satisfied_share"]) == (1, 1, 50.0)
 
 
+@pytest.mark.slow
 def test_every_group_of_a_breakdown_has_every_table_figure_in_csv_and_json(october):
     data = json.loads(october.ok("report", "--month", "2025-10", "--by", "owner", "-f", "json"))
     groups = {r["group"] for r in data["figures"]}
@@ -81,6 +82,7 @@ def test_every_group_of_a_breakdown_has_every_table_figure_in_csv_and_json(octob
     assert all(f.startswith("received_per_") for f in csv_figures[len(KEYS) :])
 
 
+@pytest.mark.slow
 def test_the_screen_names_every_table_figure_in_english_and_in_chinese(october, monkeypatch):
     english = october.ok("report", "--month", "2025-10")
     assert [f.label for f in figures.FIGURES if f.label in english] == [
@@ -116,6 +118,7 @@ def test_the_monthly_report_refuses_a_breakdown_the_table_lacks(register):
     assert "allowed: " + ", ".join(figures.BREAKDOWN_KEYS) in str(refused.value)
 
 
+@pytest.mark.slow
 def test_the_html_report_shows_the_table_figures_cards_columns_and_targets(october, tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "r.html"
@@ -229,6 +232,7 @@ def test_the_resolution_rate_is_defined_in_figures_py_and_nowhere_else():
     assert _modules_naming("resolution_rate") == ["figures.py"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "key", [f.key for f in figures.FIGURES if "_" in f.key and f.key != "mean_score"]
 )

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pexpect
+import pytest
 from conftest import table_rows
 
 NUMBER = re.compile(r"C\d{4}-\d{6}")
@@ -58,6 +59,7 @@ def no_cases(cli) -> bool:
     return json.loads(cli.ok("list", "--status", "all", "--format", "json"))["total"] == 0
 
 
+@pytest.mark.slow
 def test_a_guided_log_asks_each_field_in_turn_and_creates_the_case(db_path: Path, cli):
     child = spawn("log")
     child.expect_exact("New complaint. Enter accepts the [default]; Ctrl-C cancels")
@@ -96,6 +98,7 @@ def test_a_guided_log_asks_each_field_in_turn_and_creates_the_case(db_path: Path
     assert case["history"][0]["actor"] == "tester"
 
 
+@pytest.mark.slow
 def test_enter_takes_the_defaults(db_path: Path, cli):
     child = spawn("log")
     child.expect(CHANNELS)
@@ -125,6 +128,7 @@ def test_enter_takes_the_defaults(db_path: Path, cli):
     assert case["received_at"] == case["logged_at"]
 
 
+@pytest.mark.slow
 def test_a_bad_answer_is_refused_with_its_reason_and_asked_again(db_path: Path, cli):
     child = spawn("log")
     child.expect(CHANNELS)
@@ -171,6 +175,7 @@ def test_a_bad_answer_is_refused_with_its_reason_and_asked_again(db_path: Path, 
     assert (case["summary"], case["amount_claimed"]) == ("门店态度差", "12.34")
 
 
+@pytest.mark.slow
 def test_options_given_on_the_command_line_are_not_asked_again(db_path: Path, cli):
     child = spawn("log", "--channel", "letter", "--customer", "孙丽", "--ack", "--order", "SO-9")
     child.expect_exact("Customer type (individual, enterprise) [individual]: ")
@@ -194,6 +199,7 @@ def test_options_given_on_the_command_line_are_not_asked_again(db_path: Path, cl
     assert case["step"] == "classify"
 
 
+@pytest.mark.slow
 def test_ctrl_c_aborts_and_writes_nothing(db_path: Path, cli):
     child = spawn("log")
     child.expect(CHANNELS)
@@ -208,6 +214,7 @@ def test_ctrl_c_aborts_and_writes_nothing(db_path: Path, cli):
     assert no_cases(cli)
 
 
+@pytest.mark.slow
 def test_end_of_input_aborts_and_writes_nothing(db_path: Path, cli):
     child = spawn("log")
     child.expect(CHANNELS)
@@ -221,6 +228,7 @@ def test_end_of_input_aborts_and_writes_nothing(db_path: Path, cli):
     assert no_cases(cli)
 
 
+@pytest.mark.slow
 def test_a_complete_command_on_a_terminal_asks_nothing(db_path: Path, initialised):
     child = spawn(
         "log",
@@ -232,6 +240,7 @@ def test_a_complete_command_on_a_terminal_asks_nothing(db_path: Path, initialise
     assert out == "Logged C2025-000001; acknowledge by 2025-10-01 09:15\n"
 
 
+@pytest.mark.slow
 def test_a_person_whose_stdin_is_not_a_terminal_is_told_why_nothing_was_asked(db_path: Path):
     child = spawn(shell=f"exec {sys.executable} -m complaintctl log --channel phone </dev/null")
     status, out = finish(child)

@@ -32,6 +32,9 @@ from conftest import build_template, table_rows
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+# Hypothesis against every command: slow (python -m pytest -m 'not slow' leaves it out).
+pytestmark = pytest.mark.slow
+
 _HEALTH = [
     HealthCheck.function_scoped_fixture,  # the register is put back by hand per example
     HealthCheck.too_slow,

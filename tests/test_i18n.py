@@ -119,6 +119,7 @@ def test_show_and_list_speak_chinese(cli, chinese):
     assert "编号" in listed and "共 1 件" in listed and "已超期" in listed
 
 
+@pytest.mark.slow
 @pytest.mark.sqlite_only
 def test_lang_zh_cn_in_the_environment_makes_the_program_speak_chinese(cli, db_path):
     to_investigate(cli)

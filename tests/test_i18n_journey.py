@@ -95,6 +95,7 @@ def test_the_main_journey_speaks_the_language_of_the_run(cli, language):
     assert warn.exit_code == 0, warn.output
 
 
+@pytest.mark.slow
 def test_the_figures_and_the_data_are_the_same_in_both_languages(cli):
     n, _ = journey(cli)
     english = [cli.ok(*args) for args in _FORMATS(n)]
@@ -126,6 +127,7 @@ def run(*args: str, lang: str = "zh_CN.UTF-8", **env: str) -> subprocess.Complet
     )
 
 
+@pytest.mark.slow
 def test_help_is_in_chinese_for_a_chinese_locale():
     out = run("--help").stdout
     assert "投诉登记簿" in out and "登记一件投诉" in out
@@ -135,6 +137,7 @@ def test_help_is_in_chinese_for_a_chinese_locale():
     assert "the complaint register" in out and "投诉登记簿" not in out
 
 
+@pytest.mark.slow
 def test_a_refused_command_explains_itself_in_chinese(tmp_path):
     db = tmp_path / "r.db"
     assert run("db", "init", COMPLAINTCTL_DB=str(db)).returncode == 0
@@ -143,6 +146,7 @@ def test_a_refused_command_explains_itself_in_chinese(tmp_path):
     assert result.stderr.startswith("错误：") and "C2025-000001" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_october_2025_calendar_in_chinese(tmp_path):
     out = run("calendar", "--month", "2025-10", NO_COLOR="1").stdout
     lines = out.splitlines()
@@ -173,6 +177,7 @@ def test_localise_gives_csv_and_json_values_as_names_and_keeps_field_names(cli):
     assert json.loads(cli.ok("show", n, "--format", "json", "--localise"))["step"] == "closed"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("day", "reason"), [("2025-10-01", "国庆节"), ("2025-10-19", "周末")])
 def test_warn_on_a_day_off_says_why_in_chinese(cli, day, reason):
     journey(cli)

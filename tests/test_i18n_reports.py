@@ -233,6 +233,7 @@ def test_report_figures_are_the_same_in_both_languages(cli, october):
     )
 
 
+@pytest.mark.slow
 def test_report_by_category_and_channel_use_chinese_names(cli, october, chinese):
     out = cli.ok("report", "--month", "2025-10", "--by", "category")
     assert "按投诉类别（本期值，环比变化）" in out
@@ -246,6 +247,7 @@ def test_report_by_category_and_channel_use_chinese_names(cli, october, chinese)
     assert "A（重大）" in out and "B（较大）" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "title"),
     [
@@ -262,6 +264,7 @@ def test_every_kind_of_period_is_named_in_chinese(cli, october, chinese, args, t
     assert out.splitlines()[0] == title
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("by", [None, "category", "severity"])
 @pytest.mark.parametrize("fmt", ["json", "csv"])
 def test_report_json_and_csv_are_identical_in_both_languages(cli, october, fmt, by):

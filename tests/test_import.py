@@ -677,6 +677,7 @@ def test_update_leaves_unchanged_rows_alone_and_records_only_what_the_row_change
     assert snapshot(db_url) == before
 
 
+@pytest.mark.slow
 def test_a_case_can_be_updated_again_by_a_later_update_run(cli, tmp_path, db_url):
     original, changed = update_files(tmp_path)
     cli.ok("import", str(original))
@@ -1342,6 +1343,7 @@ def cfpb_source() -> list[dict]:
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 @needs_cfpb
 def test_every_one_of_the_6623_cfpb_complaints_imports_and_a_second_import_finds_them_present(
     cli, tmp_path, db_url
@@ -1357,6 +1359,7 @@ def test_every_one_of_the_6623_cfpb_complaints_imports_and_a_second_import_finds
     assert case_count(db_url) == CFPB_ROWS
 
 
+@pytest.mark.slow
 @needs_cfpb
 def test_cfpb_narratives_with_line_breaks_and_mapped_values_survive_the_import_exactly(
     cli, tmp_path

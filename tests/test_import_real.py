@@ -198,6 +198,7 @@ def test_an_unterminated_quote_at_the_end_is_still_an_error_for_the_whole_file(
     assert case_count(db_url) == 0
 
 
+@pytest.mark.slow
 @needs_cfpb
 def test_the_real_sample_with_its_last_field_lost_imports_every_other_complaint(
     cli, tmp_path, db_url
@@ -391,6 +392,7 @@ def test_a_month_first_file_imports_without_a_flag_and_every_date_lands_right(
     assert received(db_url) == MONTH_FIRST_DATES
 
 
+@pytest.mark.slow
 def test_the_one_telling_date_may_come_last_in_the_file(cli, tmp_path, db_url):
     rows = [(f"L-{i}", f"0{1 + i % 9}/0{1 + (i + 1) % 9}/2024") for i in range(3000)]
     rows.append(("L-last", "12/31/2024"))
@@ -559,6 +561,7 @@ def test_log_refuses_an_ambiguous_date_with_both_readings_and_the_way_out(cli):
     assert "C2025" not in cli.ok("list", "--status", "all")
 
 
+@pytest.mark.slow
 def test_log_reads_a_date_that_can_only_be_day_first_as_that_date(cli):
     cli.ok("db", "init")
     number = log_received(cli, "13/10/2025").stdout.strip()
@@ -592,6 +595,7 @@ def test_list_from_refuses_an_ambiguous_date_and_takes_an_unambiguous_one(cli):
 
 
 # -- the Done-when of issue 14: the CFPB sample, month by month ------------------------------
+@pytest.mark.slow
 @needs_cfpb
 def test_the_cfpb_sample_imports_every_row_and_each_months_count_matches_the_file(
     cli, tmp_path, db_url

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,10 @@ from complaintctl.clock import WorkCalendar, to_utc
 from complaintctl.config import Duration, Settings, parse_duration
 from complaintctl.models import Case
 from complaintctl.workflow import replay
+
+# Hundreds of hypothesis examples per test, and a second process: slow (python -m pytest
+# -m 'not slow' leaves them out; tests/test_import.py and tests/test_clock.py stay fast).
+pytestmark = pytest.mark.slow
 
 D = dt.date
 MANY = settings(max_examples=300, deadline=None)

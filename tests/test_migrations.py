@@ -171,6 +171,7 @@ def test_the_migrations_build_exactly_the_schema_a_new_register_gets(empty_db):
     assert {"ix_cases_owner_lower", "ix_cases_department_lower"} <= built
 
 
+@pytest.mark.slow
 @pytest.mark.no_register  # empty_db: the file holds no tables
 def test_a_release_01_register_upgrades_with_every_case_and_history_entry_intact(
     cli, empty_db, backend, tmp_path, monkeypatch
@@ -212,6 +213,7 @@ def test_a_release_01_register_upgrades_with_every_case_and_history_entry_intact
     source.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.no_register  # empty_db: the file holds no tables
 def test_a_failed_upgrade_leaves_the_register_as_it_was(
     cli, empty_db, backend, tmp_path, monkeypatch

@@ -74,6 +74,7 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+@pytest.mark.slow
 def test_export_redact_masks_names_and_contacts_everywhere(cli, register_with_people):
     out = cli.ok("export", "-", "--redact")
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -93,6 +94,7 @@ def test_export_redact_masks_names_and_contacts_everywhere(cli, register_with_pe
     assert json.loads(jsonl.splitlines()[0])["customer_name"].endswith("*")
 
 
+@pytest.mark.slow
 def test_export_events_shows_who_did_what_and_redacts_the_history_too(
     cli, register_with_people, monkeypatch
 ):
@@ -116,6 +118,7 @@ def test_export_events_shows_who_did_what_and_redacts_the_history_too(
     assert [h["actor"] for h in json.loads(shown)["history"]] == ["tester", "前台小王", "主管老张"]
 
 
+@pytest.mark.slow
 def test_an_export_file_is_readable_by_its_owner_only(cli, register_with_people, tmp_path):
     target = tmp_path / "cases.csv"
     old = os.umask(0o022)
@@ -162,6 +165,7 @@ def test_purge_removes_personal_data_keeps_the_statistics_and_says_so(
     assert cli.ok("purge", "--closed-before", "2025-01-01").startswith("purged 0 case(s)")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "value,message",
     [

@@ -85,6 +85,7 @@ def register_with_cases(cli, db_path: Path) -> Path:
     return db_path
 
 
+@pytest.mark.slow
 def test_a_list_longer_than_the_screen_goes_through_the_pager(register_with_cases, tmp_path):
     paged = tmp_path / "paged.txt"
     env = {"COMPLAINTCTL_DB": str(register_with_cases), "PAGER": f"cat > {paged}"}
@@ -95,6 +96,7 @@ def test_a_list_longer_than_the_screen_goes_through_the_pager(register_with_case
     assert "C2025-000012" not in screen
 
 
+@pytest.mark.slow
 def test_a_list_that_fits_is_printed_without_the_pager(register_with_cases, tmp_path):
     paged = tmp_path / "paged.txt"
     env = {"COMPLAINTCTL_DB": str(register_with_cases), "PAGER": f"cat > {paged}"}
@@ -103,6 +105,7 @@ def test_a_list_that_fits_is_printed_without_the_pager(register_with_cases, tmp_
     assert "C2025-000003" in screen
 
 
+@pytest.mark.slow
 def test_overdue_rows_are_red_on_a_terminal_and_no_color_turns_colour_off(register_with_cases):
     env = {"COMPLAINTCTL_DB": str(register_with_cases)}
     coloured = on_terminal(["list", "--per-page", "3"], env, rows=40)
@@ -115,6 +118,7 @@ def test_overdue_rows_are_red_on_a_terminal_and_no_color_turns_colour_off(regist
     assert not params & {str(c) for c in (*range(30, 39), *range(40, 49), *range(90, 108))}
 
 
+@pytest.mark.slow
 def test_not_on_a_terminal_nothing_is_paged_or_coloured(register_with_cases, tmp_path):
     paged = tmp_path / "paged.txt"
     env = {**os.environ, "COMPLAINTCTL_DB": str(register_with_cases), "PAGER": f"cat > {paged}"}

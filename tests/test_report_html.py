@@ -28,6 +28,10 @@ from complaintctl.config import Settings
 from complaintctl.db import open_db
 from complaintctl.register import Register
 
+# Each page draws its charts with matplotlib on a 200-case register, and a real browser
+# opens some: slow (python -m pytest -m 'not slow' leaves them out).
+pytestmark = pytest.mark.slow
+
 CHROMIUM_ENV = "COMPLAINTCTL_TEST_CHROMIUM"
 CHROMIUM = os.environ.get(CHROMIUM_ENV, "").strip()
 CHARTS = ("received", "category", "channel", "ontime", "scores", "trend")

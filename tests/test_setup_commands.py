@@ -202,6 +202,7 @@ def _spawn(args: list[str], env: dict[str, str]) -> str:
     return child.before
 
 
+@pytest.mark.slow
 def test_on_a_terminal_the_calendar_is_coloured_unless_no_color_is_set():
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"TERM": "xterm"}
     coloured = _spawn(["calendar", "--month", "2025-10"], env)

@@ -34,6 +34,10 @@ from conftest import POSTGRES_SERVER_URL, postgres_schema
 sys.path.insert(0, str(Path(__file__).parent / "perf"))
 import shapes  # noqa: E402
 
+# Thousands of cases, each command its own capped process: slow (python -m pytest -m
+# 'not slow' leaves them out).
+pytestmark = pytest.mark.slow
+
 ADDRESS_SPACE = 768 * 1024**2
 PEAK_MB = 250
 WALL_S = 60
@@ -45,13 +49,21 @@ on_postgres = pytest.mark.skipif(
 )
 
 
+# The tests on the 20,000-case registers; the others use the small one.
+BIG_TESTS = {
+    "test_every_reading_command_runs_in_bounded_memory_whatever_the_shape",
+    "test_reading_commands_cope_with_one_contact_on_postgresql",
+}
+
+
 # Which register each test runs on: (shape, cases, on PostgreSQL?) from its parameters.
 def _register_of(item: pytest.Item) -> tuple[str, int, bool] | None:
     if item.module is not sys.modules[__name__] or not hasattr(item, "callspec"):
         return None
     shape = item.callspec.params.get("shape", "contact")
-    n = BIG if item.get_closest_marker("slow") else SMALL
-    return shape, n, "postgresql" in item.name
+    n = BIG if item.originalname in BIG_TESTS else SMALL
+    # the PostgreSQL tests are skipped (need no server) when no server is named
+    return shape, n, "postgresql" in item.name and bool(POSTGRES_SERVER_URL)
 
 
 class Registers:

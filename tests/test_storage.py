@@ -55,6 +55,7 @@ HOLDER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["ack", "log"])
 def test_a_lock_held_past_the_busy_timeout_is_a_clear_error_not_a_hang(
     cli, db_url, monkeypatch, command

@@ -462,6 +462,7 @@ def pq_cases(register, *received, category="PQ") -> list[str]:
 THIS_WEEK = (local(2025, 10, 20, 10), local(2025, 10, 21, 10), local(2025, 10, 22, 10))
 
 
+@pytest.mark.slow
 def test_three_cases_of_a_category_this_week_against_none_before_are_a_spike(cli, register):
     pq_cases(register, *THIS_WEEK)
     # Before the third arrives (Wednesday 09:30) there are only two: no spike yet.
@@ -480,6 +481,7 @@ def test_three_cases_of_a_category_this_week_against_none_before_are_a_spike(cli
     assert "  PQ  3 this week (2025-W43), trailing 8-week mean 0.0" in text.splitlines()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("before", "spike"),
     [(12, True), (13, False)],
@@ -627,6 +629,7 @@ def test_mail_to_two_addresses_delivers_one_text_and_html_message(
     assert "<h2>4 overdue, 3 due within 1wd (before 2025-10-21 18:00)</h2>" in html
 
 
+@pytest.mark.slow
 def test_mail_is_sent_when_nothing_is_overdue_and_then_the_exit_code_is_zero(
     cli, register, smtp_server, tmp_path
 ):
@@ -654,6 +657,7 @@ def test_dry_run_prints_the_whole_message_and_sends_nothing(cli, office, smtp_se
     assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == digest
 
 
+@pytest.mark.slow
 def test_a_server_that_is_down_prints_the_digest_and_one_error_line_exit_4(cli, office, tmp_path):
     config = write_config(tmp_path, port=free_port())  # nobody listens there
     result = cli("--config", config, "warn", "--at", AT, "--mail-to", "a@example.com")
@@ -662,6 +666,7 @@ def test_a_server_that_is_down_prints_the_digest_and_one_error_line_exit_4(cli, 
     assert only_line(result.stderr).startswith("error: mail not sent")
 
 
+@pytest.mark.slow
 def test_starttls_against_a_server_without_starttls_fails_with_exit_4(
     cli, office, smtp_server, tmp_path
 ):
@@ -676,6 +681,7 @@ def test_starttls_against_a_server_without_starttls_fails_with_exit_4(
     assert smtp_server.messages == []
 
 
+@pytest.mark.slow
 def test_a_password_env_naming_an_unset_variable_is_one_error_line(
     cli, office, smtp_server, tmp_path, monkeypatch
 ):
@@ -700,6 +706,7 @@ def test_a_password_env_naming_an_unset_variable_is_one_error_line(
     )
 
 
+@pytest.mark.slow
 def test_a_password_in_the_config_file_is_refused_naming_smtp_password(
     cli, office, smtp_server, tmp_path
 ):
@@ -711,6 +718,7 @@ def test_a_password_in_the_config_file_is_refused_naming_smtp_password(
     assert smtp_server.messages == []
 
 
+@pytest.mark.slow
 def test_mail_to_without_an_smtp_section_is_one_error_line_naming_smtp(cli, office, tmp_path):
     config = write_config(tmp_path)  # an empty config: no [smtp]
     result = cli("--config", config, "warn", "--at", AT, "--mail-to", "a@example.com")
@@ -823,6 +831,7 @@ def run_installed(*args: str) -> subprocess.CompletedProcess:
 BOX_DRAWING = re.compile("[\u2500-\u257f]")
 
 
+@pytest.mark.slow
 def test_under_cron_the_digest_is_plain_text_and_exit_3_when_something_is_overdue(office):
     c = office
     proc = run_installed("warn", "--at", AT)
@@ -839,6 +848,7 @@ def test_under_cron_the_digest_is_plain_text_and_exit_3_when_something_is_overdu
     assert proc.stdout.decode("utf-8") == out
 
 
+@pytest.mark.slow
 def test_under_cron_exit_0_when_nothing_is_overdue(register):
     number = assigned(register, local(2025, 10, 17, 10), owner="张伟", department="QA")
     proc = run_installed("warn", "--at", AT)
@@ -850,6 +860,7 @@ def test_under_cron_exit_0_when_nothing_is_overdue(register):
     assert number not in out
 
 
+@pytest.mark.slow
 def test_under_cron_json_and_csv_hold_the_same_cases_as_the_text(office):
     c = office
     proc = run_installed("warn", "--at", AT, "--format", "json")

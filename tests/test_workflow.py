@@ -462,6 +462,7 @@ def _register_clock(clocks):
     return clock
 
 
+@pytest.mark.slow
 @settings(max_examples=2000, deadline=None)
 @given(received=receipts, history=histories, clocks=st.sampled_from(sorted(CLOCK_SETS)))
 def test_a_history_worked_live_and_the_same_history_imported_end_in_the_same_state(
