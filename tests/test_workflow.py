@@ -237,20 +237,26 @@ def test_a_hold_pauses_the_step_clock_and_resume_moves_its_deadline_by_the_shift
     assert unshifted["step_due_at"] == at(3) + DAY
 
 
-def test_the_live_case_refuses_what_the_table_refuses_with_the_same_message_as_before():
+def live_case(received: dt.datetime, clock) -> Case:
+    """A case just logged at `received`, as `log` makes it, its first clock started."""
     case = Case(
         number="C1",
         channel="phone",
         customer_name="王伟",
-        contact="1",
-        contact_key="1",
-        summary="s",
-        received_at=T0,
-        logged_at=T0,
+        contact="13800000000",
+        contact_key="13800000000",
+        summary="漏水",
+        received_at=received,
+        logged_at=received,
         logged_by="t",
-        step_started_at=T0,
+        step_started_at=received,
     )
-    case.start(T0, day_clock)
+    case.start(received, clock)
+    return case
+
+
+def test_the_live_case_refuses_what_the_table_refuses_with_the_same_message_as_before():
+    case = live_case(T0, day_clock)
     with pytest.raises(InvalidTransition) as err:
         case.apply(Action.resolve, at(1), day_clock)
     assert str(err.value) == (
@@ -469,19 +475,7 @@ def test_a_history_worked_live_and_the_same_history_imported_end_in_the_same_sta
     received: dt.datetime, history: list, clocks: str
 ) -> None:
     clock = _register_clock(CLOCK_SETS[clocks])
-    case = Case(
-        number="C1",
-        channel=SETTINGS.channels[0],
-        customer_name="王伟",
-        contact="13800000000",
-        contact_key="13800000000",
-        summary="漏水",
-        received_at=received,
-        logged_at=received,
-        logged_by="t",
-        step_started_at=received,
-    )
-    case.start(received, clock)
+    case = live_case(received, clock)
 
     def take(action: Action, when: dt.datetime, fields: dict) -> bool:
         case.check(action)
