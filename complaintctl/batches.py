@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from complaintctl.enums import Action
 from complaintctl.errors import ComplaintError, InvalidValue
-from complaintctl.i18n import _
+from complaintctl.messages import _
 from complaintctl.models import Attachment, Case, Event, ImportBatch
 from complaintctl.register import Register
 

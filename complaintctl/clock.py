@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from complaintctl.config import Duration, Settings
-from complaintctl.i18n import _, current
+from complaintctl.messages import _, language
 
 UTC = dt.UTC
 
@@ -58,9 +58,9 @@ class WorkCalendar:
         years = sorted({d.year for d in closures})
         # Holiday names in the run's language where the calendar has them (English runs
         # keep the package's own choice, from LANG).
-        language = "zh_CN" if current() == "zh" else None
+        names = "zh_CN" if language() == "zh" else None
         self._holidays = holidays.country_holidays(
-            country, subdiv=subdivision, years=years, language=language
+            country, subdiv=subdivision, years=years, language=names
         )
         closure = _("Office closure")
         for day in closures:

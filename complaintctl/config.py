@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from complaintctl.errors import ConfigError
 from complaintctl.figures import TARGETS
-from complaintctl.i18n import _
+from complaintctl.messages import LANGUAGES, _, normalise
 from complaintctl.paths import default_config_path, default_db_path
 
 CONFIG_ENV = "COMPLAINTCTL_CONFIG"
@@ -310,8 +310,6 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
         kw["timezone"] = str(data["timezone"])
 
     if "language" in data:
-        from complaintctl.i18n import LANGUAGES, normalise
-
         language = normalise(str(data["language"]))
         if language is None:
             raise ConfigError(

@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel
 
 from complaintctl import models
 from complaintctl.errors import DatabaseError, NoRegister
-from complaintctl.i18n import _
+from complaintctl.messages import _
 
 # Every migration in complaintctl/migrations/versions, oldest first (a test checks this
 # against Alembic).  Kept here so that opening a database never has to import Alembic.

@@ -26,7 +26,7 @@ from complaintctl.db import engine_name, open_db
 from complaintctl.enums import ENDED_STEPS, Action, Step
 from complaintctl.errors import DatabaseError
 from complaintctl.history import broken_link
-from complaintctl.i18n import _
+from complaintctl.messages import _
 
 BATCH = 5_000
 BLOB_BATCH = 50  # attachments hold up to 10 MiB each: fetch and write few at a time

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from complaintctl.clock import to_local
 from complaintctl.config import Duration
 from complaintctl.db import unit_of_work
-from complaintctl.i18n import N_, _
+from complaintctl.messages import N_, _
 from complaintctl.models import ENDED_STEPS, OPEN_STEPS, Case, Severity, Step
 from complaintctl.parse import day_start
 from complaintctl.register import Register

@@ -1,6 +1,6 @@
 """Errors the core raises; each carries the exit code the CLI uses for it."""
 
-from complaintctl.i18n import _
+from complaintctl.messages import _
 
 
 class ComplaintError(Exception):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from complaintctl.enums import Action, Step
-from complaintctl.i18n import N_
+from complaintctl.messages import N_
 
 Sql = Callable[..., object]  # q -> an SQL expression
 

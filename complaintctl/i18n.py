@@ -23,24 +23,16 @@ import os
 import sys
 from pathlib import Path
 
+from complaintctl import messages
+from complaintctl.messages import normalise
+
 DOMAIN = "complaintctl"
 LOCALE_DIR = Path(__file__).parent / "locale"
-LANGUAGES = ("en", "zh")
 PO_FILE = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / f"{DOMAIN}.po"
 MO_FILE = PO_FILE.with_suffix(".mo")
 
 _current: str | None = None
 _translation: _gettext.NullTranslations = _gettext.NullTranslations()
-
-
-def normalise(value: str) -> str | None:
-    """'zh', 'zh_CN', 'zh-CN.UTF-8', 'en_US' … → 'zh' / 'en'; None for anything else."""
-    base = value.strip().split(".")[0].replace("-", "_").lower()
-    if base.startswith("zh"):
-        return "zh"
-    if base in ("en", "c", "posix") or base.startswith("en_"):
-        return "en"
-    return None
 
 
 def _configured_language() -> str | None:
@@ -94,6 +86,8 @@ def use(language: str | None = None) -> str:
     else:
         _translation = _gettext.NullTranslations()
     _current = language
+    # The domain's messages (complaintctl.messages) follow: it never chooses a language.
+    messages.install(_translation.gettext, language)
     return language
 
 
@@ -111,9 +105,7 @@ def _(message: str) -> str:
 
 
 # -- names of codes ---------------------------------------------------------------------
-def N_(message: str) -> str:
-    """Marks a message for the catalog without translating it (gettext's idiom)."""
-    return message
+N_ = messages.N_
 
 
 # Codes stay English in the data; these are their names for people ("kind:code"), e.g.
@@ -209,13 +201,8 @@ CODE_NAMES = (
 def label(kind: str, code: str | None) -> str:
     """The name people read for a code (a step, channel, severity, outcome, …): the code
     itself in English, its catalog name in Chinese."""
-    if code is None or code == "":
-        return ""
-    if current() != "zh":
-        return code
-    key = f"{kind}:{code}"
-    text = _translation.gettext(key)
-    return code if text == key else text
+    current()
+    return messages.label(kind, code)
 
 
 # -- the catalog --------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from complaintctl.errors import (
     DatabaseError,
 )
 from complaintctl.history import SEALED, event_hash
-from complaintctl.i18n import _
+from complaintctl.messages import _
 from complaintctl.models import Case, Event
 from complaintctl.parse import DAY_MONTH, FIRST_YEAR, LAST_YEAR, amount_cents
 from complaintctl.register import Register

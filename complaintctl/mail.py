@@ -10,7 +10,7 @@ from email.utils import formatdate, make_msgid
 
 from complaintctl.config import SmtpSettings
 from complaintctl.errors import ComplaintError, ConfigError
-from complaintctl.i18n import _
+from complaintctl.messages import _
 
 EXIT_MAIL_FAILED = 4
 

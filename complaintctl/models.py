@@ -28,7 +28,7 @@ from complaintctl.enums import (
     Step,
 )
 from complaintctl.errors import InvalidTransition
-from complaintctl.i18n import _, current, label
+from complaintctl.messages import _, join, label
 from complaintctl.workflow import ALLOWED, Clock, Shift, allowed_actions, refusal
 
 __all__ = [
@@ -159,7 +159,7 @@ class Case(SQLModel, table=True):
                     number=self.number,
                     step=label("step", step.value),
                     action=label("action", action.value),
-                    next=("、" if current() == "zh" else ", ").join(label("action", a) for a in nxt)
+                    next=join([label("action", a) for a in nxt])
                     if nxt
                     else _("nothing, it has ended"),
                 )

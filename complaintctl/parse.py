@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from complaintctl.clock import to_local, to_utc
 from complaintctl.errors import InvalidValue
 from complaintctl.fields import BY_NAME, LONG_TEXT
-from complaintctl.i18n import _
+from complaintctl.messages import _
 
 # A date written day and month first, in either order (03/10/2025, 3.10.25, 03-10-2025).
 DAY_MONTH = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?!\d)")

@@ -22,7 +22,7 @@ from complaintctl.db import unit_of_work
 from complaintctl.enums import ENDED_STEPS, Action
 from complaintctl.errors import InvalidValue
 from complaintctl.history import SEALED, event_hash
-from complaintctl.i18n import _
+from complaintctl.messages import _
 from complaintctl.models import Attachment, Case, Event
 from complaintctl.parse import day_start
 from complaintctl.register import Register

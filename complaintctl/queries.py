@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from complaintctl.clock import to_local
 from complaintctl.db import unit_of_work
 from complaintctl.errors import CaseNotFound, InvalidValue
-from complaintctl.i18n import _
+from complaintctl.messages import _
 from complaintctl.models import (
     CLOCKED_STEPS,
     ENDED_STEPS,

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from complaintctl import figures
 from complaintctl.db import unit_of_work
 from complaintctl.errors import InvalidValue
-from complaintctl.i18n import N_, _
+from complaintctl.messages import N_, _
 from complaintctl.models import Case, Event
 from complaintctl.parse import day_start
 from complaintctl.register import Register

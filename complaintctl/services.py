@@ -23,7 +23,7 @@ from complaintctl.clock import local_text
 from complaintctl.db import unit_of_work
 from complaintctl.errors import CaseChanged, CaseNotFound, InvalidValue
 from complaintctl.history import SEALED, event_hash
-from complaintctl.i18n import _, label
+from complaintctl.messages import _, label
 from complaintctl.models import (
     Action,
     Attachment,
