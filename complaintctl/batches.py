@@ -178,7 +178,7 @@ def undo(reg: Register, batch: int, *, now: dt.datetime, actor: str) -> Undone:
             row = conn.execute(sa.select(BATCHES).where(BATCHES.c.id == batch)).mappings().first()
             if row is None:
                 raise InvalidValue(
-                    "--undo", _("there is no import batch {batch}").format(batch=batch)
+                    "undo", _("there is no import batch {batch}").format(batch=batch)
                 )
             if row["undone_at"] is not None:
                 from complaintctl.clock import local_text

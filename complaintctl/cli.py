@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 from complaintctl import __version__
 from complaintctl.enums import CustomerType, Kind, Remedy, Responsibility, Severity
 from complaintctl.errors import ComplaintError
+from complaintctl.fields import BY_NAME as FIELDS_BY_NAME
 from complaintctl.fields import FIELDS
 from complaintctl.i18n import _, label
 
@@ -82,7 +83,8 @@ class ComplaintGroup(TyperGroup):
             typer.echo(_("aborted"), err=True)
             code = 1
         except ComplaintError as exc:
-            typer.echo(_("error: {message}").format(message=one_line(str(exc))), err=True)
+            message = one_line(exc.describe(option_name))
+            typer.echo(_("error: {message}").format(message=message), err=True)
             code = exc.exit_code
         except Exception as exc:  # the one place that catches everything: no traceback leaks
             if _debug:
@@ -120,6 +122,22 @@ def one_line(text: str) -> str:
     if len(text) > MESSAGE_LIMIT:
         text = f"{text[: MESSAGE_LIMIT - 60]}… [{len(text) - MESSAGE_LIMIT + 60} characters more]"
     return text
+
+
+# Fields the domain names that a command takes as an argument, not as an option.
+_ARGUMENTS = {"file": "FILE", "id": "ID", "text": "TEXT", "case": "CASE"}
+
+
+def option_name(field: str) -> str:
+    """What a command's reader calls a field an error names: the option that sets it
+    (`received_at` → --received-at, `order_no` → --order), or the argument."""
+    if field in FIELDS_BY_NAME and FIELDS_BY_NAME[field].option:
+        return FIELDS_BY_NAME[field].option
+    if field in _ARGUMENTS:
+        return _ARGUMENTS[field]
+    if field.isidentifier() and field.islower():
+        return "--" + field.replace("_", "-")
+    return field
 
 
 def _check_arguments(args: list[str]) -> None:
@@ -473,7 +491,7 @@ def _ask(label: str, check: Any, default: str = "") -> Any:
         try:
             return check(text)
         except ComplaintError as exc:
-            raise typer.BadParameter(one_line(str(exc))) from None
+            raise typer.BadParameter(one_line(exc.describe(option_name))) from None
 
     return typer.prompt(label, default=default, value_proc=value, show_default=bool(default))
 
@@ -507,13 +525,13 @@ def _ask_log_form(reg: "Register", now, unset: list[str]) -> dict[str, Any]:
     questions = {
         "channel": (
             _("Channel ({choices})").format(choices=", ".join(channels)),
-            lambda v: services._choice("--channel", v, channels),
+            lambda v: services._choice("channel", v, channels),
             channels[0],
         ),
         "customer": text("customer_name"),
         "customer_type": (
             _("Customer type ({choices})").format(choices=", ".join(types)),
-            lambda v: services._choice("--customer-type", v, types),
+            lambda v: services._choice("customer_type", v, types),
             CustomerType.individual.value,
         ),
         "contact": text("contact"),

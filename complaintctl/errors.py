@@ -1,6 +1,20 @@
-"""Errors the core raises; each carries the exit code the CLI uses for it."""
+"""Errors the core raises; each carries the exit code the CLI uses for it.
 
-from complaintctl.messages import _
+An error keeps its message (an English msgid, the error's code) and the values that fill
+it; it is put into words when printed, in the language the edge installed
+(complaintctl.messages).  An `InvalidValue` names the field it is about as the domain
+calls it (`received_at`, `at`, `step`); the CLI prints the option that sets it instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from complaintctl.messages import N_, _
+
+
+def _words(message: str, values: dict[str, object]) -> str:
+    return _(message).format(**values) if values else _(message)
 
 
 class ComplaintError(Exception):
@@ -8,13 +22,26 @@ class ComplaintError(Exception):
 
     exit_code = 1
 
+    def __init__(self, message: str = "", /, **values: object) -> None:
+        self.message = message
+        self.values = values
+        super().__init__(message)
+
+    def describe(self, name: Callable[[str], str] = str) -> str:
+        """The message in the installed language; `name` gives a field the name its
+        reader knows it by (the CLI: its option)."""
+        return _words(self.message, self.values)
+
+    def __str__(self) -> str:
+        return self.describe()
+
     def __reduce__(self):
-        # Pickled as it is (message, class, attributes), not rebuilt from its arguments:
-        # the import's reading process sends its errors to the writing one this way.
-        return (_restore, (type(self), str(self), dict(self.__dict__)))
+        # Pickled as it is (class and attributes), not rebuilt from its arguments: the
+        # import's reading process sends its errors to the writing one this way.
+        return (_restore, (type(self), self.message, dict(self.__dict__)))
 
 
-def _restore(cls: type, message: str, state: dict) -> "ComplaintError":
+def _restore(cls: type, message: str, state: dict) -> ComplaintError:
     error = cls.__new__(cls)
     Exception.__init__(error, message)
     error.__dict__.update(state)
@@ -24,15 +51,20 @@ def _restore(cls: type, message: str, state: dict) -> "ComplaintError":
 class InvalidValue(ComplaintError):
     """A field was given a value it does not allow (the message names both)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, /, **values: object) -> None:
         self.field = field
-        super().__init__(_("{field}: {message}").format(field=field, message=message))
+        super().__init__(message, **values)
+
+    def describe(self, name: Callable[[str], str] = str) -> str:
+        return _("{field}: {message}").format(
+            field=name(self.field), message=_words(self.message, self.values)
+        )
 
 
 class CaseNotFound(ComplaintError):
     def __init__(self, number: str) -> None:
         self.number = number
-        super().__init__(_("case {number} does not exist").format(number=number))
+        super().__init__(N_("case {number} does not exist"), number=number)
 
 
 class CaseChanged(ComplaintError):
@@ -41,7 +73,7 @@ class CaseChanged(ComplaintError):
     def __init__(self, number: str) -> None:
         self.number = number
         super().__init__(
-            _("case {number} changed meanwhile; run the command again").format(number=number)
+            N_("case {number} changed meanwhile; run the command again"), number=number
         )
 
 
@@ -70,5 +102,5 @@ class NoRegister(DatabaseError):
     def __init__(self, where: str) -> None:
         self.where = where
         super().__init__(
-            _("no register at {path} (create one with: complaintctl db init)").format(path=where)
+            N_("no register at {path} (create one with: complaintctl db init)"), path=where
         )

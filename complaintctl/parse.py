@@ -178,12 +178,9 @@ def parse_text(
     return value
 
 
-def parse_field(
-    name: str, value: str | None, required: bool | None = None, option: str | None = None
-) -> str | None:
+def parse_field(name: str, value: str | None, required: bool | None = None) -> str | None:
     """The text field `name` of a case (complaintctl.fields) as stored, checked against its
-    limit; errors name its option, or `option` where another command sets it; `required`
-    defaults to whether every case has it."""
+    limit (errors name the field); `required` defaults to whether every case has it."""
     f = BY_NAME[name]
     need = f.required if required is None else required
-    return parse_text(option or f.option, value, need, f.limit or LONG_TEXT)
+    return parse_text(name, value, need, f.limit or LONG_TEXT)

@@ -156,7 +156,7 @@ def purge(
     cutoff = day_start(closed_before, reg.settings.tz)
     if cutoff > now:
         raise InvalidValue(
-            "--closed-before",
+            "closed_before",
             _("{day} is in the future").format(day=closed_before.isoformat()),
         )
     total = Purged(0, 0, 0)

@@ -272,7 +272,7 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> list:
     if f.step:
         if f.step not in {s.value for s in Step}:
             raise InvalidValue(
-                "--step",
+                "step",
                 _("unknown step {value}; allowed: {allowed}").format(
                     value=repr(f.step), allowed=", ".join(s.value for s in Step)
                 ),
@@ -284,7 +284,7 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> list:
         conds.append(c.step.in_(ended))
     elif f.status != "all":
         raise InvalidValue(
-            "--status",
+            "status",
             _("unknown status {value}; allowed: open, ended, all").format(value=repr(f.status)),
         )
     for col, value in (
@@ -305,7 +305,7 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> list:
     if f.search:
         if len(f.search) > SEARCH_LIMIT:
             raise InvalidValue(
-                "--search",
+                "search",
                 _("is {length} characters long; at most {limit}").format(
                     length=len(f.search), limit=SEARCH_LIMIT
                 ),
@@ -338,9 +338,9 @@ def list_cases(
 ) -> tuple[list[dict], int]:
     """Cases matching `f`, next deadline first (cases with none last); (rows, total)."""
     if not 1 <= page <= 10_000_000:
-        raise InvalidValue("--page", _("must be 1 or more (at most 10,000,000)"))
+        raise InvalidValue("page", _("must be 1 or more (at most 10,000,000)"))
     if not 1 <= per_page <= 10_000:
-        raise InvalidValue("--per-page", _("must be 1 or more (at most 10,000)"))
+        raise InvalidValue("per_page", _("must be 1 or more (at most 10,000)"))
     c = Case.__table__.c
     conds = _where(reg, f, now)
     with unit_of_work(reg.engine, write=False) as session:
@@ -389,7 +389,7 @@ def attachment_files(
         missing = [i for i in ids if i not in known]
         if missing:
             raise InvalidValue(
-                "ID",
+                "id",
                 _("case {number} has no attachment {id}; it has: {ids}").format(
                     number=number,
                     id=missing[0],

@@ -74,12 +74,12 @@ def _parse_period(
 
     given = [x for x in (month, quarter, year) if x] + (["range"] if start or end else [])
     if len(given) > 1:
-        raise InvalidValue("--month", _("give one of --month, --quarter, --year or --from/--to"))
+        raise InvalidValue("month", _("give one of --month, --quarter, --year or --from/--to"))
     if month:
         m = re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise InvalidValue(
-                "--month", _("{value} is not a month like 2025-10").format(value=repr(month))
+                "month", _("{value} is not a month like 2025-10").format(value=repr(month))
             )
         first = dt.date(int(m.group(1)), int(m.group(2)), 1)
         return Period("month", first, first + relativedelta(months=1))
@@ -87,23 +87,23 @@ def _parse_period(
         m = re.fullmatch(r"(\d{4})-?Q([1-4])", quarter.strip().upper())
         if not m:
             raise InvalidValue(
-                "--quarter", _("{value} is not a quarter like 2025Q3").format(value=repr(quarter))
+                "quarter", _("{value} is not a quarter like 2025Q3").format(value=repr(quarter))
             )
         first = dt.date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
         return Period("quarter", first, first + relativedelta(months=3))
     if year:
         if not re.fullmatch(r"\d{4}", year.strip()):
             raise InvalidValue(
-                "--year", _("{value} is not a year like 2025").format(value=repr(year))
+                "year", _("{value} is not a year like 2025").format(value=repr(year))
             )
         first = dt.date(int(year), 1, 1)
         return Period("year", first, dt.date(int(year) + 1, 1, 1))
     if start or end:
         if not (start and end):
-            raise InvalidValue("--from", _("--from and --to go together"))
+            raise InvalidValue("from", _("--from and --to go together"))
         if end < start:
             raise InvalidValue(
-                "--to", _("{end} is before --from {start}").format(end=end, start=start)
+                "to", _("{end} is before --from {start}").format(end=end, start=start)
             )
         return Period("range", start, end + dt.timedelta(1))
     first = today.replace(day=1) - relativedelta(months=1)
@@ -122,7 +122,7 @@ def parse_period(
     Like every date complaintctl reads, it lies in the years FIRST_YEAR..LAST_YEAR."""
     from complaintctl.parse import FIRST_YEAR, LAST_YEAR
 
-    option = "--month" if month else "--quarter" if quarter else "--year" if year else "--from"
+    option = "month" if month else "quarter" if quarter else "year" if year else "from"
     try:
         period = _parse_period(today, month, quarter, year, start, end)
         period.previous()
@@ -377,7 +377,7 @@ def monthly_report(reg: Register, period: Period, by: str | None = None) -> Repo
     per group too)."""
     if by is not None and by not in figures.BREAKDOWN_KEYS:
         raise InvalidValue(
-            "--by",
+            "by",
             _("unknown breakdown {value}; allowed: {allowed}").format(
                 value=repr(by), allowed=", ".join(figures.BREAKDOWN_KEYS)
             ),

@@ -96,7 +96,7 @@ def _when(
     """When the action happened: `at` (checked) or now."""
     at = at or now
     if at > now + FUTURE_SLACK:
-        raise InvalidValue("--at", _("{time} is in the future").format(time=_local(reg, at)))
+        raise InvalidValue("at", _("{time} is in the future").format(time=_local(reg, at)))
     if case is not None:
         floor, what = (
             (
@@ -110,7 +110,7 @@ def _when(
             floor, what = case.hold_started_at, _("the hold began")
         if at < floor:
             raise InvalidValue(
-                "--at",
+                "at",
                 _("{time} is before {what} ({floor})").format(
                     time=_local(reg, at), what=what, floor=_local(reg, floor)
                 ),
@@ -291,11 +291,11 @@ def log_complaint(
     """Register a complaint and give it a number; with `ack`, the customer was told it."""
     s = reg.settings
     values = dict(
-        channel=_choice("--channel", channel, s.channels),
+        channel=_choice("channel", channel, s.channels),
         customer_name=_field("customer_name", customer_name),
         contact=_field("contact", contact),
         summary=_field("summary", summary),
-        customer_type=_choice("--customer-type", customer_type, _values(CustomerType)),
+        customer_type=_choice("customer_type", customer_type, _values(CustomerType)),
         description=_field("description", description),
         demand=_field("demand", demand),
         order_no=_field("order_no", order_no),
@@ -306,7 +306,7 @@ def log_complaint(
     received = received_at or now
     if received > now + FUTURE_SLACK:
         raise InvalidValue(
-            "--received-at", _("{time} is in the future").format(time=_local(reg, received))
+            "received_at", _("{time} is in the future").format(time=_local(reg, received))
         )
     key = contact_key(values["contact"])
     with unit_of_work(reg.engine) as session:
@@ -364,7 +364,7 @@ def ack(
     note: str | None = None,
 ) -> Case:
     """The customer has been told the case number."""
-    return _apply(reg, number, Action.ack, now, actor, at, note=_text("--note", note))
+    return _apply(reg, number, Action.ack, now, actor, at, note=_text("note", note))
 
 
 def classify(
@@ -380,9 +380,9 @@ def classify(
 ) -> Case:
     """Accept the complaint with a category, severity and kind (again: re-classify)."""
     values = dict(
-        category=_choice("--category", category, reg.settings.category_codes),
-        severity=_choice("--severity", severity, _values(Severity)),
-        kind=_choice("--kind", kind, _values(Kind)),
+        category=_choice("category", category, reg.settings.category_codes),
+        severity=_choice("severity", severity, _values(Severity)),
+        kind=_choice("kind", kind, _values(Kind)),
     )
     return _apply(reg, number, Action.classify, now, actor, at, **values)
 
@@ -413,7 +413,7 @@ def assign(
 ) -> Case:
     """Give the case a responsible department and owner (again: re-assign)."""
     values = dict(
-        department=_choice("--department", department, reg.settings.department_codes),
+        department=_choice("department", department, reg.settings.department_codes),
         owner=_field("owner", owner, required=True),
     )
     return _apply(reg, number, Action.assign, now, actor, at, **values)
@@ -435,7 +435,7 @@ def investigate(
     values = dict(
         findings=_field("findings", findings, required=True),
         root_cause=_field("root_cause", cause),
-        responsibility=_choice("--responsibility", responsibility, _values(Responsibility)),
+        responsibility=_choice("responsibility", responsibility, _values(Responsibility)),
         proposal=_field("proposal", proposal),
     )
     return _apply(reg, number, Action.investigate, now, actor, at, **values)
@@ -455,7 +455,7 @@ def resolve(
 ) -> Case:
     """The remedy was carried out and the customer told; the feedback window opens."""
     values = dict(
-        remedy=_choice("--remedy", remedy, _values(Remedy)),
+        remedy=_choice("remedy", remedy, _values(Remedy)),
         remedy_amount_cents=amount_cents,
         resolution_note=_field("resolution_note", note),
     )
@@ -463,10 +463,10 @@ def resolve(
     def mutate(c: Case, when: dt.datetime) -> None:
         if told_at is not None and told_at > now + FUTURE_SLACK:
             raise InvalidValue(
-                "--told-at", _("{time} is in the future").format(time=_local(reg, told_at))
+                "told_at", _("{time} is in the future").format(time=_local(reg, told_at))
             )
         if told_at is not None and told_at < c.step_started_at:
-            raise InvalidValue("--told-at", _("is before the investigation report"))
+            raise InvalidValue("told_at", _("is before the investigation report"))
         c.apply(Action.resolve, when, reg.clock, customer_told_at=told_at or when, **values)
 
     return _change(reg, number, Action.resolve, now, actor, at, mutate)
@@ -485,7 +485,7 @@ def record_feedback(
     """The customer's score: satisfied closes the case, dissatisfied reopens it to its owner."""
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise InvalidValue(
-            "--score",
+            "score",
             _("{score} is not allowed; use a whole number 1..5").format(score=repr(score)),
         )
     comment = _field("feedback_comment", comment)
@@ -524,7 +524,7 @@ def close(
     def mutate(c: Case, when: dt.datetime) -> None:
         if reason is None and c.feedback_due and when < c.feedback_due:
             raise InvalidValue(
-                "--reason",
+                "reason",
                 _(
                     "the feedback window of {number} is open until {time}; "
                     "give a reason to close it earlier"
@@ -545,7 +545,7 @@ def reopen(
     at: dt.datetime | None = None,
 ) -> Case:
     """Reopen an ended case: back to its owner's investigation (or to classification)."""
-    reason = _text("--reason", reason, required=True)
+    reason = _text("reason", reason, required=True)
     return _apply(reg, number, Action.reopen, now, actor, at, note=reason)
 
 
@@ -596,7 +596,7 @@ def escalate(
 ) -> Case:
     """Report the case up (severity A: within 1 hour of grading)."""
     to = _field("escalated_to", to, required=True)
-    note = _text("--note", note)
+    note = _text("note", note)
     return _apply(
         reg, number, Action.escalate, now, actor, at, escalated_to=to, note=note, since_step=False
     )
@@ -626,7 +626,7 @@ def add_note(
     at: dt.datetime | None = None,
 ) -> Case:
     """A contact with the customer or an internal remark, kept in the history."""
-    text = _text("TEXT", text, required=True)
+    text = _text("text", text, required=True)
     return _change(
         reg,
         number,
@@ -648,11 +648,11 @@ def attach(
     blobs = []
     for path in paths:
         if not path.is_file():
-            raise InvalidValue("FILE", _("{path} is not a readable file").format(path=path))
+            raise InvalidValue("file", _("{path} is not a readable file").format(path=path))
         size = path.stat().st_size
         if size > limit:
             raise InvalidValue(
-                "FILE",
+                "file",
                 _("{name} is {size} bytes; the limit is {limit} (attachments.max_bytes)").format(
                     name=path.name, size=size, limit=limit
                 ),
@@ -660,7 +660,7 @@ def attach(
         data = path.read_bytes()
         blobs.append((path.name, data))
     if not blobs:
-        raise InvalidValue("FILE", _("give at least one file"))
+        raise InvalidValue("file", _("give at least one file"))
     with unit_of_work(reg.engine) as session:
         case = _load(session, number)
         case.check(Action.attach)
