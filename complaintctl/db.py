@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlmodel import Session, SQLModel
 
 from complaintctl import models
-from complaintctl.errors import DatabaseError, NoRegister
+from complaintctl.errors import CaseChanged, DatabaseError, NoRegister
 from complaintctl.messages import _
 
 # Every migration in complaintctl/migrations/versions, oldest first (a test checks this
@@ -313,3 +313,25 @@ def storage_error(exc: sa.exc.OperationalError, engine: sa.Engine | None = None)
             where=where, reason=text
         )
     )
+
+
+def claim(session: Session, case: models.Case) -> None:
+    """Bump the case's version, but only if it is still the version this transaction read.
+
+    On SQLite the write lock taken at BEGIN already keeps other writers out.  On PostgreSQL
+    another process may have changed the case between our read and this write: its
+    committed version no longer matches, the UPDATE touches no row, and the command is
+    refused instead of overwriting that change (the row stays locked until we commit).
+    """
+    read = case.version
+    table = models.Case.__table__
+    claimed = session.execute(
+        sa.update(table)
+        .where(table.c.id == case.id, table.c.version == read)
+        .values(version=read + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise CaseChanged(case.number)
+    case.version = read + 1
+    session.add(case)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from complaintctl.db import unit_of_work
+from complaintctl.db import claim, unit_of_work
 from complaintctl.enums import ENDED_STEPS, Action
 from complaintctl.errors import InvalidValue
 from complaintctl.history import SEALED, event_hash
@@ -26,7 +26,6 @@ from complaintctl.messages import _
 from complaintctl.models import Attachment, Case, Event
 from complaintctl.parse import day_start
 from complaintctl.register import Register
-from complaintctl.services import _claim
 
 PURGED = "(purged)"
 # Fields that are nothing but the customer's personal data: replaced whole.
@@ -206,7 +205,7 @@ def purge(
                 else:
                     ev.note = mask_text(ev.note, scrub.names)
                 ev.hash = prev = event_hash(prev, _sealed(ev))
-            _claim(session, case)
+            claim(session, case)
             note = (
                 f"personal data purged (retention: closed before "
                 f"{closed_before.isoformat()}): {', '.join(PERSONAL)} replaced; "

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from complaintctl.clock import local_text
-from complaintctl.db import unit_of_work
-from complaintctl.errors import CaseChanged, CaseNotFound, InvalidValue
+from complaintctl.db import claim, unit_of_work
+from complaintctl.errors import CaseNotFound, InvalidValue
 from complaintctl.history import SEALED, event_hash
 from complaintctl.messages import _, label
 from complaintctl.models import (
@@ -135,28 +135,6 @@ def _load(session: Session, number: str) -> Case:
     return case
 
 
-def _claim(session: Session, case: Case) -> None:
-    """Bump the case's version, but only if it is still the version this transaction read.
-
-    On SQLite the write lock taken at BEGIN already keeps other writers out.  On PostgreSQL
-    another process may have changed the case between our read and this write: its
-    committed version no longer matches, the UPDATE touches no row, and the command is
-    refused instead of overwriting that change (the row stays locked until we commit).
-    """
-    read = case.version
-    table = Case.__table__
-    claimed = session.execute(
-        sa.update(table)
-        .where(table.c.id == case.id, table.c.version == read)
-        .values(version=read + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        raise CaseChanged(case.number)
-    case.version = read + 1
-    session.add(case)
-
-
 def _event(
     session: Session,
     case: Case,
@@ -211,7 +189,7 @@ def _change(
         when = _when(reg, case, at, now, since_step)
         before, step_from = _snapshot(case), case.step
         mutate(case, when)
-        _claim(session, case)
+        claim(session, case)
         session.flush()
         _event(session, case, action, when, now, actor, before, step_from, note)
         return case
@@ -678,7 +656,7 @@ def attach(
             for name, data in blobs
         ]
         session.add_all(added)
-        _claim(session, case)
+        claim(session, case)
         session.flush()
         _event(
             session,
