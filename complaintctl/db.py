@@ -14,31 +14,13 @@ from sqlmodel import Session, SQLModel
 from complaintctl import models
 from complaintctl.errors import CaseChanged, DatabaseError, NoRegister
 from complaintctl.messages import _
-
-# Every migration in complaintctl/migrations/versions, oldest first (a test checks this
-# against Alembic).  Kept here so that opening a database never has to import Alembic.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005")
-HEAD = REVISIONS[-1]
-BUSY_TIMEOUT_ENV = "COMPLAINTCTL_BUSY_TIMEOUT"
-DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer before giving up
-
-
-def busy_timeout() -> float:
-    """Seconds to wait for a lock held by another process ($COMPLAINTCTL_BUSY_TIMEOUT)."""
-    value = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
-    if not value:
-        return DEFAULT_BUSY_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= 3600:
-        raise DatabaseError(
-            _("{variable}: {value} is not a number of seconds (0-3600]").format(
-                variable=BUSY_TIMEOUT_ENV, value=repr(value)
-            )
-        )
-    return seconds
+from complaintctl.store import (
+    HEAD,
+    REVISIONS,
+    busy_timeout,
+    schema_mismatch,
+)
+from complaintctl.store import storage_error as store_error
 
 
 def _sqlite_pragmas(engine: sa.Engine, timeout: float) -> None:
@@ -157,23 +139,6 @@ def engine_name(url: str | sa.Engine) -> str:
     return u.render_as_string(hide_password=True)
 
 
-def schema_mismatch(revision: str | None) -> DatabaseError:
-    """The one-line refusal for a database this release cannot use as it is."""
-    if revision in REVISIONS:
-        return DatabaseError(
-            _(
-                "the database has schema {revision}, older than this complaintctl's ({head}); "
-                "back it up (complaintctl db backup FILE) and run: complaintctl db upgrade"
-            ).format(revision=revision, head=HEAD)
-        )
-    return DatabaseError(
-        _(
-            "the database has schema {revision}, newer than this complaintctl understands "
-            "({head}); refusing to use it: install a newer complaintctl"
-        ).format(revision=revision, head=HEAD)
-    )
-
-
 def _ensure_schema(engine: sa.Engine, create: bool) -> str | None:
     """The database's schema revision (None: not a register); with `create`, an empty
     database is created at HEAD."""
@@ -290,29 +255,8 @@ def unit_of_work(engine: sa.Engine, write: bool = True) -> Iterator[Session]:
 def storage_error(exc: sa.exc.OperationalError, engine: sa.Engine | None = None) -> DatabaseError:
     """One line for what went wrong with the storage; the transaction was rolled back, so
     nothing of the command was written."""
-    text = str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__
-    low = text.lower()
-    where = engine_name(engine) if engine is not None else "file"
-    if "locked" in low or "busy" in low or "lock timeout" in low:
-        return DatabaseError(
-            _(
-                "database is busy: another process held it for more than {seconds:g} s; "
-                "nothing was written, try again"
-            ).format(seconds=busy_timeout())
-        )
-    if "readonly" in low or "read-only" in low:
-        return DatabaseError(
-            _("database {where} is read-only for you; nothing was written").format(where=where)
-        )
-    if "full" in low:
-        return DatabaseError(
-            _("no space left for database {where}; nothing was written").format(where=where)
-        )
-    return DatabaseError(
-        _("database {where} unavailable: {reason}; nothing was written").format(
-            where=where, reason=text
-        )
-    )
+    text = str(exc.orig) or type(exc.orig).__name__
+    return store_error(text, engine_name(engine) if engine is not None else "file")
 
 
 def claim(session: Session, case: models.Case) -> None:
