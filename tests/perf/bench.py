@@ -708,6 +708,11 @@ RUNS = 5
 
 
 def main() -> None:
+    if "--peers" in sys.argv[1:]:  # issue 16: side by side with its peers, tests/perf/peers.py
+        import peers
+
+        peers.main([a for a in sys.argv[1:] if a != "--peers"])
+        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=DEFAULT_SIZES)
     ap.add_argument("--runs", type=int, default=5)
@@ -734,6 +739,12 @@ def main() -> None:
         "normal, contact, day, owner, category; all when none are named).",
     )
     ap.add_argument("--shape-cases", type=int, default=20_000, metavar="N")
+    ap.add_argument(
+        "--peers",
+        action="store_true",
+        help="Instead: tests/perf/peers.py (issue 16, against taskwarrior and the sqlite3 "
+        "CLI, interleaved); the other options go to it (see peers.py --help).",
+    )
     ap.add_argument(
         "--exe", metavar="PATH", help="With --shapes: the complaintctl to run [the installed one]."
     )
