@@ -10,7 +10,7 @@ import sys
 import pytest
 from test_cli_workflow import log_case, to_investigate
 
-from complaintctl import completion
+from complaintctl.cli import completion
 
 
 def tab(cli, line: str, shell: str = "bash") -> list[str]:

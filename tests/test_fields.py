@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 import complaintctl
-from complaintctl import cli as cli_module
 from complaintctl import fields, i18n, importer
+from complaintctl.cli import app as cli_app
+from complaintctl.cli import cases as cli_module
 
 PACKAGE = Path(complaintctl.__file__).parent
 NUMBER = re.compile(r"C\d{4}-\d{6}")
@@ -234,7 +235,7 @@ def _commands() -> dict[str, set[str]]:
         for name, sub in getattr(command, "commands", {}).items():
             walk(sub, f"{path} {name}".strip())
 
-    walk(typer.main.get_command(cli_module.app), "")
+    walk(typer.main.get_command(cli_app), "")
     return found
 
 

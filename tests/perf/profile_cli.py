@@ -51,9 +51,11 @@ def main() -> None:
             }
         )
 
-    from complaintctl import cli
+    import typer
 
-    command = cli.typer.main.get_command(cli.app)
+    from complaintctl.cli import app
+
+    command = typer.main.get_command(app)
     imported = time.perf_counter() - t0
     out, err = io.StringIO(), io.StringIO()
     profile = cProfile.Profile()

@@ -5,11 +5,17 @@ from typing import Annotated
 
 import typer
 
-from complaintctl.cli import _state, db_app
+from complaintctl.cli.common import _state
 from complaintctl.i18n import _
 
+app = typer.Typer(
+    help=_("Create and look after the database."),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
-@db_app.command("init")
+
+@app.command("init")
 def db_init_cli(ctx: typer.Context) -> None:
     """Create the register (if there is none) and print where it is.
 
@@ -23,7 +29,7 @@ def db_init_cli(ctx: typer.Context) -> None:
     typer.echo(f"database ready: {db.engine_name(engine)}")
 
 
-@db_app.command("status")
+@app.command("status")
 def db_status_cli(ctx: typer.Context) -> None:
     """Show the database, its schema version, and whether it needs `db upgrade`.
 
@@ -47,7 +53,7 @@ def db_status_cli(ctx: typer.Context) -> None:
     raise typer.Exit(1)
 
 
-@db_app.command("upgrade")
+@app.command("upgrade")
 def db_upgrade_cli(ctx: typer.Context) -> None:
     """Bring the database's schema up to this release, in one transaction; every case and
     its history are kept.  Back the database up first (`db backup FILE`)."""
@@ -61,7 +67,7 @@ def db_upgrade_cli(ctx: typer.Context) -> None:
         typer.echo(f"schema upgraded: {before} -> {after}")
 
 
-@db_app.command("backup")
+@app.command("backup")
 def db_backup_cli(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE", help=_("Where to write the backup."))],
@@ -76,7 +82,7 @@ def db_backup_cli(
     typer.echo(f"backup written: {done.path} ({done.cases} cases, {done.size:,} bytes)")
 
 
-@db_app.command("check")
+@app.command("check")
 def db_check_cli(ctx: typer.Context) -> None:
     """Check the database and every case's history: SQLite's integrity and foreign keys,
     references between tables, each case's row against its history, and the history's seal.
@@ -105,7 +111,7 @@ def db_check_cli(ctx: typer.Context) -> None:
     raise typer.Exit(1)
 
 
-@db_app.command("copy")
+@app.command("copy")
 def db_copy_cli(
     ctx: typer.Context,
     to: Annotated[

@@ -1,363 +1,53 @@
-"""The command line: parse options, call one service or query, render the result.
+"""The case commands: `log` a complaint, move it down the workflow (`ack`, `classify`,
+`assign`, `investigate`, `resolve`, `feedback`, `close`, `reopen`, `hold`, `resume`,
+`escalate`, `plan`), keep notes and files with it, and read it back (`show`, `list`).
 
-Heavy modules (SQLAlchemy, Rich, the services) are imported inside the commands so that
-`--help` and shell completion start fast.
+Each command parses its options, calls one service or query, and renders the result.
 """
 
-import getpass
-import os
 import sys
-from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
-from complaintctl import __version__
+from complaintctl.cli.common import (
+    AtOpt,
+    CaseArg,
+    CategoryOpt,
+    DepartmentOpt,
+    Format,
+    FromOpt,
+    LocaliseOpt,
+    OverdueOpt,
+    OwnerOpt,
+    SearchOpt,
+    SeverityOpt,
+    Status,
+    StatusOpt,
+    StepOpt,
+    ToOpt,
+    UsageError,
+    _local,
+    _move,
+    _now,
+    _report,
+    _state,
+    _time,
+    list_filter,
+    one_line,
+    option_name,
+)
 from complaintctl.enums import CustomerType, Kind, Remedy, Responsibility, Severity
 from complaintctl.errors import ComplaintError
-from complaintctl.fields import BY_NAME as FIELDS_BY_NAME
 from complaintctl.fields import FIELDS
 from complaintctl.i18n import _, label
 
 if TYPE_CHECKING:
     from complaintctl.register import Register
 
-EXIT_UNEXPECTED = 70
-# Typer ships its own copy of click's exceptions in recent releases and uses click's in older
-# ones; take the classes from wherever Typer's BadParameter lives.
-_exc = sys.modules[typer.BadParameter.__module__]
-UsageError: type[Exception] = _exc.UsageError
-ClickException: type[Exception] = _exc.ClickException
-_debug = False
-
-
-class ComplaintGroup(TyperGroup):
-    """Translates every error into one line on stderr and a stable exit code."""
-
-    def main(
-        self,
-        args: Any = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        **extra: Any,
-    ) -> Any:
-        instruction = os.environ.get(complete_var or "_COMPLAINTCTL_COMPLETE", "")
-        if instruction.startswith("complete_"):
-            from complaintctl.completion import complete
-
-            code = complete(self, instruction[len("complete_") :], "_COMPLAINTCTL_COMPLETE")
-            if code is not None:
-                if standalone_mode:
-                    sys.exit(code)
-                return code
-        try:
-            if args is None:
-                args = sys.argv[1:]
-            _check_arguments(args)
-            rv = super().main(
-                args=args,
-                prog_name=prog_name or "complaintctl",
-                complete_var=complete_var,
-                standalone_mode=False,
-                **extra,
-            )
-            code = rv if isinstance(rv, int) else 0
-        except UsageError as exc:
-            path = exc.ctx.command_path if exc.ctx else "complaintctl"
-            typer.echo(
-                _("{path}: {message} (see {path} --help)").format(
-                    path=path, message=one_line(exc.format_message())
-                ),
-                err=True,
-            )
-            code = 2
-        except ClickException as exc:
-            message = one_line(exc.format_message())
-            typer.echo(_("error: {message}").format(message=message), err=True)
-            code = exc.exit_code
-        except typer.Abort:
-            typer.echo(_("aborted"), err=True)
-            code = 1
-        except ComplaintError as exc:
-            message = one_line(exc.describe(option_name))
-            typer.echo(_("error: {message}").format(message=message), err=True)
-            code = exc.exit_code
-        except Exception as exc:  # the one place that catches everything: no traceback leaks
-            if _debug:
-                raise
-            storage = _storage_error(exc)
-            if storage is not None:
-                typer.echo(_("error: {message}").format(message=storage), err=True)
-                if standalone_mode:
-                    sys.exit(storage.exit_code)
-                return storage.exit_code
-            # One line, and never the SQL parameters a database error carries (they hold
-            # customers' personal data): the driver's own message at most.
-            detail = str(getattr(exc, "orig", None) or exc).splitlines()
-            typer.echo(
-                _("error: unexpected {kind}: {detail} (run with --debug for the traceback)").format(
-                    kind=type(exc).__name__, detail=detail[0][:200] if detail else ""
-                ),
-                err=True,
-            )
-            code = EXIT_UNEXPECTED
-        if standalone_mode:
-            sys.exit(code)
-        return code
-
-
-MESSAGE_LIMIT = 400
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-_CONTROL |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
-
-
-def one_line(text: str) -> str:
-    """A message as one short line: control characters (a value's newline, a terminal
-    escape) shown escaped, and a very long message (a refused 10 MB value) cut short."""
-    text = text.translate(_CONTROL)
-    if len(text) > MESSAGE_LIMIT:
-        text = f"{text[: MESSAGE_LIMIT - 60]}… [{len(text) - MESSAGE_LIMIT + 60} characters more]"
-    return text
-
-
-# Fields the domain names that a command takes as an argument, not as an option.
-_ARGUMENTS = {"file": "FILE", "id": "ID", "text": "TEXT", "case": "CASE"}
-
-
-def option_name(field: str) -> str:
-    """What a command's reader calls a field an error names: the option that sets it
-    (`received_at` → --received-at, `order_no` → --order), or the argument."""
-    if field in FIELDS_BY_NAME and FIELDS_BY_NAME[field].option:
-        return FIELDS_BY_NAME[field].option
-    if field in _ARGUMENTS:
-        return _ARGUMENTS[field]
-    if field.isidentifier() and field.islower():
-        return "--" + field.replace("_", "-")
-    return field
-
-
-def _check_arguments(args: list[str]) -> None:
-    """Refuse what no option may hold before any command sees it: NUL (no file name, URL
-    or database text can carry it) and bytes that are not UTF-8 (Python hands those over
-    as lone surrogates, which can be neither stored nor searched for)."""
-    for i, arg in enumerate(args, 1):
-        if not isinstance(arg, str):
-            continue
-        if "\x00" in arg:
-            raise UsageError(
-                _("argument {i} contains a NUL character, which is not allowed").format(i=i)
-            )
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError:
-            raise UsageError(
-                _("argument {i} is not valid UTF-8 (check the terminal's character set)").format(
-                    i=i
-                )
-            ) from None
-
-
-def _storage_error(exc: Exception) -> ComplaintError | None:
-    """A database OperationalError (busy, read-only, disk full) raised outside a unit of
-    work, as the same one-line refusal the unit of work gives."""
-    sa_exc = sys.modules.get("sqlalchemy.exc")
-    if sa_exc is None or not isinstance(exc, sa_exc.OperationalError):
-        return None
-    from complaintctl import db
-
-    return db.storage_error(exc)
-
-
-app = typer.Typer(
-    cls=ComplaintGroup,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    help=_(
-        "A complaint register: log, acknowledge, classify, assign, investigate, resolve, "
-        "collect feedback and close, inside working-day deadlines."
-    ),
-)
-db_app = typer.Typer(
-    help=_("Create and look after the database."),
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-app.add_typer(db_app, name="db")
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-class Status(str, Enum):
-    open = "open"
-    ended = "ended"
-    all = "all"
-
-
-@dataclass
-class State:
-    db: str | None
-    config: str | None
-    actor: str
-    _register: "Register | None" = field(default=None, repr=False)
-
-    def register(self, adds: bool = False) -> "Register":
-        """Open the register (settings, database, calendar); `NoRegister` when there is none.
-
-        Only a command that adds cases (`adds`: log, import) creates one, and only the
-        per-user default on first use: a register named by --db, $COMPLAINTCTL_DB or the
-        config is made by `db init` alone, so a typo is an error, never an empty register.
-        """
-        if self._register is None:
-            from complaintctl.config import load_settings, resolve_db
-            from complaintctl.db import open_db
-            from complaintctl.register import Register
-
-            settings = load_settings(self.config)
-            url, named = resolve_db(self.db, settings)
-            self._register = Register(open_db(url, create=adds and not named), settings)
-        return self._register
-
-    def database_url(self) -> str:
-        """The database this run uses (--db, $COMPLAINTCTL_DB, the config, the default)."""
-        from complaintctl.config import load_settings, resolve_db_url
-
-        return resolve_db_url(self.db, load_settings(self.config))
-
-
-def _state(ctx: typer.Context) -> State:
-    return ctx.find_root().obj
-
-
-def _now():
-    from complaintctl.clock import utc_now
-
-    return utc_now()
-
-
-def _time(reg: "Register", option: str, text: str | None, now):
-    from complaintctl.parse import parse_time
-
-    return parse_time(option, text, reg.settings.tz, now, reg.settings.date_order) if text else None
-
-
-def _local(reg: "Register", t) -> str:
-    from complaintctl.clock import local_text
-
-    return local_text(t, reg.settings.tz)
-
-
-def _move(ctx: typer.Context, service: str, case: str, at: str | None, **kwargs: Any):
-    """Run one case-moving service as the acting user, now, with --at; (register, case)."""
-    from complaintctl import services
-
-    st = _state(ctx)
-    reg, now = st.register(), _now()
-    moved = getattr(services, service)(
-        reg, case, now=now, actor=st.actor, at=_time(reg, "--at", at, now), **kwargs
-    )
-    return reg, moved
-
-
-def _report(reg: "Register", case, verb: str) -> None:
-    """The one-line answer of a command that moved a case."""
-    line = _("{number}: {verb}; now at step '{step}'").format(
-        number=case.number, verb=verb, step=label("step", case.step)
-    )
-    if case.on_hold:
-        line += _(" (on hold)")
-    elif case.step_due_at and case.is_open:
-        line += _(", due {time}").format(time=_local(reg, case.step_due_at))
-    if case.outcome:
-        line += _(" ({outcome})").format(outcome=label("outcome", case.outcome))
-    typer.echo(line)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"complaintctl {__version__}")
-        raise typer.Exit()
-
-
-LocaliseOpt = Annotated[
-    bool,
-    typer.Option(
-        "--localise",
-        help=_(
-            "CSV/JSON: codes (step, channel, severity…) as names in the language of the run; "
-            "field names stay English."
-        ),
-    ),
-]
-
-
-CaseArg = Annotated[str, typer.Argument(metavar="CASE", help=_("Case number, e.g. C2025-000123."))]
-AtOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--at",
-        help=_("When it happened, if not now (office time zone), e.g. '2025-09-30 10:00'."),
-    ),
-]
-
-
-@app.callback()
-def root(
-    ctx: typer.Context,
-    db: Annotated[
-        str | None,
-        typer.Option("--db", help=_("Database file or SQLAlchemy URL [env: COMPLAINTCTL_DB].")),
-    ] = None,
-    config: Annotated[
-        str | None,
-        typer.Option("--config", help=_("Config file (TOML) [env: COMPLAINTCTL_CONFIG].")),
-    ] = None,
-    as_: Annotated[
-        str | None,
-        typer.Option(
-            "--as",
-            help=_("Who is acting, for the history [env: COMPLAINTCTL_USER; default: login name]."),
-        ),
-    ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help=_("Show tracebacks."))] = False,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version",
-            callback=_version,
-            is_eager=True,
-            help=_("Print the version and exit."),
-        ),
-    ] = False,
-) -> None:
-    """complaintctl: the complaint register."""
-    global _debug
-    _debug = debug
-    if as_ is not None:
-        actor = _actor("--as", as_)
-    elif os.environ.get("COMPLAINTCTL_USER"):
-        actor = _actor("COMPLAINTCTL_USER", os.environ["COMPLAINTCTL_USER"])
-    else:
-        actor = getpass.getuser()
-    ctx.obj = State(db=db, config=config, actor=actor)
-
-
-ACTOR_LIMIT = 100
-
-
-def _actor(source: str, name: str) -> str:
-    """Who is acting, as the history records it: trimmed, not empty, at most 100 characters."""
-    from complaintctl.parse import parse_text
-
-    return parse_text(source, name, required=True, max_len=ACTOR_LIMIT)
+# The commands join the root app as top-level commands (see complaintctl/cli/__init__.py).
+app = typer.Typer()
 
 
 # -- logging ------------------------------------------------------------------------------
@@ -906,66 +596,6 @@ def show_cli(
         render.console().print(render.case_view(detail))
 
 
-# The filters `list` and `export` share.
-StatusOpt = Annotated[Status, typer.Option(help=_("open, ended or all."))]
-StepOpt = Annotated[
-    str | None,
-    typer.Option(
-        help=_(
-            "Only cases at this step (acknowledge, classify, assign, investigate, resolve, "
-            "feedback, closed, rejected)."
-        )
-    ),
-]
-OwnerOpt = Annotated[str | None, typer.Option(help=_("Only this owner's cases."))]
-DepartmentOpt = Annotated[str | None, typer.Option(help=_("Only this department."))]
-CategoryOpt = Annotated[str | None, typer.Option(help=_("Only this category code."))]
-SeverityOpt = Annotated[Severity | None, typer.Option(help=_("Only this severity."))]
-OverdueOpt = Annotated[bool, typer.Option("--overdue", help=_("Only cases past a deadline."))]
-FromOpt = Annotated[str | None, typer.Option("--from", help=_("Received on or after DATE."))]
-ToOpt = Annotated[str | None, typer.Option("--to", help=_("Received on or before DATE."))]
-SearchOpt = Annotated[
-    str | None,
-    typer.Option(
-        help=_(
-            "Text in number, summary, description, demand, customer, contact, order, "
-            "product or external reference."
-        )
-    ),
-]
-
-
-def list_filter(
-    status: Status,
-    step: str | None,
-    owner: str | None,
-    department: str | None,
-    category: str | None,
-    severity: Severity | None,
-    overdue: bool,
-    from_: str | None,
-    to: str | None,
-    search: str | None,
-    date_order: str | None = None,
-):
-    """The shared filter options as a queries.ListFilter."""
-    from complaintctl import queries
-    from complaintctl.parse import parse_date
-
-    return queries.ListFilter(
-        status=status.value,
-        step=step,
-        owner=owner,
-        department=department,
-        category=category,
-        severity=severity.value if severity else None,
-        overdue=overdue,
-        search=search,
-        received_from=parse_date("--from", from_, date_order) if from_ else None,
-        received_to=parse_date("--to", to, date_order) if to else None,
-    )
-
-
 @app.command("list")
 def list_cli(
     ctx: typer.Context,
@@ -1005,19 +635,3 @@ def list_cli(
         render.write_csv(rows, queries.LIST_FIELDS, sys.stdout)
     else:
         render.print_paged(render.list_table(rows, total, page, per_page))
-
-
-def main() -> None:
-    """The console script."""
-    # complaintctl uses no Pydantic plugins (Typer and SQLModel use Pydantic); looking for
-    # them reads every installed package's entry points, 8 ms of every run.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    typer.main.get_command(app).main(prog_name="complaintctl")
-
-
-# The manager's and the database's commands live in their own modules and join `app` when
-# they are imported.
-from complaintctl import cli_db, cli_imports, cli_reports, cli_setup  # noqa: E402, F401
-from complaintctl.i18n import translate_commands  # noqa: E402, I001
-
-translate_commands(app)  # every command's help in the language of this run

@@ -1,7 +1,7 @@
 """Commands for managers and cron: `warn` (the morning digest), `report`, `export`,
 `import`, `purge`.
 
-Imported by cli.py, whose `app` these commands join.
+The root app takes `app`'s commands as its own.
 """
 
 import contextlib
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from complaintctl.cli import (
+from complaintctl.cli.common import (
     AtOpt,
     CategoryOpt,
     DepartmentOpt,
@@ -31,13 +31,16 @@ from complaintctl.cli import (
     _now,
     _state,
     _time,
-    app,
     list_filter,
+    one_line,
 )
 from complaintctl.figures import BREAKDOWN_KEYS
 from complaintctl.i18n import _
 
 EXIT_OVERDUE = 3
+
+# The commands join the root app as top-level commands (see complaintctl/cli/__init__.py).
+app = typer.Typer()
 
 
 # What `report --by` takes: the breakdowns of the figure table, in its order.
@@ -238,8 +241,6 @@ def report_cli(
     if html is not None:
         for warning in report_html.write_report(reg, report, html, now):
             typer.echo(_("warning: {message}").format(message=warning), err=True)
-        from complaintctl.cli import one_line
-
         typer.echo(
             _("wrote the {period} report to {path}").format(
                 period=render_report.period_name(period), path=one_line(str(html))

@@ -1,6 +1,6 @@
 """`complaintctl imports list|undo`: the import batches recorded by `import`.
 
-Imported by cli.py, whose `app` these commands join.
+The root app adds `app` as the group `imports`.
 """
 
 import sys
@@ -8,15 +8,14 @@ from typing import Annotated
 
 import typer
 
-from complaintctl.cli import Format, _now, _state, app
+from complaintctl.cli.common import Format, _now, _state
 from complaintctl.i18n import _
 
-imports_app = typer.Typer(
+app = typer.Typer(
     help=_("List the import batches, or undo one."),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-app.add_typer(imports_app, name="imports")
 
 # The batch as listed (JSON and CSV field names stay English).
 FIELDS = (
@@ -36,7 +35,7 @@ FIELDS = (
 )
 
 
-@imports_app.command("list")
+@app.command("list")
 def imports_list_cli(
     ctx: typer.Context,
     format: Annotated[
@@ -89,7 +88,7 @@ def imports_list_cli(
         typer.echo(render.visible(line))
 
 
-@imports_app.command("undo")
+@app.command("undo")
 def imports_undo_cli(
     ctx: typer.Context,
     batch: Annotated[int, typer.Argument(metavar="BATCH", help=_("The batch's number."))],

@@ -1,7 +1,8 @@
 """Setting an office up: `complaintctl calendar` (the working-day calendar and the deadlines
 it gives) and `complaintctl config init|show` (a commented config file).
 
-Imported by cli.py, whose `app` these commands join.  Nothing heavy at the top: the
+The root app takes `app`'s command as its own and adds `config_app` as the group
+`config`.  Nothing heavy at the top: the
 holidays package and the settings are loaded inside the commands.
 """
 
@@ -15,19 +16,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from complaintctl.cli import _now, _state, app, one_line
+from complaintctl.cli.common import _now, _state, one_line
 from complaintctl.i18n import _, current, label
 
 if TYPE_CHECKING:
     from complaintctl.clock import WorkCalendar
     from complaintctl.config import Code, Settings
 
+# `calendar` joins the root app as a top-level command (see complaintctl/cli/__init__.py).
+app = typer.Typer()
 config_app = typer.Typer(
     help=_("Write and read the office's config file."),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-app.add_typer(config_app, name="config")
 
 
 # -- calendar -------------------------------------------------------------------------------
