@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, make_dataclass
+from itertools import groupby
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from complaintctl.errors import ConfigError
 from complaintctl.figures import TARGETS
-from complaintctl.messages import LANGUAGES, _, normalise
+from complaintctl.messages import LANGUAGES, N_, _, normalise
 from complaintctl.paths import default_config_path, default_db_path
 
 CONFIG_ENV = "COMPLAINTCTL_CONFIG"
@@ -219,28 +222,43 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
     return settings_from_dict(data, cfg_path)
 
 
-_TOP_KEYS = {
-    "timezone",
-    "language",
-    "date_order",
-    "number_pattern",
-    "database",
-    "calendar",
-    "clocks",
-    "feedback",
-    "duplicates",
-    "attachments",
-    "categories",
-    "channels",
-    "departments",
-    "warn",
-    "smtp",
-    "targets",
-}
+Reader = Callable[[object, "_Key", dict], object]
+
+
+@dataclass(frozen=True)
+class _Key:
+    """One setting of the file, declared once: its dotted name, the reader that checks its
+    value and turns it into the setting, the message that refuses it, and the field it sets."""
+
+    path: str  # as written in the file and in messages: "warn.within"
+    read: Reader  # (value, this key, the settings read so far) -> the setting
+    message: str = ""  # the refusal, with {key} and {value} (repr) to fill
+    sets: str = ""  # the Settings field; "" when it is the key's own name
+    blank_is_unset: bool = False  # an empty value leaves the default
+    then: Callable[[dict], None] | None = None  # a check across keys, run after this one
+
+    @property
+    def table(self) -> str:
+        return self.path.rpartition(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.path.rpartition(".")[2]
+
+    def given(self, table: dict) -> bool:
+        return self.name in table and (bool(table[self.name]) or not self.blank_is_unset)
+
+
+def _refusal(key: _Key, value: object, **more: object) -> ConfigError:
+    """The key's own message about `value` (raised by the reader, `from None` inside except)."""
+    return ConfigError(_(key.message).format(key=key.path, value=repr(value), **more))
 
 
 def _table(data: dict, key: str) -> dict:
-    value = data.get(key, {})
+    return _as_table(data.get(key, {}), key)
+
+
+def _as_table(value: object, key: str) -> dict:
     if not isinstance(value, dict):
         raise ConfigError(_("{key}: must be a table ([{key}])").format(key=key))
     return value
@@ -256,217 +274,96 @@ def _check_keys(table: dict, allowed: set[str], prefix: str) -> None:
             )
 
 
-def _time(value: object, key: str) -> dt.time:
+# Readers: (value, key, the settings read so far) -> the setting, or ConfigError naming key.
+# One per kind of value; keys of the same kind share it and differ only in their message.
+
+
+def _zone(value: object, key: _Key, kw: dict) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _refusal(key, value) from None
+    return str(value)
+
+
+def _language(value: object, key: _Key, kw: dict) -> str:
+    language = normalise(str(value))
+    if language is None:
+        raise _refusal(key, value, allowed=", ".join(LANGUAGES))
+    return language
+
+
+def _one_of(choices: tuple[str, ...]) -> Reader:
+    """A reader for one of `choices`, taken as it is."""
+
+    def read(value: object, key: _Key, kw: dict) -> object:
+        if value not in choices:
+            raise _refusal(key, value, allowed=", ".join(choices))
+        return value
+
+    return read
+
+
+def _number_pattern(value: object, key: _Key, kw: dict) -> str:
+    pattern = str(value)
+    if "{seq" not in pattern:
+        raise ConfigError(_("number_pattern: must contain {seq}, e.g. C{year}-{seq:06d}"))
+    try:
+        pattern.format(year=2025, seq=1)
+    except (KeyError, ValueError, IndexError, TypeError, AttributeError):
+        raise ConfigError(
+            _("number_pattern: {pattern} may use only {{year}} and {{seq}} fields").format(
+                pattern=repr(pattern)
+            )
+        ) from None
+    return pattern
+
+
+def _database(value: object, key: _Key, kw: dict) -> str:
+    db, source = str(value), kw["source"]
+    if source is not None and "://" in db:
+        _refuse_readable_secret(source, db)
+    # A relative path in the config means relative to the config file, not the cwd.
+    if source and "://" not in db and not Path(db).is_absolute():
+        db = str((source.parent / db).resolve())
+    return db
+
+
+def _country(value: object, key: _Key, kw: dict) -> str:
+    import holidays
+
+    country = str(value).upper()
+    if country not in holidays.list_supported_countries():
+        raise _refusal(key, value)
+    return country
+
+
+def _subdivision(value: object, key: _Key, kw: dict) -> str:
+    import holidays
+
+    country = kw.get("country", "CN")
+    subdivs = holidays.list_supported_countries()[country]
+    if str(value) not in subdivs:
+        raise _refusal(key, value, country=country, allowed=", ".join(subdivs) or _("none"))
+    return str(value)
+
+
+def _time(value: object, key: _Key, kw: dict) -> dt.time:
     try:
         t = dt.time.fromisoformat(str(value))
         if t.tzinfo is not None:  # the office time zone is `timezone`, not an offset here
             raise ValueError
         return t
     except ValueError:
-        raise ConfigError(
-            _("{key}: {value} is not a time of day like 18:00").format(key=key, value=repr(value))
-        ) from None
+        raise _refusal(key, value) from None
 
 
-def _codes(value: object, key: str, defaults: tuple[Code, ...]) -> tuple[Code, ...]:
-    if value is None:
-        return defaults
-    if not isinstance(value, list) or not value:
-        raise ConfigError(
-            _("{key}: must be a non-empty list of {{code, name, name_zh}} tables").format(key=key)
-        )
-    out = []
-    for i, item in enumerate(value):
-        if not isinstance(item, dict) or not str(item.get("code", "")).strip():
-            raise ConfigError(
-                _("{key}: every entry needs a non-empty code").format(key=f"{key}[{i}].code")
-            )
-        _check_keys(item, {"code", "name", "name_zh"}, f"{key}[{i}].")
-        code = str(item["code"]).strip()
-        out.append(Code(code, str(item.get("name", code)), str(item.get("name_zh", ""))))
-    seen = [c.code for c in out]
-    dupes = {c for c in seen if seen.count(c) > 1}
-    if dupes:
-        raise ConfigError(
-            _("{key}: code {code} appears twice").format(key=key, code=sorted(dupes)[0])
-        )
-    return tuple(out)
-
-
-def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
-    """Validate a parsed TOML document into Settings; errors name the offending key."""
-    _check_keys(data, _TOP_KEYS, "")
-    kw: dict = {"source": source}
-
-    if "timezone" in data:
-        try:
-            ZoneInfo(str(data["timezone"]))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                _("timezone: {value} is not an IANA time zone like Asia/Shanghai").format(
-                    value=repr(data["timezone"])
-                )
-            ) from None
-        kw["timezone"] = str(data["timezone"])
-
-    if "language" in data:
-        language = normalise(str(data["language"]))
-        if language is None:
-            raise ConfigError(
-                _("language: {value} is not a language; allowed: {allowed}").format(
-                    value=repr(data["language"]), allowed=", ".join(LANGUAGES)
-                )
-            )
-        kw["language"] = language
-
-    if "date_order" in data:
-        if data["date_order"] not in DATE_ORDERS:
-            raise ConfigError(
-                _("date_order: {value} is not a date order; allowed: {allowed}").format(
-                    value=repr(data["date_order"]), allowed=", ".join(DATE_ORDERS)
-                )
-            )
-        kw["date_order"] = data["date_order"]
-
-    if "number_pattern" in data:
-        pattern = str(data["number_pattern"])
-        if "{seq" not in pattern:
-            raise ConfigError(_("number_pattern: must contain {seq}, e.g. C{year}-{seq:06d}"))
-        try:
-            pattern.format(year=2025, seq=1)
-        except (KeyError, ValueError, IndexError, TypeError, AttributeError):
-            raise ConfigError(
-                _("number_pattern: {pattern} may use only {{year}} and {{seq}} fields").format(
-                    pattern=repr(pattern)
-                )
-            ) from None
-        kw["number_pattern"] = pattern
-
-    if "database" in data:
-        db = str(data["database"])
-        if source is not None and "://" in db:
-            _refuse_readable_secret(source, db)
-        # A relative path in the config means relative to the config file, not the cwd.
-        if source and "://" not in db and not Path(db).is_absolute():
-            db = str((source.parent / db).resolve())
-        kw["database"] = db
-
-    cal = _table(data, "calendar")
-    _check_keys(
-        cal,
-        {"country", "subdivision", "opening_time", "closing_time", "closures"},
-        "calendar.",
-    )
-    if "country" in cal:
-        import holidays
-
-        country = str(cal["country"]).upper()
-        if country not in holidays.list_supported_countries():
-            raise ConfigError(
-                _("calendar.country: {value} is not a country the holidays package knows").format(
-                    value=repr(cal["country"])
-                )
-            )
-        kw["country"] = country
-    if cal.get("subdivision"):
-        import holidays
-
-        country = kw.get("country", "CN")
-        subdivs = holidays.list_supported_countries()[country]
-        if str(cal["subdivision"]) not in subdivs:
-            raise ConfigError(
-                _(
-                    "calendar.subdivision: {value} is not a subdivision of {country}; "
-                    "allowed: {allowed}"
-                ).format(
-                    value=repr(cal["subdivision"]),
-                    country=country,
-                    allowed=", ".join(subdivs) or _("none"),
-                )
-            )
-        kw["subdivision"] = str(cal["subdivision"])
-    if "opening_time" in cal:
-        kw["opening_time"] = _time(cal["opening_time"], "calendar.opening_time")
-    if "closing_time" in cal:
-        kw["closing_time"] = _time(cal["closing_time"], "calendar.closing_time")
+def _opens_before_it_closes(kw: dict) -> None:
     if kw.get("opening_time", dt.time(9)) >= kw.get("closing_time", dt.time(18)):
         raise ConfigError(_("calendar.closing_time: must be later than calendar.opening_time"))
-    if "closures" in cal:
-        kw["closures"] = frozenset(_closures(cal["closures"]))
-
-    clocks_in = _table(data, "clocks")
-    _check_keys(clocks_in, set(DEFAULT_CLOCKS), "clocks.")
-    clocks = {k: parse_duration(v, f"clocks.{k}") for k, v in DEFAULT_CLOCKS.items()}
-    for k, v in clocks_in.items():
-        clocks[k] = parse_duration(v, f"clocks.{k}")
-    kw["clocks"] = clocks
-
-    fb = _table(data, "feedback")
-    _check_keys(fb, {"satisfied_min_score"}, "feedback.")
-    if "satisfied_min_score" in fb:
-        score = fb["satisfied_min_score"]
-        if type(score) is not int or not 1 <= score <= 5:  # not bool
-            raise ConfigError(_("feedback.satisfied_min_score: must be a whole number 1..5"))
-        kw["satisfied_min_score"] = score
-
-    dup = _table(data, "duplicates")
-    _check_keys(dup, {"window"}, "duplicates.")
-    if "window" in dup:
-        window = parse_duration(dup["window"], "duplicates.window")
-        if window is None or window.working:
-            raise ConfigError(_("duplicates.window: must be a calendar duration such as 24h or 2d"))
-        kw["duplicate_window"] = window.timedelta
-
-    att = _table(data, "attachments")
-    _check_keys(att, {"max_bytes"}, "attachments.")
-    if "max_bytes" in att:
-        if type(att["max_bytes"]) is not int or att["max_bytes"] <= 0:  # not bool
-            raise ConfigError(_("attachments.max_bytes: must be a positive whole number of bytes"))
-        kw["max_attachment_bytes"] = att["max_bytes"]
-
-    warn = _table(data, "warn")
-    _check_keys(
-        warn, {"within", "repeat_window", "spike_factor", "spike_min_cases", "spike_weeks"}, "warn."
-    )
-    if "within" in warn:
-        within = parse_duration(warn["within"], "warn.within")
-        if within is None:
-            raise ConfigError(_("warn.within: must be a duration such as 1wd or 4h"))
-        kw["warn_within"] = within
-    if "repeat_window" in warn:
-        window = parse_duration(warn["repeat_window"], "warn.repeat_window")
-        if window is None or window.working:
-            raise ConfigError(_("warn.repeat_window: must be a calendar duration such as 90d"))
-        kw["repeat_window"] = window.timedelta
-    if "spike_factor" in warn:
-        factor = warn["spike_factor"]
-        if type(factor) not in (int, float) or factor <= 0:
-            raise ConfigError(_("warn.spike_factor: must be a positive number such as 2.0"))
-        kw["spike_factor"] = float(factor)
-    for key in ("spike_min_cases", "spike_weeks"):
-        if key in warn:
-            if type(warn[key]) is not int or warn[key] < 1:
-                raise ConfigError(
-                    _("{key}: must be a whole number, 1 or more").format(key=f"warn.{key}")
-                )
-            kw[key] = warn[key]
-
-    if "smtp" in data:
-        kw["smtp"] = _smtp(_table(data, "smtp"))
-    if "targets" in data:
-        kw["targets"] = _targets(_table(data, "targets"))
-
-    kw["categories"] = _codes(data.get("categories"), "categories", Settings().categories)
-    kw["departments"] = _codes(data.get("departments"), "departments", Settings().departments)
-    if "channels" in data:
-        ch = data["channels"]
-        if not isinstance(ch, list) or not ch or not all(isinstance(c, str) and c for c in ch):
-            raise ConfigError(_("channels: must be a non-empty list of channel names"))
-        kw["channels"] = tuple(ch)
-    return Settings(**kw)
 
 
-def _closures(value: object) -> list[dt.date]:
+def _closures(value: object, key: _Key, kw: dict) -> frozenset[dt.date]:
     """Closure days: ISO dates, or 'START..END' ranges (both ends included)."""
     if not isinstance(value, list):
         raise ConfigError(_("calendar.closures: must be a list of dates or 'START..END' ranges"))
@@ -492,28 +389,135 @@ def _closures(value: object) -> list[dt.date]:
                     "(2025-12-29..2025-12-31)"
                 ).format(value=repr(text))
             ) from None
-    return days
+    return frozenset(days)
 
 
-def _targets(t: dict) -> Targets:
+def _clocks(value: object, key: _Key, kw: dict) -> dict[str, Duration | None]:
+    """[clocks]: one duration per step of DEFAULT_CLOCKS, read in the file's order."""
+    table = _as_table(value, key.path)
+    _check_keys(table, set(DEFAULT_CLOCKS), "clocks.")
+    clocks = {k: parse_duration(v, f"clocks.{k}") for k, v in DEFAULT_CLOCKS.items()}
+    for k, v in table.items():
+        clocks[k] = parse_duration(v, f"clocks.{k}")
+    return clocks
+
+
+def _span(value: object, key: _Key, kw: dict) -> Duration:
+    """A duration of any unit ("1wd", "4h"); empty is refused."""
+    span = parse_duration(value, key.path)
+    if span is None:
+        raise _refusal(key, value)
+    return span
+
+
+def _calendar_span(value: object, key: _Key, kw: dict) -> dt.timedelta:
+    """A duration in calendar units ("24h", "90d"), as a timedelta."""
+    span = parse_duration(value, key.path)
+    if span is None or span.working:
+        raise _refusal(key, value)
+    return span.timedelta
+
+
+def _whole(low: int, high: float = math.inf) -> Reader:
+    """A reader for a whole number low..high (a bool is not one, though Python says int)."""
+
+    def read(value: object, key: _Key, kw: dict) -> int:
+        if type(value) is not int or not low <= value <= high:
+            raise _refusal(key, value)
+        return value
+
+    return read
+
+
+def _positive(value: object, key: _Key, kw: dict) -> float:
+    """A number above 0, whole or not (not a bool)."""
+    if type(value) not in (int, float) or value <= 0:
+        raise _refusal(key, value)
+    return float(value)
+
+
+def _text(value: object, key: _Key, kw: dict) -> str:
+    """A non-blank string, stripped."""
+    if not isinstance(value, str) or not value.strip():
+        raise _refusal(key, value)
+    return value.strip()
+
+
+def _names(value: object, key: _Key, kw: dict) -> tuple[str, ...]:
+    """A non-empty list of non-empty strings."""
+    if not isinstance(value, list) or not value or not all(isinstance(c, str) and c for c in value):
+        raise _refusal(key, value)
+    return tuple(value)
+
+
+def _code(item: object, where: str) -> Code:
+    """One {code, name, name_zh} entry of a code list; `where` is "categories[2]"."""
+    if not isinstance(item, dict) or not str(item.get("code", "")).strip():
+        raise ConfigError(
+            _("{key}: every entry needs a non-empty code").format(key=f"{where}.code")
+        )
+    _check_keys(item, {"code", "name", "name_zh"}, f"{where}.")
+    code = str(item["code"]).strip()
+    return Code(code, str(item.get("name", code)), str(item.get("name_zh", "")))
+
+
+def _codes(defaults: tuple[tuple[str, str, str], ...]) -> Reader:
+    """A reader for a list of {code, name, name_zh} tables with distinct codes."""
+
+    def read(value: object, key: _Key, kw: dict) -> tuple[Code, ...]:
+        if value is None:
+            return tuple(Code(*d) for d in defaults)
+        if not isinstance(value, list) or not value:
+            raise _refusal(key, value)
+        out = tuple(_code(item, f"{key.path}[{i}]") for i, item in enumerate(value))
+        seen = [c.code for c in out]
+        dupes = {c for c in seen if seen.count(c) > 1}
+        if dupes:
+            raise ConfigError(
+                _("{key}: code {code} appears twice").format(key=key.path, code=sorted(dupes)[0])
+            )
+        return out
+
+    return read
+
+
+def _targets(value: object, key: _Key, kw: dict) -> Targets:
     """[targets]: the report's goals; each a plain number within its own range."""
+    t = _as_table(value, key.path)
     limits = {target.key: (target.low, target.high, _(target.allowed)) for _f, target in TARGETS}
     _check_keys(t, set(limits), "targets.")
-    kw: dict = {}
-    for key, value in t.items():
-        low, high, what = limits[key]
+    got: dict = {}
+    for name, number in t.items():
+        low, high, what = limits[name]
         # bool is an int to Python, and NaN passes neither comparison: refuse both.
-        if type(value) not in (int, float) or not low <= value <= high:
+        if type(number) not in (int, float) or not low <= number <= high:
             raise ConfigError(
                 _("{key}: must be {what}, not {value}").format(
-                    key=f"targets.{key}", what=what, value=repr(value)
+                    key=f"targets.{name}", what=what, value=repr(number)
                 )
             )
-        kw[key] = float(value)
-    return Targets(**kw)
+        got[name] = float(number)
+    return Targets(**got)
 
 
-def _smtp(t: dict) -> SmtpSettings:
+_SMTP_KEYS = (
+    _Key("smtp.host", _text, N_("smtp.host: must be a host name")),
+    _Key("smtp.port", _whole(1, 65535), N_("smtp.port: must be a port number 1..65535")),
+    _Key(
+        "smtp.security",
+        _one_of(("none", "starttls", "ssl")),
+        N_("smtp.security: must be one of none, starttls, ssl"),
+    ),
+    _Key("smtp.user", _text, N_("{key}: must be a non-empty string")),
+    _Key("smtp.password_env", _text, N_("{key}: must be a non-empty string")),
+    _Key("smtp.from", _text, N_("{key}: must be a non-empty string"), sets="sender"),
+    _Key("smtp.timeout", _positive, N_("smtp.timeout: must be a positive number of seconds")),
+)
+
+
+def _smtp(value: object, key: _Key, kw: dict) -> SmtpSettings:
+    """[smtp]: where the digest is mailed; never a password, only where to find one."""
+    t = _as_table(value, key.path)
     if "password" in t:
         raise ConfigError(
             _(
@@ -521,32 +525,115 @@ def _smtp(t: dict) -> SmtpSettings:
                 "smtp.password_env to the name of an environment variable that holds it"
             )
         )
-    _check_keys(t, {"host", "port", "security", "user", "password_env", "from", "timeout"}, "smtp.")
-    kw: dict = {}
-    if "host" in t:
-        if not isinstance(t["host"], str) or not t["host"].strip():
-            raise ConfigError(_("smtp.host: must be a host name"))
-        kw["host"] = t["host"].strip()
-    if "port" in t:
-        if type(t["port"]) is not int or not 0 < t["port"] < 65536:
-            raise ConfigError(_("smtp.port: must be a port number 1..65535"))
-        kw["port"] = t["port"]
-    if "security" in t:
-        if t["security"] not in ("none", "starttls", "ssl"):
-            raise ConfigError(_("smtp.security: must be one of none, starttls, ssl"))
-        kw["security"] = t["security"]
-    for key, attr in (("user", "user"), ("password_env", "password_env"), ("from", "sender")):
-        if key in t:
-            if not isinstance(t[key], str) or not t[key].strip():
-                raise ConfigError(_("{key}: must be a non-empty string").format(key=f"smtp.{key}"))
-            kw[attr] = t[key].strip()
-    if "timeout" in t:
-        if type(t["timeout"]) not in (int, float) or t["timeout"] <= 0:
-            raise ConfigError(_("smtp.timeout: must be a positive number of seconds"))
-        kw["timeout"] = float(t["timeout"])
-    if kw.get("user") and not kw.get("password_env"):
+    got = _read_keys(t, _SMTP_KEYS, {})
+    if got.get("user") and not got.get("password_env"):
         raise ConfigError(_("smtp.password_env: required when smtp.user is set"))
-    return SmtpSettings(**kw)
+    return SmtpSettings(**got)
+
+
+# Every key of the file, in the order they are checked (so the first wrong one is the one
+# named); the keys of a table stay together.
+_KEYS = (
+    _Key("timezone", _zone, N_("timezone: {value} is not an IANA time zone like Asia/Shanghai")),
+    _Key("language", _language, N_("language: {value} is not a language; allowed: {allowed}")),
+    _Key(
+        "date_order",
+        _one_of(DATE_ORDERS),
+        N_("date_order: {value} is not a date order; allowed: {allowed}"),
+    ),
+    _Key("number_pattern", _number_pattern),
+    _Key("database", _database),
+    _Key(
+        "calendar.country",
+        _country,
+        N_("calendar.country: {value} is not a country the holidays package knows"),
+    ),
+    _Key(
+        "calendar.subdivision",
+        _subdivision,
+        N_("calendar.subdivision: {value} is not a subdivision of {country}; allowed: {allowed}"),
+        blank_is_unset=True,
+    ),
+    _Key("calendar.opening_time", _time, N_("{key}: {value} is not a time of day like 18:00")),
+    _Key(
+        "calendar.closing_time",
+        _time,
+        N_("{key}: {value} is not a time of day like 18:00"),
+        then=_opens_before_it_closes,
+    ),
+    _Key("calendar.closures", _closures),
+    _Key("clocks", _clocks),
+    _Key(
+        "feedback.satisfied_min_score",
+        _whole(1, 5),
+        N_("feedback.satisfied_min_score: must be a whole number 1..5"),
+    ),
+    _Key(
+        "duplicates.window",
+        _calendar_span,
+        N_("duplicates.window: must be a calendar duration such as 24h or 2d"),
+        sets="duplicate_window",
+    ),
+    _Key(
+        "attachments.max_bytes",
+        _whole(1),
+        N_("attachments.max_bytes: must be a positive whole number of bytes"),
+        sets="max_attachment_bytes",
+    ),
+    _Key(
+        "warn.within",
+        _span,
+        N_("warn.within: must be a duration such as 1wd or 4h"),
+        sets="warn_within",
+    ),
+    _Key(
+        "warn.repeat_window",
+        _calendar_span,
+        N_("warn.repeat_window: must be a calendar duration such as 90d"),
+    ),
+    _Key(
+        "warn.spike_factor",
+        _positive,
+        N_("warn.spike_factor: must be a positive number such as 2.0"),
+    ),
+    _Key("warn.spike_min_cases", _whole(1), N_("{key}: must be a whole number, 1 or more")),
+    _Key("warn.spike_weeks", _whole(1), N_("{key}: must be a whole number, 1 or more")),
+    _Key("smtp", _smtp),
+    _Key("targets", _targets),
+    _Key(
+        "categories",
+        _codes(DEFAULT_CATEGORIES),
+        N_("{key}: must be a non-empty list of {{code, name, name_zh}} tables"),
+    ),
+    _Key(
+        "departments",
+        _codes(DEFAULT_DEPARTMENTS),
+        N_("{key}: must be a non-empty list of {{code, name, name_zh}} tables"),
+    ),
+    _Key("channels", _names, N_("channels: must be a non-empty list of channel names")),
+)
+_TOP_KEYS = {key.path.partition(".")[0] for key in _KEYS}
+
+
+def _read_keys(table: dict, keys: tuple[_Key, ...], kw: dict) -> dict:
+    """Read `keys` (all of one table) from `table` into `kw`, refusing any other key first."""
+    if keys[0].table:
+        _check_keys(table, {key.name for key in keys}, keys[0].table + ".")
+    for key in keys:
+        if key.given(table):
+            kw[key.sets or key.name] = key.read(table[key.name], key, kw)
+        if key.then is not None:
+            key.then(kw)
+    return kw
+
+
+def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
+    """Validate a parsed TOML document into Settings; errors name the offending key."""
+    _check_keys(data, _TOP_KEYS, "")
+    kw: dict = {"source": source}
+    for table, keys in groupby(_KEYS, key=lambda key: key.table):
+        _read_keys(_table(data, table) if table else data, tuple(keys), kw)
+    return Settings(**kw)
 
 
 def resolve_db_url(cli_value: str | None, settings: Settings) -> str:
