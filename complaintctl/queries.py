@@ -9,23 +9,15 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import sqlalchemy as sa
+from typing import Any
 
 from complaintctl.clock import to_local
-from complaintctl.db import unit_of_work
+from complaintctl.enums import CLOCKED_STEPS, ENDED_STEPS, Step
 from complaintctl.errors import CaseNotFound, InvalidValue
 from complaintctl.messages import _
-from complaintctl.models import (
-    CLOCKED_STEPS,
-    ENDED_STEPS,
-    Attachment,
-    Case,
-    Event,
-    Step,
-)
 from complaintctl.parse import day_start, format_amount
 from complaintctl.register import Register
+from complaintctl.schema import TABLES, TIME
 
 # When each clocked step counts as done.
 _DONE_AT = {
@@ -123,8 +115,26 @@ def _local(reg: Register, t: dt.datetime | None) -> dt.datetime | None:
     return to_local(t, reg.settings.tz) if t else None
 
 
+class CaseRow(dict):
+    """A case as the storage layer reads it (column → value), its columns also readable
+    as attributes, as on the model (`case.step`), for case_row() and deadlines()."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def is_open(self) -> bool:
+        return self["step"] not in _ENDED
+
+
+_ENDED = tuple(s.value for s in ENDED_STEPS)
+
+
 def case_row(
-    reg: Register, case: Case, now: dt.datetime, fields: tuple[str, ...] = CASE_FIELDS
+    reg: Register, case: Any, now: dt.datetime, fields: tuple[str, ...] = CASE_FIELDS
 ) -> dict:
     """Every field of a case as a plain row, times in the office zone."""
     row = {}
@@ -139,7 +149,7 @@ def case_row(
     return row
 
 
-def deadlines(reg: Register, case: Case, now: dt.datetime) -> dict[str, dict]:
+def deadlines(reg: Register, case: Any, now: dt.datetime) -> dict[str, dict]:
     """Each clocked step's deadline, when it was done, and whether that was on time."""
     out = {}
     current = Step(case.step)
@@ -180,9 +190,7 @@ def deadlines(reg: Register, case: Case, now: dt.datetime) -> dict[str, dict]:
     return out
 
 
-_TIME_FIELDS = frozenset(
-    name for name, col in Case.__table__.c.items() if isinstance(col.type, sa.DateTime)
-)
+_TIME_FIELDS = frozenset(name for name, kind in TABLES["cases"].items() if kind == TIME)
 
 
 def _local_changes(reg: Register, changes: str | None) -> dict:
@@ -196,56 +204,37 @@ def _local_changes(reg: Register, changes: str | None) -> dict:
 
 def case_detail(reg: Register, number: str, now: dt.datetime) -> dict:
     """One case with its deadlines, attachments and full history."""
-    with unit_of_work(reg.engine, write=False) as session:
-        case = session.execute(
-            sa.select(Case).where(Case.number == number.strip().upper())
-        ).scalar_one_or_none()
-        if case is None:
-            raise CaseNotFound(number)
-        atts = session.execute(
-            sa.select(
-                Attachment.id,
-                Attachment.name,
-                Attachment.size,
-                Attachment.sha256,
-                Attachment.added_at,
-                Attachment.added_by,
-            )
-            .where(Attachment.case_id == case.id)
-            .order_by(Attachment.id)
-        ).all()
-        events = (
-            session.execute(sa.select(Event).where(Event.case_id == case.id).order_by(Event.id))
-            .scalars()
-            .all()
+    store = reg.store
+    with store.transaction(write=False):
+        found = store.one(
+            "SELECT * FROM cases WHERE number = :number", {"number": number.strip().upper()}
         )
-        detail = case_row(reg, case, now)
-        detail["deadlines"] = deadlines(reg, case, now)
-        detail["attachments"] = [
-            {
-                "id": a.id,
-                "name": a.name,
-                "size": a.size,
-                "sha256": a.sha256,
-                "added_at": _local(reg, a.added_at),
-                "added_by": a.added_by,
-            }
-            for a in atts
-        ]
-        detail["history"] = [
-            {
-                "at": _local(reg, e.at),
-                "recorded_at": _local(reg, e.recorded_at),
-                "actor": e.actor,
-                "action": e.action,
-                "step_from": e.step_from,
-                "step_to": e.step_to,
-                "note": e.note,
-                "changes": _local_changes(reg, e.changes),
-            }
-            for e in events
-        ]
-        return detail
+        if found is None:
+            raise CaseNotFound(number)
+        case = CaseRow(found)
+        atts = store.rows(
+            "SELECT id, name, size, sha256, added_at, added_by FROM attachments "
+            "WHERE case_id = :id ORDER BY id",
+            {"id": case.id},
+        )
+        events = store.rows(
+            "SELECT at, recorded_at, actor, action, step_from, step_to, note, changes "
+            "FROM events WHERE case_id = :id ORDER BY id",
+            {"id": case.id},
+        )
+    detail = case_row(reg, case, now)
+    detail["deadlines"] = deadlines(reg, case, now)
+    detail["attachments"] = [dict(a, added_at=_local(reg, a["added_at"])) for a in atts]
+    detail["history"] = [
+        dict(
+            e,
+            at=_local(reg, e["at"]),
+            recorded_at=_local(reg, e["recorded_at"]),
+            changes=_local_changes(reg, e["changes"]),
+        )
+        for e in events
+    ]
+    return detail
 
 
 SEARCH_LIMIT = 1_000  # longer than any one field a search could usefully match
@@ -265,10 +254,23 @@ class ListFilter:
     search: str | None = None
 
 
-def _where(reg: Register, f: ListFilter, now: dt.datetime) -> list:
-    c = Case.__table__.c
-    conds = []
-    ended = [s.value for s in ENDED_STEPS]
+_SEARCHED = (
+    "number",
+    "summary",
+    "description",
+    "customer_name",
+    "contact",
+    "order_no",
+    "product",
+    "demand",
+    "external_ref",
+)
+
+
+def _where(reg: Register, f: ListFilter, now: dt.datetime) -> tuple[str, dict[str, Any]]:
+    """The SQL condition on `cases` (columns unqualified) for a filter, and its parameters."""
+    conds: list[str] = []
+    params: dict[str, Any] = {}
     if f.step:
         if f.step not in {s.value for s in Step}:
             raise InvalidValue(
@@ -277,11 +279,10 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> list:
                     value=repr(f.step), allowed=", ".join(s.value for s in Step)
                 ),
             )
-        conds.append(c.step == f.step)
-    elif f.status == "open":
-        conds.append(c.step.notin_(ended))
-    elif f.status == "ended":
-        conds.append(c.step.in_(ended))
+        conds.append("step = :step")
+        params["step"] = f.step
+    elif f.status in ("open", "ended"):
+        conds.append(f"step {'NOT IN' if f.status == 'open' else 'IN'} ({_ENDED_SQL})")
     elif f.status != "all":
         raise InvalidValue(
             "status",
@@ -294,14 +295,17 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> list:
         ("severity", f.severity),
     ):
         if value:
-            conds.append(sa.func.lower(c[col]) == value.strip().lower())
+            conds.append(f"lower({col}) = :{col}")
+            params[col] = value.strip().lower()
     if f.overdue:
-        conds.append(c.due_at < now)
+        conds.append("due_at < :now")
+        params["now"] = now
     if f.received_from:
-        conds.append(c.received_at >= day_start(f.received_from, reg.settings.tz))
+        conds.append("received_at >= :received_from")
+        params["received_from"] = day_start(f.received_from, reg.settings.tz)
     if f.received_to:
-        next_day = f.received_to + dt.timedelta(days=1)
-        conds.append(c.received_at < day_start(next_day, reg.settings.tz))
+        conds.append("received_at < :received_to")
+        params["received_to"] = day_start(f.received_to + dt.timedelta(days=1), reg.settings.tz)
     if f.search:
         if len(f.search) > SEARCH_LIMIT:
             raise InvalidValue(
@@ -311,26 +315,13 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> list:
                 ),
             )
         escaped = f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped.lower()}%"
-        conds.append(
-            sa.or_(
-                *[
-                    sa.func.lower(c[col]).like(pattern, escape="\\")
-                    for col in (
-                        "number",
-                        "summary",
-                        "description",
-                        "customer_name",
-                        "contact",
-                        "order_no",
-                        "product",
-                        "demand",
-                        "external_ref",
-                    )
-                ]
-            )
-        )
-    return conds
+        params["search"] = f"%{escaped.lower()}%"
+        likes = " OR ".join(f"lower({col}) LIKE :search ESCAPE '\\'" for col in _SEARCHED)
+        conds.append(f"({likes})")
+    return (" AND ".join(conds) or "1 = 1"), params
+
+
+_ENDED_SQL = ", ".join(f"'{s}'" for s in _ENDED)
 
 
 def list_cases(
@@ -341,22 +332,15 @@ def list_cases(
         raise InvalidValue("page", _("must be 1 or more (at most 10,000,000)"))
     if not 1 <= per_page <= 10_000:
         raise InvalidValue("per_page", _("must be 1 or more (at most 10,000)"))
-    c = Case.__table__.c
-    conds = _where(reg, f, now)
-    with unit_of_work(reg.engine, write=False) as session:
-        total = session.execute(
-            sa.select(sa.func.count()).select_from(Case.__table__).where(*conds)
-        ).scalar_one()
-        rows = (
-            session.execute(
-                sa.select(*[c[n] for n in LIST_FIELDS if n != "overdue"])
-                .where(*conds)
-                .order_by(c.due_at.is_(None), c.due_at, c.received_at, c.id)
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-            )
-            .mappings()
-            .all()
+    where, params = _where(reg, f, now)
+    columns = ", ".join(n for n in LIST_FIELDS if n != "overdue")
+    store = reg.store
+    with store.transaction(write=False):
+        total = store.scalar(f"SELECT count(*) FROM cases WHERE {where}", params)
+        rows = store.rows(
+            f"SELECT {columns} FROM cases WHERE {where} "
+            "ORDER BY due_at IS NULL, due_at, received_at, id LIMIT :limit OFFSET :offset",
+            params | {"limit": per_page, "offset": (page - 1) * per_page},
         )
     out = []
     for r in rows:
@@ -372,20 +356,19 @@ def attachment_files(
     reg: Register, number: str, ids: list[int] | None
 ) -> list[tuple[int, str, bytes]]:
     """The stored files of a case (all, or those with the given ids): (id, name, content)."""
-    with unit_of_work(reg.engine, write=False) as session:
-        case_id = session.execute(
-            sa.select(Case.id).where(Case.number == number.strip().upper())
-        ).scalar_one_or_none()
+    store = reg.store
+    with store.transaction(write=False):
+        case_id = store.scalar(
+            "SELECT id FROM cases WHERE number = :number", {"number": number.strip().upper()}
+        )
         if case_id is None:
             raise CaseNotFound(number)
-        q = (
-            sa.select(Attachment.id, Attachment.name, Attachment.content)
-            .where(Attachment.case_id == case_id)
-            .order_by(Attachment.id)
+        rows = store.rows(
+            "SELECT id, name, content FROM attachments WHERE case_id = :id ORDER BY id",
+            {"id": case_id},
         )
-        rows = session.execute(q).all()
     if ids:
-        known = {r.id for r in rows}
+        known = {r["id"] for r in rows}
         missing = [i for i in ids if i not in known]
         if missing:
             raise InvalidValue(
@@ -396,8 +379,8 @@ def attachment_files(
                     ids=", ".join(str(i) for i in sorted(known)) or _("none"),
                 ),
             )
-        rows = [r for r in rows if r.id in ids]
-    return [(r.id, r.name, r.content) for r in rows]
+        rows = [r for r in rows if r["id"] in ids]
+    return [(r["id"], r["name"], bytes(r["content"])) for r in rows]
 
 
 def export_rows(reg: Register, f: ListFilter, now: dt.datetime) -> Iterator[dict]:
@@ -407,17 +390,14 @@ def export_rows(reg: Register, f: ListFilter, now: dt.datetime) -> Iterator[dict
     return _export_rows(reg, conds, now)
 
 
-def _export_rows(reg: Register, conds: list, now: dt.datetime) -> Iterator[dict]:
-    c = Case.__table__.c
-    with unit_of_work(reg.engine, write=False) as session:
-        result = session.execute(
-            sa.select(Case)
-            .where(*conds)
-            .order_by(c.received_at, c.id)
-            .execution_options(yield_per=1000)
-        ).scalars()
-        for case in result:
-            yield case_row(reg, case, now, EXPORT_FIELDS)
+def _export_rows(reg: Register, where: tuple[str, dict], now: dt.datetime) -> Iterator[dict]:
+    sql, params = where
+    store = reg.store
+    with store.transaction(write=False):
+        for case in store.stream(
+            f"SELECT * FROM cases WHERE {sql} ORDER BY received_at, id", params
+        ):
+            yield case_row(reg, CaseRow(case), now, EXPORT_FIELDS)
 
 
 # `export --events`: one row per history entry of the matching cases.
@@ -443,36 +423,26 @@ def export_events(
     return _export_events(reg, conds, redact)
 
 
-def _export_events(reg: Register, conds: list, redact: bool) -> Iterator[dict]:
-    from complaintctl.privacy import redact_event
-
-    c, e = Case.__table__.c, Event.__table__.c
-    with unit_of_work(reg.engine, write=False) as session:
-        result = session.execute(
-            sa.select(
-                c.number,
-                e.at,
-                e.recorded_at,
-                e.actor,
-                e.action,
-                e.step_from,
-                e.step_to,
-                e.note,
-                e.changes,
-                c.customer_name,
-                c.contact,
-            )  # fmt: skip
-            .join_from(Case.__table__, Event.__table__, e.case_id == c.id)
-            .where(*conds)
-            .order_by(c.received_at, c.id, e.id)
-            .execution_options(yield_per=2000)
+def _export_events(reg: Register, where: tuple[str, dict], redact: bool) -> Iterator[dict]:
+    if redact:
+        from complaintctl.privacy import redact_event
+    sql, params = where
+    store = reg.store
+    with store.transaction(write=False):
+        rows = store.stream(
+            "SELECT c.number, e.at, e.recorded_at, e.actor, e.action, e.step_from, e.step_to, "
+            "e.note, e.changes, c.customer_name, c.contact "
+            "FROM events e JOIN cases c ON e.case_id = c.id "
+            f"WHERE e.case_id IN (SELECT id FROM cases WHERE {sql}) "
+            "ORDER BY c.received_at, c.id, e.id",
+            params,
         )
-        for r in result:
-            row = {k: getattr(r, k) for k in EVENT_FIELDS}
-            row["at"], row["recorded_at"] = _local(reg, r.at), _local(reg, r.recorded_at)
-            changes = _local_changes(reg, r.changes)
+        for r in rows:
+            row = {k: r[k] for k in EVENT_FIELDS}
+            row["at"], row["recorded_at"] = _local(reg, r["at"]), _local(reg, r["recorded_at"])
+            changes = _local_changes(reg, r["changes"])
             if redact:
-                row, changes = redact_event(row, changes, (r.customer_name, r.contact))
+                row, changes = redact_event(row, changes, (r["customer_name"], r["contact"]))
             row["changes"] = (
                 json.dumps(changes, ensure_ascii=False, default=_iso) if changes else None
             )

@@ -3,19 +3,73 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from functools import cached_property
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from complaintctl.clock import WorkCalendar
 from complaintctl.config import Settings
+from complaintctl.store import sqlite_path
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from complaintctl.store import EngineStore, Store
 
 
-@dataclass
 class Register:
-    engine: sa.Engine
-    settings: Settings
+    """A register and its office: `store` runs SQL through the thin storage layer (on a
+    SQLite file without loading SQLAlchemy), `engine` is the SQLAlchemy engine the ORM
+    services use, opened on first use."""
+
+    def __init__(
+        self,
+        engine: sa.Engine | None,
+        settings: Settings,
+        *,
+        url: str | None = None,
+        store: Store | EngineStore | None = None,
+    ) -> None:
+        if engine is None and url is None:
+            raise ValueError("a register needs an engine or a URL")
+        self._engine = engine
+        self.settings = settings
+        self.url = url or engine.url.render_as_string(hide_password=False)
+        self._store = store
+
+    @classmethod
+    def open(cls, url: str, settings: Settings, create: bool = False) -> Register:
+        """Open the register at `url` (`NoRegister` when there is none; with `create`, make
+        it first).  A SQLite file is opened by the storage layer alone."""
+        path = sqlite_path(url)
+        if path is not None and not create:
+            from complaintctl.store import open_sqlite
+
+            return cls(None, settings, url=url, store=open_sqlite(path))
+        from complaintctl.db import open_db
+
+        return cls(open_db(url, create=create), settings, url=url)
+
+    @property
+    def engine(self) -> sa.Engine:
+        if self._engine is None:
+            from complaintctl.db import open_db
+
+            self._engine = open_db(self.url)
+        return self._engine
+
+    @property
+    def store(self) -> Store | EngineStore:
+        if self._store is None:
+            path = sqlite_path(self.url)
+            if path is not None:
+                from complaintctl.store import open_sqlite
+
+                self._store = open_sqlite(path)
+            else:
+                from complaintctl.store import EngineStore
+
+                self._store = EngineStore(self.engine)
+        return self._store
 
     @cached_property
     def calendar(self) -> WorkCalendar:

@@ -270,3 +270,87 @@ def _revision(conn: sqlite3.Connection) -> str | None:
         return None
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return None if row is None else f"{int(row[0]):04d}"
+
+
+class EngineStore:
+    """The same adapter over a SQLAlchemy engine: PostgreSQL, and SQLite URLs the adapter
+    does not open itself.  The SQL is the same; `text()` takes the same `:name` parameters."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._conn = None  # the connection of the open transaction, if any
+
+    def rows(self, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
+        return list(self.stream(sql, params))
+
+    def one(self, sql: str, params: Params | None = None) -> dict[str, Any] | None:
+        for row in self.stream(sql, params):
+            return row
+        return None
+
+    def scalar(self, sql: str, params: Params | None = None) -> Any:
+        with self._connection() as conn:
+            return self._run(conn, sql, params).scalar()
+
+    def stream(self, sql: str, params: Params | None = None) -> Iterator[dict[str, Any]]:
+        with self._connection() as conn:
+            result = self._run(conn, sql, params)
+            names = list(result.keys())
+            # psycopg returns times and flags as Python values; SQLite's text needs reading.
+            if self.dialect == "sqlite":
+                decode = _decoder(names)
+            else:
+                decode = lambda row: dict(zip(names, row, strict=True))  # noqa: E731
+            while batch := result.fetchmany(500):
+                yield from map(decode, batch)
+
+    def execute(self, sql: str, params: Params | None = None) -> int:
+        with self._connection(write=True) as conn:
+            return self._run(conn, sql, params).rowcount
+
+    def insert(self, sql: str, params: Params | None = None) -> int:
+        """Run one INSERT … RETURNING id; the id of the row it made."""
+        with self._connection(write=True) as conn:
+            return self._run(conn, sql, params).scalar_one()
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[EngineStore]:
+        if self._conn is not None:
+            yield self
+            return
+        import sqlalchemy as sa
+
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(complaintctl_write=write)
+                with conn.begin() as tx:
+                    self._conn = conn
+                    try:
+                        yield self
+                    finally:
+                        self._conn = None
+                    if not write:
+                        tx.rollback()
+        except sa.exc.OperationalError as exc:
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise storage_error(str(exc.orig) or type(exc.orig).__name__, where) from None
+
+    def close(self) -> None:
+        pass  # the engine is the register's
+
+    @contextmanager
+    def _connection(self, write: bool = False):
+        if self._conn is not None:
+            yield self._conn
+        else:
+            with self.transaction(write=write):
+                yield self._conn
+
+    def _run(self, conn, sql: str, params: Params | None):
+        import sqlalchemy as sa
+
+        values = dict(params) if params else {}
+        if self.dialect == "sqlite":
+            values = {k: _encode(v) for k, v in values.items()}
+        return conn.execute(sa.text(sql), values)

@@ -206,12 +206,11 @@ class State:
         """
         if self._register is None:
             from complaintctl.config import load_settings, resolve_db
-            from complaintctl.db import open_db
             from complaintctl.register import Register
 
             settings = load_settings(self.config)
             url, named = resolve_db(self.db, settings)
-            self._register = Register(open_db(url, create=adds and not named), settings)
+            self._register = Register.open(url, settings, create=adds and not named)
         return self._register
 
     def database_url(self) -> str:
