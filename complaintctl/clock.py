@@ -62,6 +62,7 @@ class WorkCalendar:
         self._holidays = holidays.country_holidays(
             country, subdiv=subdivision, years=years, language=names
         )
+        self.closures = frozenset(closures)
         closure = _("Office closure")
         for day in closures:
             self._holidays[day] = closure
@@ -87,6 +88,44 @@ class WorkCalendar:
         if self.is_working_day(day):
             return None
         return self._holidays.get(day) or "weekend"
+
+    def day_kinds(self, days: Iterable[dt.date]) -> dict[dt.date, tuple[str, str | None]]:
+        """Each day as (kind, name): kind one of work, makeup (a weekend day worked: 调休),
+        holiday, closure, weekend; name the holiday's or closure's name.
+
+        A weekend between two holidays is part of the holiday (China's National Day break is
+        1-8 October, its Saturday and Sunday included); a weekend next to one is a weekend.
+        """
+        weekend = self._holidays.weekend
+
+        def kind(day: dt.date) -> str:
+            if self.is_working_day(day):
+                return "makeup" if day.weekday() in weekend else "work"
+            if day in self.closures:
+                return "closure"
+            return "weekend" if self.holiday_name(day) == "weekend" else "holiday"
+
+        def off_neighbour(day: dt.date, step: int) -> bool:
+            day += dt.timedelta(step)
+            for _i in range(7):  # a weekend run is at most a few days long
+                k = kind(day)
+                if k != "weekend":
+                    return k in ("holiday", "closure")
+                day += dt.timedelta(step)
+            return False
+
+        out: dict[dt.date, tuple[str, str | None]] = {}
+        for day in days:
+            k = kind(day)
+            name = None
+            if k in ("holiday", "closure"):
+                name = self.holiday_name(day)
+            elif k == "makeup":
+                name = "make-up working day (调休)"
+            elif k == "weekend" and off_neighbour(day, -1) and off_neighbour(day, 1):
+                k, name = "holiday", "weekend within the holiday"
+            out[day] = (k, name)
+        return out
 
     def nth_working_day(self, day: dt.date, n: int) -> dt.date:
         """The n-th working day after `day` (n >= 1); `day` itself never counts."""

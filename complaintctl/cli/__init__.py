@@ -34,10 +34,10 @@ app = typer.Typer(
 )
 
 # Top-level commands, in the order --help lists them, then the command groups.
-for _module in (cases, reports, setup):
+for _module in (cases, reports, imports, setup):
     app.registered_commands.extend(_module.app.registered_commands)
-app.add_typer(db.app, name="db")
-app.add_typer(imports.app, name="imports")
+app.add_typer(db.db_app, name="db")
+app.add_typer(imports.imports_app, name="imports")
 app.add_typer(setup.config_app, name="config")
 
 

@@ -184,6 +184,13 @@ class Format(str, Enum):
     csv = "csv"
 
 
+class FileFormat(str, Enum):
+    """The file formats export writes and import reads."""
+
+    csv = "csv"
+    jsonl = "jsonl"
+
+
 class Status(str, Enum):
     open = "open"
     ended = "ended"

@@ -8,14 +8,14 @@ import typer
 from complaintctl.cli.common import _state
 from complaintctl.i18n import _
 
-app = typer.Typer(
+db_app = typer.Typer(
     help=_("Create and look after the database."),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 
 
-@app.command("init")
+@db_app.command("init")
 def db_init_cli(ctx: typer.Context) -> None:
     """Create the register (if there is none) and print where it is.
 
@@ -29,7 +29,7 @@ def db_init_cli(ctx: typer.Context) -> None:
     typer.echo(f"database ready: {db.engine_name(engine)}")
 
 
-@app.command("status")
+@db_app.command("status")
 def db_status_cli(ctx: typer.Context) -> None:
     """Show the database, its schema version, and whether it needs `db upgrade`.
 
@@ -53,7 +53,7 @@ def db_status_cli(ctx: typer.Context) -> None:
     raise typer.Exit(1)
 
 
-@app.command("upgrade")
+@db_app.command("upgrade")
 def db_upgrade_cli(ctx: typer.Context) -> None:
     """Bring the database's schema up to this release, in one transaction; every case and
     its history are kept.  Back the database up first (`db backup FILE`)."""
@@ -67,7 +67,7 @@ def db_upgrade_cli(ctx: typer.Context) -> None:
         typer.echo(f"schema upgraded: {before} -> {after}")
 
 
-@app.command("backup")
+@db_app.command("backup")
 def db_backup_cli(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE", help=_("Where to write the backup."))],
@@ -82,7 +82,7 @@ def db_backup_cli(
     typer.echo(f"backup written: {done.path} ({done.cases} cases, {done.size:,} bytes)")
 
 
-@app.command("check")
+@db_app.command("check")
 def db_check_cli(ctx: typer.Context) -> None:
     """Check the database and every case's history: SQLite's integrity and foreign keys,
     references between tables, each case's row against its history, and the history's seal.
@@ -111,7 +111,7 @@ def db_check_cli(ctx: typer.Context) -> None:
     raise typer.Exit(1)
 
 
-@app.command("copy")
+@db_app.command("copy")
 def db_copy_cli(
     ctx: typer.Context,
     to: Annotated[

@@ -1,21 +1,324 @@
-"""`complaintctl imports list|undo`: the import batches recorded by `import`.
+"""`complaintctl import FILE` (complaints from CSV or JSON Lines) and `complaintctl imports
+list|undo` (the batches it recorded).
 
-The root app adds `app` as the group `imports`.
+The root app takes `app`'s command as its own and adds `imports_app` as the group `imports`.
 """
 
+import contextlib
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from complaintctl.cli.common import Format, _now, _state
+from complaintctl.cli.common import FileFormat, Format, UsageError, _now, _state
 from complaintctl.i18n import _
 
-app = typer.Typer(
+# `import` joins the root app as a top-level command (see complaintctl/cli/__init__.py).
+app = typer.Typer()
+imports_app = typer.Typer(
     help=_("List the import batches, or undo one."),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+
+
+@app.command("import")
+def import_cli(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help=_("CSV or JSON Lines file; - for standard input."))
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help=_(
+                "Mapping file (TOML): source columns and values to ours [default: columns "
+                "named as our fields]."
+            )
+        ),
+    ] = None,
+    format: Annotated[
+        FileFormat | None,
+        typer.Option(
+            "--format", "-f", help=_("csv or jsonl [default: from the file name; csv for -].")
+        ),
+    ] = None,
+    encoding: Annotated[
+        str, typer.Option(help=_("Text encoding of the file, e.g. gbk."))
+    ] = "utf-8-sig",
+    dayfirst: Annotated[
+        bool, typer.Option("--dayfirst", help=_("Read 03/10/2025 as 3 October."))
+    ] = False,
+    monthfirst: Annotated[
+        bool, typer.Option("--monthfirst", help=_("Read 10/03/2025 as 3 October."))
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help=_("Check every row; write nothing."))
+    ] = False,
+    skip_invalid: Annotated[
+        Path | None,
+        typer.Option(
+            "--skip-invalid",
+            metavar="REJECTS.csv",
+            help=_("Import the good rows; write the bad ones, with their reasons, to this CSV."),
+        ),
+    ] = None,
+    fail_over: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-over",
+            metavar="N%",
+            help=_("With --skip-invalid: import nothing if more than N% of the rows are rejected."),
+        ),
+    ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help=_("Refresh cases already imported (same external reference) from changed rows."),
+        ),
+    ] = False,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help=_(
+                "Import content that was imported before (same bytes) once more; without it, "
+                "such a file is refused."
+            ),
+        ),
+    ] = False,
+) -> None:
+    """Import complaints from CSV or JSON Lines: validated, all-or-nothing, safe to re-run.
+
+    Exit status: 0 every row imported (or, with --dry-run, every row good); 1 bad rows
+    and nothing written (without --skip-invalid, or past --fail-over), or an unreadable
+    file; 3 imported with --skip-invalid, with rows rejected.
+    """
+    from complaintctl import importer
+
+    limit = _import_checks(dayfirst, monthfirst, fail_over, skip_invalid, encoding)
+    fmt = format.value if format else ("jsonl" if file.endswith((".jsonl", ".ndjson")) else "csv")
+    st = _state(ctx)
+    reg, now = st.register(adds=not dry_run), _now()
+    mapping_ = importer.load_mapping(mapping) if mapping else importer.Mapping()
+    raw, stream, content = _open_source(file, encoding, mapping, again)
+    rows = importer.read_csv(stream) if fmt == "csv" else importer.read_jsonl(stream)
+    rejects = _open_rejects(skip_invalid) if skip_invalid is not None and not dry_run else None
+    try:
+        with _progress(raw, file) as tick:
+            result = importer.import_rows(
+                reg,
+                rows,
+                mapping_,
+                now=now,
+                actor=st.actor,
+                source=content.source,
+                dayfirst=True if dayfirst else False if monthfirst else None,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid is not None,
+                update=update,
+                check_header=fmt == "csv",
+                progress=tick,
+                fail_over=limit,
+                reread=importer.rereader(raw, encoding),
+                content=content,
+            )
+    except UnicodeDecodeError as exc:
+        raise importer.ImportError_(
+            _(
+                "--encoding: the file is not {encoding} ({reason} at byte {byte}); "
+                "try --encoding gbk"
+            ).format(encoding=encoding, reason=exc.reason, byte=exc.start)
+        ) from None
+    finally:
+        stream.close()
+    _print_import(result, rejects, dry_run)
+    _import_verdict(result, skip_invalid is not None, dry_run, limit, fail_over)
+
+
+def _import_checks(
+    dayfirst: bool,
+    monthfirst: bool,
+    fail_over: str | None,
+    skip_invalid: Path | None,
+    encoding: str,
+) -> float | None:
+    """Refuse options that do not go together, before anything is read; the --fail-over
+    limit (a percentage) or None."""
+    import codecs
+
+    if dayfirst and monthfirst:
+        raise UsageError(_("--dayfirst and --monthfirst exclude each other"))
+    limit = _percent("--fail-over", fail_over) if fail_over is not None else None
+    if limit is not None and skip_invalid is None:
+        raise UsageError(_("--fail-over applies to --skip-invalid"))
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UsageError(
+            _("--encoding: unknown encoding {encoding}").format(encoding=repr(encoding))
+        ) from None
+    return limit
+
+
+def _open_source(file: str, encoding: str, mapping: Path | None, again: bool):
+    """(the file's bytes, readable again from the start; its text; what the batch is known
+    by).  Read three times: hashed (is this content imported already?), scanned (the order
+    of day and month in each date column), imported.  Standard input goes to a temporary
+    file."""
+    import io
+
+    from complaintctl import batches, importer
+
+    try:
+        raw = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise importer.ImportError_(
+            _("FILE: cannot open {file}: {reason}").format(file=file, reason=exc.strerror)
+        ) from None
+    source = "stdin" if file == "-" else Path(file).name
+    raw, sha256 = batches.seekable(raw)
+    content = batches.Content(
+        source, sha256, batches.file_digest(mapping) if mapping else None, again
+    )
+    return raw, io.TextIOWrapper(raw, encoding=encoding, newline=""), content
+
+
+def _open_rejects(path: Path):
+    """The --skip-invalid file, opened before anything is imported: an unwritable path
+    refuses the whole run."""
+    try:
+        return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        from complaintctl.errors import InvalidValue
+
+        raise InvalidValue(
+            "--skip-invalid",
+            _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror),
+        ) from None
+
+
+def _print_import(result, rejects, dry_run: bool) -> None:
+    """Each bad row on stderr (and, with --skip-invalid, in its file), then the summary."""
+    from complaintctl import render
+
+    for e in result.errors:
+        value = e.value if len(e.value) <= 80 else e.value[:77] + "..."
+        typer.echo(
+            _("line {line}: {field}: {value}: {reason}").format(
+                line=e.line, field=e.field, value=repr(value), reason=e.reason
+            ),
+            err=True,
+        )
+    if rejects is not None:
+        with rejects:
+            extra = list(dict.fromkeys(k for e in result.errors for k in e.row))
+            render.write_csv(
+                (
+                    {
+                        "line": e.line,
+                        "field": e.field,
+                        "value": e.value,
+                        "reason": e.reason,
+                        **{k: e.row.get(k, "") for k in extra},
+                    }
+                    for e in result.errors
+                ),
+                ["line", "field", "value", "reason", *extra],
+                rejects,
+            )
+    done = result.imported if result.written else 0
+    summary = (
+        _(
+            "read {read}, would import {imported}, already present {present}, updated {updated}, "
+            "rejected {rejected}"
+        )
+        if dry_run
+        else _(
+            "read {read}, imported {imported}, already present {present}, updated {updated}, "
+            "rejected {rejected}"
+        )
+    )
+    typer.echo(
+        summary.format(
+            read=result.read,
+            imported=result.imported if dry_run else done,
+            present=result.present,
+            updated=result.updated if result.written else 0,
+            rejected=result.rejected,
+        )
+    )
+
+
+def _import_verdict(
+    result, skipping: bool, dry_run: bool, limit: float | None, fail_over: str | None
+) -> None:
+    """The exit status: an error when rows were bad and nothing was imported (or more were
+    bad than --fail-over allows), 3 when rows were skipped."""
+    from complaintctl import importer
+
+    if result.errors and not skipping:
+        raise importer.ImportError_(
+            _("{count} bad row(s): nothing was imported").format(count=result.rejected)
+            if not dry_run
+            else _("{count} bad row(s)").format(count=result.rejected)
+        )
+    if result.over(limit):
+        raise importer.ImportError_(
+            _(
+                "--fail-over: {count} of {read} rows rejected, more than {limit}%: "
+                "nothing was imported"
+            ).format(count=result.rejected, read=result.read, limit=fail_over.strip().rstrip("%"))
+        )
+    if result.errors:
+        raise typer.Exit(3)  # imported, with rows rejected (listed above and in the file)
+
+
+def _percent(option: str, text: str) -> float:
+    """A percentage typed as 5% or 5 (0..100)."""
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:  # NaN fails too
+        raise UsageError(
+            _("{option}: {value} is not a percentage 0..100, e.g. 5%").format(
+                option=option, value=repr(text)
+            )
+        )
+    return value
+
+
+@contextlib.contextmanager
+def _progress(raw, file: str):
+    """A Rich progress bar over the bytes read, on a terminal only; yields a tick(rows)."""
+    from complaintctl import render
+
+    console = render.console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = None if file == "-" else Path(file).stat().st_size
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.fields[rows]} rows"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("import", total=total, rows=0)
+
+        def tick(rows: int) -> None:
+            if rows % 500 == 0:
+                bar.update(task, completed=raw.tell() if total else None, rows=rows)
+
+        yield tick
+
 
 # The batch as listed (JSON and CSV field names stay English).
 FIELDS = (
@@ -35,7 +338,7 @@ FIELDS = (
 )
 
 
-@app.command("list")
+@imports_app.command("list")
 def imports_list_cli(
     ctx: typer.Context,
     format: Annotated[
@@ -88,7 +391,7 @@ def imports_list_cli(
         typer.echo(render.visible(line))
 
 
-@app.command("undo")
+@imports_app.command("undo")
 def imports_undo_cli(
     ctx: typer.Context,
     batch: Annotated[int, typer.Argument(metavar="BATCH", help=_("The batch's number."))],

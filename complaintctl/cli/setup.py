@@ -20,7 +20,6 @@ from complaintctl.cli.common import _now, _state, one_line
 from complaintctl.i18n import _, current, label
 
 if TYPE_CHECKING:
-    from complaintctl.clock import WorkCalendar
     from complaintctl.config import Code, Settings
 
 # `calendar` joins the root app as a top-level command (see complaintctl/cli/__init__.py).
@@ -92,53 +91,6 @@ def _start(text: str, s: "Settings", now: dt.datetime) -> dt.datetime:
         day = parse_date("--start", text, s.date_order)
         return to_utc(dt.datetime.combine(day, s.opening_time, tzinfo=s.tz))
     return parse_time("--start", text, s.tz, now, s.date_order)
-
-
-def _weekend(s: "Settings") -> set[int]:
-    """The country's weekend days (0 = Monday), as its holiday calendar has them."""
-    import holidays
-
-    return set(holidays.country_holidays(s.country, subdiv=s.subdivision).weekend)
-
-
-def day_kinds(
-    cal: "WorkCalendar", weekend: set[int], closures: frozenset[dt.date], days: list[dt.date]
-) -> dict[dt.date, tuple[str, str | None]]:
-    """Each day as (kind, name): kind one of work, makeup (a weekend day worked: 调休),
-    holiday, closure, weekend; name the holiday's or closure's name.
-
-    A weekend between two holidays is part of the holiday (China's National Day break is
-    1-8 October, its Saturday and Sunday included); a weekend next to one is a weekend.
-    """
-
-    def kind(day: dt.date) -> str:
-        if cal.is_working_day(day):
-            return "makeup" if day.weekday() in weekend else "work"
-        if day in closures:
-            return "closure"
-        return "weekend" if cal.holiday_name(day) == "weekend" else "holiday"
-
-    def off_neighbour(day: dt.date, step: int) -> bool:
-        day += dt.timedelta(step)
-        for _i in range(7):  # a weekend run is at most a few days long
-            k = kind(day)
-            if k != "weekend":
-                return k in ("holiday", "closure")
-            day += dt.timedelta(step)
-        return False
-
-    out: dict[dt.date, tuple[str, str | None]] = {}
-    for day in days:
-        k = kind(day)
-        name = None
-        if k in ("holiday", "closure"):
-            name = cal.holiday_name(day)
-        elif k == "makeup":
-            name = "make-up working day (调休)"
-        elif k == "weekend" and off_neighbour(day, -1) and off_neighbour(day, 1):
-            k, name = "holiday", "weekend within the holiday"
-        out[day] = (k, name)
-    return out
 
 
 def _colour() -> bool:
@@ -233,7 +185,7 @@ def calendar_cli(
     first = dt.date(year, mon, 1)
     # A month and a week either side: a weekend at the month's edge needs its neighbours.
     days = [first + dt.timedelta(n) for n in range(-7, 31 + 7)]
-    kinds = day_kinds(cal, _weekend(s), s.closures, days)
+    kinds = cal.day_kinds(days)
     in_month = [d for d in days if d.month == mon and d.year == year]
     lines = month_lines(year, mon, kinds, _colour(), to_local(now, s.tz).date())
     working = sum(kinds[d][0] in ("work", "makeup") for d in in_month)
