@@ -123,7 +123,7 @@ class _Gen:
         from complaintctl.workflow import replay
 
         settings = Settings()
-        reg = Register(None, settings)  # type: ignore[arg-type]  (no database needed)
+        reg = Register(None, settings, url="sqlite://")  # no database is opened: the calendar
         self.clock = reg.calendar.clock_function(settings.clocks)  # what the importer uses
         self.min_score = settings.satisfied_min_score
         self.tz = settings.tz

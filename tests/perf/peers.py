@@ -58,6 +58,12 @@ ROWS = (
     ("help", "help", "typer", '`python -c "import typer"`', 1.5),
     ("complete", "complete", "typer", '`python -c "import typer"`', 1.5),
 )
+# Closer analogues than the issue's anchors, printed without a target: `task list` prints
+# every pending task, `list` one page of 50; `show` prints one case.
+CLOSER = (
+    ("show", "show", "task info", "`task 1 info` (one task)"),
+    ("list", "list", "task page", "`task limit:50 list` (first 50)"),
+)
 SQL_COMMANDS = ("show", "list", "log", "warn", "export", "report")
 # Statements left out of a replay: the connection's settings and transaction control
 # (a replay of a writing command runs in one BEGIN … ROLLBACK of its own instead).
@@ -373,6 +379,8 @@ def measure_size(
         {"key": "list", "argv": [exe, *commands["list"]], "env": env},
         {"key": "list/sql", "argv": replay_argv(db, sizedir / "list.sql"), "env": env},
         {"key": "task list", "argv": ["task", "list"], "env": tenv},
+        {"key": "task info", "argv": ["task", "1", "info"], "env": tenv},
+        {"key": "task page", "argv": ["task", "limit:50", "list"], "env": tenv},
         {"key": "log", "vary": lambda i: [exe, *log_argv(log_db, i)], "env": env},
         {"key": "log/sql", "argv": replay_argv(log_sql_db, sizedir / "log.sql"), "env": env},
         {
@@ -449,6 +457,15 @@ def print_tables(saved: dict) -> None:
                 f"| {labels[row]} | {res[a]['ms']:.0f} | {label} | {res[b]['ms']:.0f} | "
                 f"{ratio:.1f}× | ≤ {target:g}× | {met} | {sql_cell} |"
             )
+        print("\ncloser analogues (no target):\n")
+        print("| command | complaintctl ms | anchor | anchor ms | ratio |")
+        print("|---|---|---|---|---|")
+        for row, a, b, label in CLOSER:
+            if b in res:
+                print(
+                    f"| {labels[row]} | {res[a]['ms']:.0f} | {label} | {res[b]['ms']:.0f} | "
+                    f"{res[a]['ms'] / res[b]['ms']:.1f}× |"
+                )
         print(
             f"\nregister: {info['cases']:,} cases, {info['open']:,} open, {info['overdue']:,} "
             f"overdue; taskwarrior: {info['tasks']:,} tasks, {info['pending']:,} pending, "
@@ -473,7 +490,7 @@ def print_tables(saved: dict) -> None:
         parts = []
         for name in SQL_COMMANDS:
             skipped = ", ".join(f"{k} ×{v}" for k, v in sorted(rep[name]["skipped"].items()))
-            wrap = " (in BEGIN … ROLLBACK)" if rep[name]["writes"] else ""
+            wrap = " (it writes: replayed in BEGIN … ROLLBACK)" if rep[name]["writes"] else ""
             parts.append(f"{name}: {skipped or 'nothing'}{wrap}")
         print(f"  {n:,}: " + "; ".join(parts))
     print(f"\ntaskwarrior: {saved['taskwarrior']}")
@@ -484,6 +501,11 @@ def print_tables(saved: dict) -> None:
                 print(f"  {n}/{key}: {r['all_ms']}")
     print(f"\nmachine: {saved['machine']}")
     print(f"code: {saved['code']}")
+    if saved.get("sources_changed"):
+        print(
+            f"**warning**: complaintctl's sources changed during the run (at the start: "
+            f"{saved.get('code_start')}); the sizes may have measured different code"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -522,6 +544,7 @@ def main(argv: list[str] | None = None) -> None:
         "taskwarrior": f"{version.strip()}; rc: {', '.join(_rc_settings())}",
     }
     print(f"machine: {bench.machine()}", file=sys.stderr)
+    saved["code_start"], sources = bench.code_version(), _sources_digest()
     try:
         for n in args.sizes:
             db, took = bench.ensure_register(args.cache, n, args.rebuild, args.workers)
@@ -543,9 +566,22 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(work, ignore_errors=True)
     saved["machine"] = bench.machine()
     saved["code"] = bench.code_version()
+    saved["sources_changed"] = _sources_digest() != sources
     print_tables(saved)
     if args.json:
         args.json.write_text(json.dumps(saved, indent=1, ensure_ascii=False, default=str))
+
+
+def _sources_digest() -> str:
+    """A digest of complaintctl's sources (others may edit them while this runs)."""
+    import hashlib
+
+    import complaintctl
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(complaintctl.__file__).parent.rglob("*.py")):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _rc_settings() -> list[str]:
