@@ -222,7 +222,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
     return settings_from_dict(data, cfg_path)
 
 
-Reader = Callable[[object, "_Key", dict], object]
+_Reader = Callable[[object, "_Key", dict], object]
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ class _Key:
     value and turns it into the setting, the message that refuses it, and the field it sets."""
 
     path: str  # as written in the file and in messages: "warn.within"
-    read: Reader  # (value, this key, the settings read so far) -> the setting
+    read: _Reader  # (value, this key, the settings read so far) -> the setting
     message: str = ""  # the refusal, with {key} and {value} (repr) to fill
     sets: str = ""  # the Settings field; "" when it is the key's own name
     blank_is_unset: bool = False  # an empty value leaves the default
@@ -246,6 +246,7 @@ class _Key:
         return self.path.rpartition(".")[2]
 
     def given(self, table: dict) -> bool:
+        """Whether `table` sets this key (an absent key keeps the Settings default)."""
         return self.name in table and (bool(table[self.name]) or not self.blank_is_unset)
 
 
@@ -293,7 +294,7 @@ def _language(value: object, key: _Key, kw: dict) -> str:
     return language
 
 
-def _one_of(choices: tuple[str, ...]) -> Reader:
+def _one_of(choices: tuple[str, ...]) -> _Reader:
     """A reader for one of `choices`, taken as it is."""
 
     def read(value: object, key: _Key, kw: dict) -> object:
@@ -418,7 +419,7 @@ def _calendar_span(value: object, key: _Key, kw: dict) -> dt.timedelta:
     return span.timedelta
 
 
-def _whole(low: int, high: float = math.inf) -> Reader:
+def _whole(low: int, high: float = math.inf) -> _Reader:
     """A reader for a whole number low..high (a bool is not one, though Python says int)."""
 
     def read(value: object, key: _Key, kw: dict) -> int:
@@ -461,7 +462,7 @@ def _code(item: object, where: str) -> Code:
     return Code(code, str(item.get("name", code)), str(item.get("name_zh", "")))
 
 
-def _codes(defaults: tuple[tuple[str, str, str], ...]) -> Reader:
+def _codes(defaults: tuple[tuple[str, str, str], ...]) -> _Reader:
     """A reader for a list of {code, name, name_zh} tables with distinct codes."""
 
     def read(value: object, key: _Key, kw: dict) -> tuple[Code, ...]:
@@ -532,7 +533,8 @@ def _smtp(value: object, key: _Key, kw: dict) -> SmtpSettings:
 
 
 # Every key of the file, in the order they are checked (so the first wrong one is the one
-# named); the keys of a table stay together.
+# named).  The keys of a table must stay together: each run of them is one table, whose
+# unknown keys are refused before any of its values is read.
 _KEYS = (
     _Key("timezone", _zone, N_("timezone: {value} is not an IANA time zone like Asia/Shanghai")),
     _Key("language", _language, N_("language: {value} is not a language; allowed: {allowed}")),
@@ -631,7 +633,7 @@ def settings_from_dict(data: dict, source: Path | None = None) -> Settings:
     """Validate a parsed TOML document into Settings; errors name the offending key."""
     _check_keys(data, _TOP_KEYS, "")
     kw: dict = {"source": source}
-    for table, keys in groupby(_KEYS, key=lambda key: key.table):
+    for table, keys in groupby(_KEYS, key=lambda k: k.table):
         _read_keys(_table(data, table) if table else data, tuple(keys), kw)
     return Settings(**kw)
 
