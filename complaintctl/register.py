@@ -29,11 +29,10 @@ class Register:
         url: str | None = None,
         store: Store | EngineStore | None = None,
     ) -> None:
-        if engine is None and url is None:
-            raise ValueError("a register needs an engine or a URL")
         self._engine = engine
         self.settings = settings
-        self.url = url or engine.url.render_as_string(hide_password=False)
+        # None: only the settings and the calendar (a register with no database).
+        self.url = url or (engine.url.render_as_string(hide_password=False) if engine else None)
         self._store = store
 
     @classmethod
@@ -52,6 +51,8 @@ class Register:
     @property
     def engine(self) -> sa.Engine:
         if self._engine is None:
+            if self.url is None:
+                raise ValueError("this register has no database")
             from complaintctl.db import open_db
 
             self._engine = open_db(self.url)
@@ -60,7 +61,7 @@ class Register:
     @property
     def store(self) -> Store | EngineStore:
         if self._store is None:
-            path = sqlite_path(self.url)
+            path = sqlite_path(self.url or "")
             if path is not None:
                 from complaintctl.store import open_sqlite
 
