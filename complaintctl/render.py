@@ -8,11 +8,11 @@ import io
 import json
 import os
 from collections.abc import Iterable, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:  # Rich is loaded only when a table is drawn: JSON and CSV need none of it
+    from rich.console import Console, Group
+    from rich.table import Table
 
 from complaintctl.fields import FIELDS
 from complaintctl.i18n import _, label
@@ -113,6 +113,10 @@ _STATUS_STYLE = {
 
 
 def list_table(rows: list[dict], total: int, page: int, per_page: int) -> Group:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_lines=False, header_style="bold")
     columns = (
         _("Case"),
@@ -180,6 +184,10 @@ _CODED = ("channel", "customer_type", "severity", "kind", "responsibility", "rem
 
 def case_view(d: dict) -> Group:
     """`show`: fields, deadlines, attachments and history of one case."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     d = visible(d)
     head = Text()
     head.append(f"{d['number']}  ", style="bold")
@@ -271,6 +279,9 @@ _TIMELINE = (
 def timeline(d: dict) -> Table:
     """The case as a timeline: each step of the procedure, when it was done and by whom,
     its deadline and whether it was met; the step the case waits at is marked."""
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=_("Timeline"), title_justify="left", header_style="bold")
     for col in ("", _("Step"), _("Done"), _("By"), _("Due"), _("Status")):
         table.add_column(col, no_wrap=col != _("By"))
@@ -378,6 +389,8 @@ def print_paged(renderable: object) -> None:
 def console(stderr: bool = False) -> Console:
     """A console for tables: plain (no colour) when not a terminal, and then wide enough
     for a case table instead of Rich's default 80 columns."""
+    from rich.console import Console
+
     con = Console(stderr=stderr, highlight=False, soft_wrap=False)
     if not con.is_terminal and "COLUMNS" not in os.environ:
         con = Console(stderr=stderr, highlight=False, soft_wrap=False, width=160)
