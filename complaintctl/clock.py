@@ -292,3 +292,11 @@ class WorkCalendar:
                 deadline, self.working_seconds_between(paused_from, paused_to)
             )
         return deadline + max(paused_to - paused_from, dt.timedelta(0))
+
+
+def supported_calendars() -> dict[str, list[str]]:
+    """The countries whose public-holiday calendars the office can use (ISO codes), each
+    with its subdivisions (states, provinces)."""
+    import holidays  # here, not at the top: it loads every country (~100 ms)
+
+    return holidays.list_supported_countries()

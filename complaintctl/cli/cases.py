@@ -96,7 +96,6 @@ def log_cli(
     On a terminal, run it without options to be asked for each field in turn.
     """
     from complaintctl import services
-    from complaintctl.parse import parse_amount
 
     form: dict[str, Any] = {
         "channel": channel,
@@ -112,6 +111,20 @@ def log_cli(
         "received_at": received_at,
         "ack": ack,
     }
+    missing = _missing_log_options(form)
+    st = _state(ctx)
+    reg, now = st.register(adds=True), _now()
+    if missing:
+        unset = [n for n in form if ctx.get_parameter_source(n).name == "DEFAULT"]
+        form.update(_ask_log_form(reg, now, unset))
+    values = _log_values(reg, now, form, external_ref)
+    result = services.log_complaint(reg, now=now, actor=st.actor, **values)
+    _print_logged(reg, result, quiet, form["ack"])
+
+
+def _missing_log_options(form: dict[str, Any]) -> list[str]:
+    """The required options not given; refused at once unless a person at a terminal can
+    be asked for them."""
     missing = [f"--{name}" for name in _LOG_REQUIRED if form[name] is None]
     if missing and not _at_terminal():
         # Click's own wording (scripts may match it), naming every missing option at once.
@@ -120,33 +133,39 @@ def log_cli(
         many = len(missing) > 1
         message = _("Missing options {names}.") if many else _("Missing option {names}.")
         raise UsageError(message.format(names=names) + hint)
-    st = _state(ctx)
-    reg, now = st.register(adds=True), _now()
-    if missing:
-        unset = [n for n in form if ctx.get_parameter_source(n).name == "DEFAULT"]
-        form.update(_ask_log_form(reg, now, unset))
-    result = services.log_complaint(
-        reg,
-        now=now,
-        actor=st.actor,
-        channel=form["channel"],
-        customer_name=form["customer"],
-        contact=form["contact"],
-        summary=form["summary"],
-        customer_type=form["customer_type"],
-        description=form["description"],
-        demand=form["demand"],
-        order_no=form["order"],
-        product=form["product"],
-        amount_claimed_cents=parse_amount("--amount", form["amount"]),
-        external_ref=external_ref,
-        received_at=_time(reg, "--received-at", form["received_at"], now),
-        ack=form["ack"],
-    )
+    return missing
+
+
+def _log_values(
+    reg: "Register", now, form: dict[str, Any], external_ref: str | None
+) -> dict[str, Any]:
+    """log's form (and --external-ref, never asked) as services.log_complaint's arguments,
+    the amount and time parsed."""
+    from complaintctl.parse import parse_amount
+
+    return {
+        "channel": form["channel"],
+        "customer_name": form["customer"],
+        "contact": form["contact"],
+        "summary": form["summary"],
+        "customer_type": form["customer_type"],
+        "description": form["description"],
+        "demand": form["demand"],
+        "order_no": form["order"],
+        "product": form["product"],
+        "amount_claimed_cents": parse_amount("--amount", form["amount"]),
+        "external_ref": external_ref,
+        "received_at": _time(reg, "--received-at", form["received_at"], now),
+        "ack": form["ack"],
+    }
+
+
+def _print_logged(reg: "Register", result, quiet: bool, ack: bool) -> None:
+    """The new case's number and what is due next; a likely duplicate noted on stderr."""
     case = result.case
     if quiet:
         typer.echo(case.number)
-    elif form["ack"]:
+    elif ack:
         typer.echo(_("Logged {number} (acknowledged); next: classify").format(number=case.number))
     else:
         typer.echo(
@@ -292,11 +311,31 @@ def classify_cli(
     st = _state(ctx)
     reg, now = st.register(), _now()
     when = _time(reg, "--at", at, now)
+    _check_grade(reject, category, severity, kind)
+    if reject is not None:
+        c = services.reject(reg, case, reason=reject, now=now, actor=st.actor, at=when)
+        _report(reg, c, _("rejected"))
+        return
+    c = services.classify(
+        reg,
+        case,
+        category=category,
+        severity=severity.value,
+        kind=kind.value,
+        now=now,
+        actor=st.actor,
+        at=when,
+    )
+    _print_classified(reg, c)
+
+
+def _check_grade(
+    reject: str | None, category: str | None, severity: Severity | None, kind: Kind | None
+) -> None:
+    """classify takes --reject alone, or all of --category, --severity and --kind."""
     if reject is not None:
         if category or severity or kind:
             raise UsageError(_("--reject cannot be combined with --category/--severity/--kind"))
-        c = services.reject(reg, case, reason=reject, now=now, actor=st.actor, at=when)
-        _report(reg, c, _("rejected"))
         return
     missing = [
         n
@@ -311,16 +350,10 @@ def classify_cli(
         raise UsageError(
             _("{options} required (or --reject REASON)").format(options=", ".join(missing))
         )
-    c = services.classify(
-        reg,
-        case,
-        category=category,
-        severity=severity.value,
-        kind=kind.value,
-        now=now,
-        actor=st.actor,
-        at=when,
-    )
+
+
+def _print_classified(reg: "Register", c) -> None:
+    """The classified case's line; for severity A, the escalation and plan deadlines."""
     _report(
         reg,
         c,

@@ -102,8 +102,6 @@ def warn_cli(
     Exit status: 0 nothing overdue, 3 something overdue (0 with --exit-zero), 4 the mail
     could not be sent (the digest is printed first).
     """
-    from complaintctl import render, render_digest
-    from complaintctl.config import parse_duration
     from complaintctl.digest import build_digest
 
     if dry_run and not mail_to:
@@ -111,23 +109,8 @@ def warn_cli(
     st = _state(ctx)
     reg, now = st.register(), _now()
     when = _time(reg, "--at", at, now) or now
-    span = parse_duration(within, "--within") if within else None
-    if within and span is None:
-        raise UsageError(_("--within must be a duration such as 1wd or 4h"))
-    if span is not None and span.amount > 3660:  # about ten years of days or working days
-        raise UsageError(
-            _("--within {value} is too long; at most 3660 of its unit").format(value=repr(within))
-        )
-    smtp = reg.settings.smtp
-    if mail_to and smtp is None:
-        from complaintctl.errors import ConfigError
-
-        raise ConfigError(_("smtp: --mail-to needs an [smtp] section in the config"))
-    password = None
-    if mail_to and not dry_run:
-        from complaintctl.mail import smtp_password
-
-        password = smtp_password(smtp)
+    span = _within(within)
+    smtp, password = _mail_setup(reg, mail_to, dry_run)
     digest = build_digest(reg, when, span, by.value, owner, department)
     if not digest.working_day and not even_on_holidays:
         reason = digest.day_off_reason
@@ -140,6 +123,46 @@ def warn_cli(
             ).format(day=f"{digest.at:%Y-%m-%d}", reason=reason)
         )
         return
+    _print_digest(digest, format)
+    if mail_to:
+        _mail_digest(smtp, mail_to, digest, dry_run, password)
+    if digest.has_overdue and not exit_zero:
+        raise typer.Exit(EXIT_OVERDUE)
+
+
+def _within(within: str | None):
+    """--within as a Duration (None when not given): at most about ten years."""
+    from complaintctl.config import parse_duration
+
+    span = parse_duration(within, "--within") if within else None
+    if within and span is None:
+        raise UsageError(_("--within must be a duration such as 1wd or 4h"))
+    if span is not None and span.amount > 3660:  # about ten years of days or working days
+        raise UsageError(
+            _("--within {value} is too long; at most 3660 of its unit").format(value=repr(within))
+        )
+    return span
+
+
+def _mail_setup(reg, mail_to: list[str] | None, dry_run: bool):
+    """(the [smtp] settings, the password) for --mail-to, both checked before the digest is
+    built; the password only when the message is really sent."""
+    smtp = reg.settings.smtp
+    if mail_to and smtp is None:
+        from complaintctl.errors import ConfigError
+
+        raise ConfigError(_("smtp: --mail-to needs an [smtp] section in the config"))
+    password = None
+    if mail_to and not dry_run:
+        from complaintctl.mail import smtp_password
+
+        password = smtp_password(smtp)
+    return smtp, password
+
+
+def _print_digest(digest, format: Format) -> None:
+    """The digest on stdout: JSON, CSV, a Rich view on a terminal, else plain text."""
+    from complaintctl import render, render_digest
 
     if format is Format.json:
         typer.echo(render.to_json(render_digest.digest_json(digest)))
@@ -153,24 +176,24 @@ def warn_cli(
             sys.stdout.write(render_digest.digest_text(digest))
     sys.stdout.flush()
 
-    if mail_to:
-        from complaintctl import mail
 
-        msg = mail.build_message(
-            smtp,
-            mail_to,
-            render_digest.subject(digest),
-            render_digest.digest_text(digest),
-            render_digest.digest_html(digest),
-        )
-        if dry_run:
-            typer.echo(_("--- message that would be sent ---"))
-            typer.echo(msg.as_string())
-        else:
-            mail.send(smtp, msg, password)
-            typer.echo(_("mailed to {addresses}").format(addresses=", ".join(mail_to)), err=True)
-    if digest.has_overdue and not exit_zero:
-        raise typer.Exit(EXIT_OVERDUE)
+def _mail_digest(smtp, mail_to: list[str], digest, dry_run: bool, password) -> None:
+    """E-mail the digest (text and HTML), or with --dry-run print the message instead."""
+    from complaintctl import mail, render_digest
+
+    msg = mail.build_message(
+        smtp,
+        mail_to,
+        render_digest.subject(digest),
+        render_digest.digest_text(digest),
+        render_digest.digest_html(digest),
+    )
+    if dry_run:
+        typer.echo(_("--- message that would be sent ---"))
+        typer.echo(msg.as_string())
+    else:
+        mail.send(smtp, msg, password)
+        typer.echo(_("mailed to {addresses}").format(addresses=", ".join(mail_to)), err=True)
 
 
 @app.command("report")
@@ -209,20 +232,37 @@ def report_cli(
 ) -> None:
     """The monthly report (投诉处理月报): counts, on-time rates, resolution times and rates,
     satisfaction, reopened and repeat cases, each against the previous period."""
-    from complaintctl import render, render_report
-    from complaintctl.parse import parse_date
-    from complaintctl.report import monthly_report, parse_period
+    from complaintctl.report import monthly_report
 
     if html is not None:
-        if format is not Format.table or excel:
-            raise UsageError(_("--html writes a file of its own; leave out --format and --excel"))
-        from complaintctl import report_html
-
-        # Both refusals come before any work, so nothing is half-done or written.
-        report_html.require_charts()
-        report_html.check_target(html)
+        _check_html(html, format, excel)
     reg, now = _state(ctx).register(), _now()
-    period = parse_period(
+    period = _period(reg, now, month, quarter, year, from_, to)
+    report = monthly_report(reg, period, by.value if by else None)
+    if html is not None:
+        _write_html(reg, report, period, html, now)
+    else:
+        _print_report(report, format, excel)
+
+
+def _check_html(html: Path, format: Format, excel: bool) -> None:
+    """Refuse --html with another format, without matplotlib, or to a path that cannot be
+    written: all before any work, so nothing is half-done or written."""
+    from complaintctl import report_html
+
+    if format is not Format.table or excel:
+        raise UsageError(_("--html writes a file of its own; leave out --format and --excel"))
+    report_html.require_charts()
+    report_html.check_target(html)
+
+
+def _period(reg, now, month, quarter, year, from_, to):
+    """The period asked for (--month, --quarter, --year or --from/--to; default the last
+    full month)."""
+    from complaintctl.parse import parse_date
+    from complaintctl.report import parse_period
+
+    return parse_period(
         reg.calendar.local_date(now),
         month=month,
         quarter=quarter,
@@ -230,17 +270,27 @@ def report_cli(
         start=parse_date("--from", from_, reg.settings.date_order) if from_ else None,
         end=parse_date("--to", to, reg.settings.date_order) if to else None,
     )
-    report = monthly_report(reg, period, by.value if by else None)
-    if html is not None:
-        for warning in report_html.write_report(reg, report, html, now):
-            typer.echo(_("warning: {message}").format(message=warning), err=True)
-        typer.echo(
-            _("wrote the {period} report to {path}").format(
-                period=render_report.period_name(period), path=one_line(str(html))
-            ),
-            err=True,
-        )
-    elif format is Format.csv or excel:
+
+
+def _write_html(reg, report, period, html: Path, now) -> None:
+    """The report as one HTML file; its warnings and where it went on stderr."""
+    from complaintctl import render_report, report_html
+
+    for warning in report_html.write_report(reg, report, html, now):
+        typer.echo(_("warning: {message}").format(message=warning), err=True)
+    typer.echo(
+        _("wrote the {period} report to {path}").format(
+            period=render_report.period_name(period), path=one_line(str(html))
+        ),
+        err=True,
+    )
+
+
+def _print_report(report, format: Format, excel: bool) -> None:
+    """The report on stdout: CSV (with a BOM for --excel), JSON, or the Rich view."""
+    from complaintctl import render, render_report
+
+    if format is Format.csv or excel:
         render.write_csv(
             render_report.csv_rows(report), render_report.REPORT_FIELDS, sys.stdout, excel=excel
         )
@@ -290,12 +340,6 @@ def export_cli(
 ) -> None:
     """Export cases (all, or filtered as for list) with every field, step time and deadline,
     to CSV or JSON Lines; or, with --events, their history."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from complaintctl import queries, render
-
     if excel and format is not FileFormat.csv:
         raise UsageError(_("--excel applies to --format csv"))
     reg = _state(ctx).register()
@@ -303,6 +347,23 @@ def export_cli(
         status, step, owner, department, category, severity, overdue, from_, to, search,
         reg.settings.date_order,
     )  # fmt: skip
+    rows, fields, what = _export_rows(reg, f, events, redact, localise)
+    if file == "-":
+        _write_rows(sys.stdout, rows, fields, format, excel)
+        return
+    target = Path(file)
+    count = _write_replacing(target, lambda out: _write_rows(out, rows, fields, format, excel))
+    typer.echo(
+        _("exported {count} {what} to {path}").format(count=count, what=what, path=target), err=True
+    )
+
+
+def _export_rows(reg, f, events: bool, redact: bool, localise: bool):
+    """(the rows to export, their field names, what they are called in the summary): the
+    cases, or with --events their history entries; masked with --redact, codes named in
+    the run's language with --localise."""
+    from complaintctl import queries, render
+
     if events:
         rows = queries.export_events(reg, f, _now(), redact=redact)
         fields, what = queries.EVENT_FIELDS, _("history entries")
@@ -315,6 +376,13 @@ def export_cli(
         fields, what = queries.EXPORT_FIELDS, _("case(s)")
     if localise:
         rows = map(render.localise, rows)
+    return rows, fields, what
+
+
+def _write_rows(out, rows, fields, format: FileFormat, excel: bool) -> int:
+    """Write the rows to `out` as CSV or JSON Lines; how many there were."""
+    from complaintctl import render
+
     count = 0
 
     def counted():
@@ -323,26 +391,28 @@ def export_cli(
             count += 1
             yield row
 
-    def write(out) -> None:
-        if format is FileFormat.csv:
-            render.write_csv(counted(), fields, out, excel=excel)
-        else:
-            for row in counted():
-                out.write(render.to_json_line(row) + "\n")
+    if format is FileFormat.csv:
+        render.write_csv(counted(), fields, out, excel=excel)
+    else:
+        for row in counted():
+            out.write(render.to_json_line(row) + "\n")
+    return count
 
-    if file == "-":
-        write(sys.stdout)
-        return
-    target = Path(file)
+
+def _write_replacing(target: Path, write):
+    """Run `write(out)` on a file beside `target`, then rename it into place: never a
+    half-written file.  Returns what `write` returns."""
+    import os
+    import tempfile
+
     if not target.parent.is_dir():
         from complaintctl.errors import InvalidValue
 
         raise InvalidValue("FILE", _("{path} is not a directory").format(path=target.parent))
-    # Written beside the target and renamed into place: never a half-written file.
     fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            write(out)
+            done = write(out)
         # mkstemp makes the file 0600 (owner only: an export holds personal data); a file
         # it replaces keeps its own mode, so an export someone shared stays shared.
         if target.exists():
@@ -351,9 +421,7 @@ def export_cli(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    typer.echo(
-        _("exported {count} {what} to {path}").format(count=count, what=what, path=target), err=True
-    )
+    return done
 
 
 @app.command("purge")

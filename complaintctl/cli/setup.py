@@ -1,9 +1,9 @@
 """Setting an office up: `complaintctl calendar` (the working-day calendar and the deadlines
 it gives) and `complaintctl config init|show` (a commented config file).
 
-The root app takes `app`'s command as its own and adds `config_app` as the group
-`config`.  Nothing heavy at the top: the
-holidays package and the settings are loaded inside the commands.
+The root app takes `app`'s command as its own and adds `config_app` as the group `config`.
+Nothing heavy at the top: the holidays package (through complaintctl.clock) and the settings
+are loaded inside the commands.
 """
 
 import datetime as dt
@@ -170,7 +170,7 @@ def calendar_cli(
 ) -> None:
     """The office's working-day calendar for a month: public holidays, make-up working days
     (调休) and closures marked; with --start, the deadline each clock would get."""
-    from complaintctl.clock import WorkCalendar, local_text, to_local
+    from complaintctl.clock import WorkCalendar, to_local
     from complaintctl.config import load_settings
 
     s = load_settings(_state(ctx).config)
@@ -184,37 +184,49 @@ def calendar_cli(
     cal = WorkCalendar.from_settings(s)
     first = dt.date(year, mon, 1)
     # A month and a week either side: a weekend at the month's edge needs its neighbours.
-    days = [first + dt.timedelta(n) for n in range(-7, 31 + 7)]
-    kinds = cal.day_kinds(days)
-    in_month = [d for d in days if d.month == mon and d.year == year]
+    kinds = cal.day_kinds(first + dt.timedelta(n) for n in range(-7, 31 + 7))
     lines = month_lines(year, mon, kinds, _colour(), to_local(now, s.tz).date())
-    working = sum(kinds[d][0] in ("work", "makeup") for d in in_month)
-    place = s.country + (f"-{s.subdivision}" if s.subdivision else "")
-    lines.append(
-        _("{count} working days (calendar {place}, time zone {zone})").format(
-            count=working, place=place, zone=s.timezone
-        )
-    )
+    lines.append(_working_days_line(s, kinds, year, mon))
     if started is not None:
-        stamp = to_local(started, s.tz)
-        weekday = label("weekday", WEEKDAYS[stamp.weekday()])
-        started_text = _("A clock started {weekday} {time}:").format(
+        lines += ["", *_deadline_lines(cal, s, started)]
+    typer.echo("\n".join(lines))
+
+
+def _working_days_line(s: "Settings", kinds, year: int, month: int) -> str:
+    """How many days of the month are worked, and by which calendar and time zone."""
+    working = sum(
+        k[0] in ("work", "makeup") for d, k in kinds.items() if (d.year, d.month) == (year, month)
+    )
+    place = s.country + (f"-{s.subdivision}" if s.subdivision else "")
+    return _("{count} working days (calendar {place}, time zone {zone})").format(
+        count=working, place=place, zone=s.timezone
+    )
+
+
+def _deadline_lines(cal, s: "Settings", started: dt.datetime) -> list[str]:
+    """--start: the deadline each configured clock gives a clock started then."""
+    from complaintctl.clock import local_text, to_local
+
+    stamp = to_local(started, s.tz)
+    weekday = label("weekday", WEEKDAYS[stamp.weekday()])
+    lines = [
+        _("A clock started {weekday} {time}:").format(
             weekday=weekday, time=local_text(started, s.tz)
         )
-        lines += ["", started_text]
-        none = []
-        for name, duration in s.clocks.items():
-            if duration is None:
-                none.append(name)
-                continue
-            due = cal.add(started, duration)
-            weekday = label("weekday", WEEKDAYS[to_local(due, s.tz).weekday()])
-            shown = label("step", name)
-            lines.append(f"  {shown:<12} {duration!s:>5}  {weekday} {local_text(due, s.tz)}")
-        if none:
-            names = ", ".join(label("step", n) for n in none)
-            lines.append(_("  no clock: {names}").format(names=names))
-    typer.echo("\n".join(lines))
+    ]
+    none = []
+    for name, duration in s.clocks.items():
+        if duration is None:
+            none.append(name)
+            continue
+        due = cal.add(started, duration)
+        weekday = label("weekday", WEEKDAYS[to_local(due, s.tz).weekday()])
+        shown = label("step", name)
+        lines.append(f"  {shown:<12} {duration!s:>5}  {weekday} {local_text(due, s.tz)}")
+    if none:
+        names = ", ".join(label("step", n) for n in none)
+        lines.append(_("  no clock: {names}").format(names=names))
+    return lines
 
 
 # -- config ---------------------------------------------------------------------------------
@@ -648,74 +660,17 @@ def config_init_cli(
 ) -> None:
     """Write a commented config file for the office (country, time zone, language,
     departments); every other setting is shown at its default, ready to change."""
-    import tomllib
-    from dataclasses import replace
-
-    import holidays
-
-    from complaintctl.config import CONFIG_ENV, Settings, default_config_path, settings_from_dict
-    from complaintctl.errors import ConfigError, InvalidValue
+    from complaintctl.config import CONFIG_ENV, default_config_path
 
     st = _state(ctx)
     explicit = path or st.config or os.environ.get(CONFIG_ENV)
     target = Path(explicit).expanduser() if explicit else default_config_path()
-
-    code = country.strip().upper()
-    supported = holidays.list_supported_countries()
-    if code not in supported:
-        raise InvalidValue(
-            "--country",
-            _(
-                "{country} is not a country the holidays package knows; use an ISO code "
-                "such as CN, HK, TW, SG, US, GB, DE"
-            ).format(country=one_line(repr(country))),
-        )
-    if subdivision is not None and subdivision not in supported[code]:
-        raise InvalidValue(
-            "--subdivision",
-            _("{subdivision} is not a subdivision of {country}; allowed: {allowed}").format(
-                subdivision=one_line(repr(subdivision)),
-                country=code,
-                allowed=", ".join(supported[code]) or _("none"),
-            ),
-        )
-    zone, zones = _default_zone(code)
-    if timezone is not None:
-        import zoneinfo
-
-        try:
-            zoneinfo.ZoneInfo(timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise InvalidValue(
-                "--timezone",
-                _("{zone} is not an IANA time zone like Asia/Shanghai").format(
-                    zone=one_line(repr(timezone))
-                ),
-            ) from None
-        zone = timezone
+    code = _calendar_country(country, subdivision)
+    zone, zones = _office_zone(code, timezone)
     lang = (language.value if language else None) or ("zh" if code in CHINESE else "en")
     seen: set[str] = set()
     departments = tuple(_department(d, seen) for d in department or [])
-
-    settings = replace(Settings(), timezone=zone, country=code, subdivision=subdivision)
-    live = {"timezone", "calendar.country", "language"}
-    if subdivision:
-        live.add("calendar.subdivision")
-    if departments:
-        settings = replace(settings, departments=departments)
-        live.add("departments")
-    header = [
-        f"# complaintctl configuration, written by `complaintctl config init` on "
-        f"{dt.date.today().isoformat()}.",
-    ]
-    text = config_toml(settings, live, lang, header)
-    # What is written must load: check it the way every command will read it.
-    try:
-        settings_from_dict(tomllib.loads(text), target)
-    except (ConfigError, tomllib.TOMLDecodeError) as exc:  # a bug here, not the user's
-        raise InvalidValue(
-            "config init", _("the generated file does not load: {reason}").format(reason=exc)
-        ) from None
+    settings, text = _initial_config(code, subdivision, zone, lang, departments, target)
     _write_private(target, text, force)
     typer.echo(_("wrote {path}").format(path=target))
     note = _(" (the first of {count} zones of {country}; --timezone picks another)").format(
@@ -737,6 +692,92 @@ def config_init_cli(
                 path=target, variable=CONFIG_ENV
             )
         )
+
+
+def _calendar_country(country: str, subdivision: str | None) -> str:
+    """--country as the holiday calendar's code (and --subdivision checked against it)."""
+    from complaintctl.clock import supported_calendars
+    from complaintctl.errors import InvalidValue
+
+    code = country.strip().upper()
+    supported = supported_calendars()
+    if code not in supported:
+        raise InvalidValue(
+            "--country",
+            _(
+                "{country} is not a country the holidays package knows; use an ISO code "
+                "such as CN, HK, TW, SG, US, GB, DE"
+            ).format(country=one_line(repr(country))),
+        )
+    if subdivision is not None and subdivision not in supported[code]:
+        raise InvalidValue(
+            "--subdivision",
+            _("{subdivision} is not a subdivision of {country}; allowed: {allowed}").format(
+                subdivision=one_line(repr(subdivision)),
+                country=code,
+                allowed=", ".join(supported[code]) or _("none"),
+            ),
+        )
+    return code
+
+
+def _office_zone(code: str, timezone: str | None) -> tuple[str, list[str]]:
+    """(the office's time zone: --timezone, checked, or the country's main one; every zone
+    the country has)."""
+    import zoneinfo
+
+    from complaintctl.errors import InvalidValue
+
+    zone, zones = _default_zone(code)
+    if timezone is None:
+        return zone, zones
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue(
+            "--timezone",
+            _("{zone} is not an IANA time zone like Asia/Shanghai").format(
+                zone=one_line(repr(timezone))
+            ),
+        ) from None
+    return timezone, zones
+
+
+def _initial_config(
+    code: str,
+    subdivision: str | None,
+    zone: str,
+    lang: str,
+    departments: "tuple[Code, ...]",
+    target: Path,
+) -> "tuple[Settings, str]":
+    """(the settings, the commented file) `config init` writes: the given keys set, every
+    other shown at its default; checked to load the way every command will read it."""
+    import tomllib
+    from dataclasses import replace
+
+    from complaintctl.config import Settings, settings_from_dict
+    from complaintctl.errors import ConfigError, InvalidValue
+
+    settings = replace(Settings(), timezone=zone, country=code, subdivision=subdivision)
+    live = {"timezone", "calendar.country", "language"}
+    if subdivision:
+        live.add("calendar.subdivision")
+    if departments:
+        settings = replace(settings, departments=departments)
+        live.add("departments")
+    header = [
+        f"# complaintctl configuration, written by `complaintctl config init` on "
+        f"{dt.date.today().isoformat()}.",
+    ]
+    text = config_toml(settings, live, lang, header)
+    try:
+        settings_from_dict(tomllib.loads(text), target)
+    except (ConfigError, tomllib.TOMLDecodeError) as exc:  # a bug here, not the user's
+        raise InvalidValue(
+            "config init", _("the generated file does not load: {reason}").format(reason=exc)
+        ) from None
+    return settings, text
 
 
 @config_app.command("show")
