@@ -269,10 +269,10 @@ def write_replay(statements: list[str], path: Path) -> dict:
     return {"statements": len(kept), "skipped": skipped, "writes": writes}
 
 
-def replay_argv(db: Path, script: Path) -> list[str]:
-    """`sqlite3 -batch DB < script > /dev/null`, said with the CLI's own dot-commands (the
+def replay_argv(db: Path, script: Path, output: Path | str = "/dev/null") -> list[str]:
+    """`sqlite3 -batch DB < script > output`, said with the CLI's own dot-commands (the
     timing wrapper runs argv without a shell)."""
-    return ["sqlite3", "-batch", str(db), ".output /dev/null", f".read {script}"]
+    return ["sqlite3", "-batch", str(db), f".output {output}", f".read {script}"]
 
 
 # -- timing --------------------------------------------------------------------------------
@@ -353,7 +353,9 @@ def measure_size(
         "show": [*base, "show", case],
         "list": [*base, "list", "--owner", owner],
         "warn": [*base, "warn", "--exit-zero", "--even-on-holidays"],
-        "export": [*base, "export", "/dev/null"],
+        # A real file: export writes beside its target and renames into place, so a
+        # device such as /dev/null would be replaced by a regular file (when writable).
+        "export": [*base, "export", str(sizedir / "export.csv")],
         "report": [*base, "report", "--month", month],
     }
     replays: dict[str, dict] = {}
@@ -392,7 +394,11 @@ def measure_size(
         {"key": "warn/sql", "argv": replay_argv(db, sizedir / "warn.sql"), "env": env},
         {"key": "task overdue", "argv": ["task", "overdue"], "env": tenv},
         {"key": "export", "argv": [exe, *commands["export"]], "env": env},
-        {"key": "export/sql", "argv": replay_argv(db, sizedir / "export.sql"), "env": env},
+        {
+            "key": "export/sql",
+            "argv": replay_argv(db, sizedir / "export.sql", sizedir / "export-sql.out"),
+            "env": env,
+        },
         {"key": "report", "argv": [exe, *commands["report"]], "env": env},
         {"key": "report/sql", "argv": replay_argv(db, sizedir / "report.sql"), "env": env},
         {"key": "help", "argv": [exe, "--help"], "env": env},
@@ -415,7 +421,7 @@ def _labels(meta: dict) -> dict[str, str]:
         "list": f"`list --owner {meta['owner']}` first page",
         "log": "`log` one case",
         "warn": "`warn --exit-zero --even-on-holidays`",
-        "export": "`export` CSV to /dev/null",
+        "export": "`export` CSV to a file",
         "report": f"`report --month {meta['month']}`",
         "help": "`--help`",
         "complete": "completion (`complaintctl sh<TAB>`)",
@@ -484,7 +490,7 @@ def print_tables(saved: dict) -> None:
             )
     print("\nSQL replays: the statements each command ran on SQLite, captured with sqlite3's")
     print("trace callback (parameters inlined), run by `sqlite3 -batch REGISTER` with output")
-    print("to /dev/null; left out of the replay:")
+    print("to /dev/null (export's: to a file, as export writes one); left out of the replay:")
     for n in saved["sizes"]:
         rep = saved["replays"][str(n)]
         parts = []
