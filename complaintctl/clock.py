@@ -39,8 +39,9 @@ def to_utc(t: dt.datetime) -> dt.datetime:
 class WorkCalendar:
     """Which days the office works, and deadlines counted in its working days and hours.
 
-    Public holidays and make-up working days come from `holidays`; the office's own closure
-    days are added as holidays (and removed from the make-up days, so a closure wins).
+    Public holidays and make-up working days come from `holidays` (through the cached
+    complaintctl.workdays.DayTable); the office's own closure days are added as holidays
+    (and removed from the make-up days, so a closure wins).
     """
 
     def __init__(
@@ -52,21 +53,16 @@ class WorkCalendar:
         closing: dt.time = dt.time(18),
         tz: ZoneInfo | str = "Asia/Shanghai",
     ) -> None:
-        import holidays  # here, not at the top: it loads every country (~100 ms)
+        from complaintctl.workdays import DayTable
 
         closures = sorted(set(closures))
-        years = sorted({d.year for d in closures})
         # Holiday names in the run's language where the calendar has them (English runs
         # keep the package's own choice, from LANG).
         names = "zh_CN" if language() == "zh" else None
-        self._holidays = holidays.country_holidays(
-            country, subdiv=subdivision, years=years, language=names
-        )
+        # The holidays package's answers for this office, from the user's cache once they
+        # have been worked out (loading the package and a country costs ~100-150 ms).
+        self._holidays = DayTable(country, subdivision, closures, names, _("Office closure"))
         self.closures = frozenset(closures)
-        closure = _("Office closure")
-        for day in closures:
-            self._holidays[day] = closure
-            self._holidays.weekend_workdays.discard(day)
         self.opening = opening
         self.closing = closing
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz

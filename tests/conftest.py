@@ -7,6 +7,7 @@ import datetime as dt
 import inspect
 import os
 import re
+import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,8 @@ from typer.testing import CliRunner
 
 from complaintctl import i18n
 
+# The working-day cache of this test run (and of the commands it starts), not the user's.
+os.environ["COMPLAINTCTL_CACHE_DIR"] = tempfile.mkdtemp(prefix="complaintctl-test-cache-")
 i18n.use("en")  # before the commands are defined: their help is made in English
 
 from complaintctl.cli import app  # noqa: E402
