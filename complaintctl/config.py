@@ -331,19 +331,19 @@ def _database(value: object, key: _Key, kw: dict) -> str:
 
 
 def _country(value: object, key: _Key, kw: dict) -> str:
-    import holidays
+    from complaintctl.workdays import supported_countries
 
     country = str(value).upper()
-    if country not in holidays.list_supported_countries():
+    if country not in supported_countries():
         raise _refusal(key, value)
     return country
 
 
 def _subdivision(value: object, key: _Key, kw: dict) -> str:
-    import holidays
+    from complaintctl.workdays import supported_countries
 
     country = kw.get("country", "CN")
-    subdivs = holidays.list_supported_countries()[country]
+    subdivs = supported_countries()[country]
     if str(value) not in subdivs:
         raise _refusal(key, value, country=country, allowed=", ".join(subdivs) or _("none"))
     return str(value)

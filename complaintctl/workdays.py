@@ -52,6 +52,23 @@ def cache_dir() -> Path:
     return user_cache_path("complaintctl")
 
 
+def supported_countries() -> dict[str, list[str]]:
+    """Every country the holidays package knows, with its subdivisions (what
+    `holidays.list_supported_countries()` says), cached like the day tables."""
+    version = holidays_version()
+    key = hashlib.sha256(f"{FORMAT}:{version}".encode()).hexdigest()[:32]
+    path = cache_dir() / f"countries-{key}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    import holidays
+
+    countries = {c: list(s) for c, s in holidays.list_supported_countries().items()}
+    _write_quietly(path, json.dumps(countries, sort_keys=True))
+    return countries
+
+
 def package_calendar(
     country: str, subdivision: str | None, closures: Iterable[dt.date], names: str | None
 ):

@@ -114,3 +114,19 @@ def test_days_outside_the_cached_years_ask_the_package():
     assert table.get_nth_working_day(dt.date(2045, 12, 29), 3) == package.get_nth_working_day(
         dt.date(2045, 12, 29), 3
     )
+
+
+def test_the_countries_the_config_may_name_are_the_packages_and_cached(_cache):
+    known = {c: list(s) for c, s in holidays.list_supported_countries().items()}
+    assert workdays.supported_countries() == known
+    code = (
+        "import sys\n"
+        "from complaintctl.workdays import supported_countries\n"
+        "c = supported_countries()\n"
+        "print('DE' in c, 'BY' in c['DE'], 'holidays' in sys.modules)\n"
+    )
+    env = dict(os.environ, **{workdays.CACHE_ENV: str(_cache)})
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["True", "True", "False"]
