@@ -13,6 +13,11 @@ so that a loaded machine slows both sides alike.  The anchors:
     python tests/perf/peers.py                              # 10k and 100k cases, 7 rounds
     python tests/perf/peers.py --sizes 300 --runs 1         # smoke: seconds
     python tests/perf/bench.py --peers --sizes 10000        # the same, through bench.py
+    python tests/perf/peers.py --commit HEAD                # a snapshot of HEAD's code
+
+By default the installed (editable) complaintctl runs the working tree, which others may be
+editing: the output warns when its sources changed during the run.  --commit REV measures
+exactly REV instead (its complaintctl/ unpacked with `git archive`, first on PYTHONPATH).
 
 Registers are bench.py's (cached under --cache, default /tmp/complaintctl-bench); the
 taskwarrior data built for register-N.db is cached beside it as tasks-N/ and rebuilt when
@@ -525,6 +530,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rebuild", action="store_true", help="Rebuild registers and task data.")
     ap.add_argument("--workers", type=int, default=max(1, min(2, os.cpu_count() or 1)))
     ap.add_argument("--json", type=Path, help="Also write the raw results here.")
+    ap.add_argument(
+        "--commit",
+        metavar="REV",
+        help="Measure this commit's complaintctl/ (a snapshot) instead of the working tree.",
+    )
     ap.add_argument("--table-from", type=Path, metavar="JSON", help="Reprint a --json's tables.")
     args = ap.parse_args(argv)
     if args.table_from:
@@ -536,8 +546,21 @@ def main(argv: list[str] | None = None) -> None:
             f"needs {' and '.join(missing)} on PATH (Debian: apt-get install taskwarrior sqlite3)"
         )
     exe = bench._installed_exe()
+    args.cache = args.cache.resolve()
+    args.json = args.json.resolve() if args.json else None
     work = Path(tempfile.mkdtemp(prefix="complaintctl-peers-"))
+    # Run everything from the scratch directory: a checkout as the current directory would
+    # come first on `python -c`'s sys.path (and beat --commit's snapshot).
+    cwd = os.getcwd()
+    os.chdir(work)
     env = bench._bench_env(work)
+    if args.commit:
+        try:
+            env = _snapshot(args.commit, work / "src", env)
+        except BaseException:
+            os.chdir(cwd)
+            shutil.rmtree(work, ignore_errors=True)
+            raise
     version = subprocess.run(["task", "--version"], capture_output=True, text=True).stdout
     saved: dict = {
         "sizes": args.sizes,
@@ -551,6 +574,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     print(f"machine: {bench.machine()}", file=sys.stderr)
     saved["code_start"], sources = bench.code_version(), _sources_digest()
+    if args.commit:
+        saved["code_start"] = env["PEERS_CODE"]
     try:
         for n in args.sizes:
             db, took = bench.ensure_register(args.cache, n, args.rebuild, args.workers)
@@ -569,13 +594,45 @@ def main(argv: list[str] | None = None) -> None:
             saved["results"][str(n)] = results
             saved["replays"][str(n)] = replays
     finally:
+        os.chdir(cwd)
         shutil.rmtree(work, ignore_errors=True)
     saved["machine"] = bench.machine()
     saved["code"] = bench.code_version()
     saved["sources_changed"] = _sources_digest() != sources
+    if args.commit:  # a snapshot: the working tree's changes do not matter
+        saved["code"], saved["sources_changed"] = env["PEERS_CODE"], False
     print_tables(saved)
     if args.json:
         args.json.write_text(json.dumps(saved, indent=1, ensure_ascii=False, default=str))
+
+
+def _snapshot(rev: str, dest: Path, env: dict) -> dict:
+    """`env` running commit `rev`'s complaintctl package, unpacked at `dest`."""
+    root = HERE.parent.parent
+
+    def git(*words: str) -> bytes:
+        return subprocess.run(["git", *words], cwd=root, check=True, capture_output=True).stdout
+
+    try:
+        full = git("rev-parse", "--verify", f"{rev}^{{commit}}").decode().strip()
+    except subprocess.CalledProcessError:
+        raise SystemExit(f"--commit: {rev!r} is not a commit of {root}") from None
+    dest.mkdir(parents=True)
+    archive = git("archive", full, "complaintctl")
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    path = env.get("PYTHONPATH")
+    env = {**env, "PYTHONPATH": str(dest) + (os.pathsep + path if path else "")}
+    where = subprocess.run(
+        [sys.executable, "-c", "import complaintctl; print(complaintctl.__file__)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not where.startswith(str(dest)):
+        raise SystemExit(f"--commit: complaintctl still loads from {where}, not {dest}")
+    env["PEERS_CODE"] = f"{full[:7]} (a snapshot of the commit: git archive)"
+    return env
 
 
 def _sources_digest() -> str:
