@@ -51,45 +51,60 @@ app = typer.Typer()
 
 
 # -- logging ------------------------------------------------------------------------------
+# log's options.
+ChannelOpt = Annotated[
+    str | None,
+    typer.Option(
+        help=_(
+            "How it arrived: phone, email, online, social, "
+            "letter, visit, other (or the config's list). Required."
+        )
+    ),
+]
+CustomerOpt = Annotated[str | None, typer.Option(help=_("Customer name. Required."))]
+ContactOpt = Annotated[
+    str | None, typer.Option(help=_("Phone number or e-mail address. Required."))
+]
+SummaryOpt = Annotated[
+    str | None, typer.Option(help=_("One line: what the complaint is about. Required."))
+]
+CustomerTypeOpt = Annotated[CustomerType, typer.Option(help=_("individual or enterprise."))]
+DescriptionOpt = Annotated[str | None, typer.Option(help=_("What happened, in full."))]
+DemandOpt = Annotated[str | None, typer.Option(help=_("What the customer asks for."))]
+OrderOpt = Annotated[str | None, typer.Option(help=_("Order number."))]
+ProductOpt = Annotated[str | None, typer.Option(help=_("Product or service concerned."))]
+AmountOpt = Annotated[str | None, typer.Option(help=_("Amount claimed, e.g. 120.50."))]
+ExternalRefOpt = Annotated[
+    str | None, typer.Option(help=_("Reference in another system (web form, ticket)."))
+]
+ReceivedAtOpt = Annotated[
+    str | None,
+    typer.Option(help=_("When it arrived, if earlier than now, e.g. '2025-09-30 09:15'.")),
+]
+AckOpt = Annotated[
+    bool,
+    typer.Option("--ack", help=_("The customer was told the number on the spot.")),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help=_("Print only the number."))]
+
+
 @app.command("log")
 def log_cli(
     ctx: typer.Context,
-    channel: Annotated[
-        str | None,
-        typer.Option(
-            help=_(
-                "How it arrived: phone, email, online, social, "
-                "letter, visit, other (or the config's list). Required."
-            )
-        ),
-    ] = None,
-    customer: Annotated[str | None, typer.Option(help=_("Customer name. Required."))] = None,
-    contact: Annotated[
-        str | None, typer.Option(help=_("Phone number or e-mail address. Required."))
-    ] = None,
-    summary: Annotated[
-        str | None, typer.Option(help=_("One line: what the complaint is about. Required."))
-    ] = None,
-    customer_type: Annotated[
-        CustomerType, typer.Option(help=_("individual or enterprise."))
-    ] = CustomerType.individual,
-    description: Annotated[str | None, typer.Option(help=_("What happened, in full."))] = None,
-    demand: Annotated[str | None, typer.Option(help=_("What the customer asks for."))] = None,
-    order: Annotated[str | None, typer.Option(help=_("Order number."))] = None,
-    product: Annotated[str | None, typer.Option(help=_("Product or service concerned."))] = None,
-    amount: Annotated[str | None, typer.Option(help=_("Amount claimed, e.g. 120.50."))] = None,
-    external_ref: Annotated[
-        str | None, typer.Option(help=_("Reference in another system (web form, ticket)."))
-    ] = None,
-    received_at: Annotated[
-        str | None,
-        typer.Option(help=_("When it arrived, if earlier than now, e.g. '2025-09-30 09:15'.")),
-    ] = None,
-    ack: Annotated[
-        bool,
-        typer.Option("--ack", help=_("The customer was told the number on the spot.")),
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=_("Print only the number."))] = False,
+    channel: ChannelOpt = None,
+    customer: CustomerOpt = None,
+    contact: ContactOpt = None,
+    summary: SummaryOpt = None,
+    customer_type: CustomerTypeOpt = CustomerType.individual,
+    description: DescriptionOpt = None,
+    demand: DemandOpt = None,
+    order: OrderOpt = None,
+    product: ProductOpt = None,
+    amount: AmountOpt = None,
+    external_ref: ExternalRefOpt = None,
+    received_at: ReceivedAtOpt = None,
+    ack: AckOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Register a complaint: prints its number and the acknowledgement deadline.
 

@@ -170,6 +170,11 @@ def _check_arguments(args: list[str]) -> None:
 def _storage_error(exc: Exception) -> ComplaintError | None:
     """A database OperationalError (busy, read-only, disk full) raised outside a unit of
     work, as the same one-line refusal the unit of work gives."""
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is not None and isinstance(exc, sqlite3.OperationalError):
+        from complaintctl.store import storage_error
+
+        return storage_error(str(exc), "file")  # the storage layer's own connection
     sa_exc = sys.modules.get("sqlalchemy.exc")
     if sa_exc is None or not isinstance(exc, sa_exc.OperationalError):
         return None

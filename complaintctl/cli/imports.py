@@ -23,72 +23,80 @@ imports_app = typer.Typer(
 )
 
 
+# import's options.
+FileArg = Annotated[
+    str, typer.Argument(metavar="FILE", help=_("CSV or JSON Lines file; - for standard input."))
+]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help=_(
+            "Mapping file (TOML): source columns and values to ours [default: columns "
+            "named as our fields]."
+        )
+    ),
+]
+FormatOpt = Annotated[
+    FileFormat | None,
+    typer.Option(
+        "--format", "-f", help=_("csv or jsonl [default: from the file name; csv for -].")
+    ),
+]
+EncodingOpt = Annotated[str, typer.Option(help=_("Text encoding of the file, e.g. gbk."))]
+DayfirstOpt = Annotated[bool, typer.Option("--dayfirst", help=_("Read 03/10/2025 as 3 October."))]
+MonthfirstOpt = Annotated[
+    bool, typer.Option("--monthfirst", help=_("Read 10/03/2025 as 3 October."))
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help=_("Check every row; write nothing."))]
+SkipInvalidOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--skip-invalid",
+        metavar="REJECTS.csv",
+        help=_("Import the good rows; write the bad ones, with their reasons, to this CSV."),
+    ),
+]
+FailOverOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-over",
+        metavar="N%",
+        help=_("With --skip-invalid: import nothing if more than N% of the rows are rejected."),
+    ),
+]
+UpdateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--update",
+        help=_("Refresh cases already imported (same external reference) from changed rows."),
+    ),
+]
+AgainOpt = Annotated[
+    bool,
+    typer.Option(
+        "--again",
+        help=_(
+            "Import content that was imported before (same bytes) once more; without it, "
+            "such a file is refused."
+        ),
+    ),
+]
+
+
 @app.command("import")
 def import_cli(
     ctx: typer.Context,
-    file: Annotated[
-        str, typer.Argument(metavar="FILE", help=_("CSV or JSON Lines file; - for standard input."))
-    ],
-    mapping: Annotated[
-        Path | None,
-        typer.Option(
-            help=_(
-                "Mapping file (TOML): source columns and values to ours [default: columns "
-                "named as our fields]."
-            )
-        ),
-    ] = None,
-    format: Annotated[
-        FileFormat | None,
-        typer.Option(
-            "--format", "-f", help=_("csv or jsonl [default: from the file name; csv for -].")
-        ),
-    ] = None,
-    encoding: Annotated[
-        str, typer.Option(help=_("Text encoding of the file, e.g. gbk."))
-    ] = "utf-8-sig",
-    dayfirst: Annotated[
-        bool, typer.Option("--dayfirst", help=_("Read 03/10/2025 as 3 October."))
-    ] = False,
-    monthfirst: Annotated[
-        bool, typer.Option("--monthfirst", help=_("Read 10/03/2025 as 3 October."))
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help=_("Check every row; write nothing."))
-    ] = False,
-    skip_invalid: Annotated[
-        Path | None,
-        typer.Option(
-            "--skip-invalid",
-            metavar="REJECTS.csv",
-            help=_("Import the good rows; write the bad ones, with their reasons, to this CSV."),
-        ),
-    ] = None,
-    fail_over: Annotated[
-        str | None,
-        typer.Option(
-            "--fail-over",
-            metavar="N%",
-            help=_("With --skip-invalid: import nothing if more than N% of the rows are rejected."),
-        ),
-    ] = None,
-    update: Annotated[
-        bool,
-        typer.Option(
-            "--update",
-            help=_("Refresh cases already imported (same external reference) from changed rows."),
-        ),
-    ] = False,
-    again: Annotated[
-        bool,
-        typer.Option(
-            "--again",
-            help=_(
-                "Import content that was imported before (same bytes) once more; without it, "
-                "such a file is refused."
-            ),
-        ),
-    ] = False,
+    file: FileArg,
+    mapping: MappingOpt = None,
+    format: FormatOpt = None,
+    encoding: EncodingOpt = "utf-8-sig",
+    dayfirst: DayfirstOpt = False,
+    monthfirst: MonthfirstOpt = False,
+    dry_run: DryRunOpt = False,
+    skip_invalid: SkipInvalidOpt = None,
+    fail_over: FailOverOpt = None,
+    update: UpdateOpt = False,
+    again: AgainOpt = False,
 ) -> None:
     """Import complaints from CSV or JSON Lines: validated, all-or-nothing, safe to re-run.
 

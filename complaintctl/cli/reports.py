@@ -52,50 +52,55 @@ class GroupBy(str, Enum):
     department = "department"
 
 
+# warn's options.
+WithinOpt = Annotated[
+    str | None,
+    typer.Option(
+        help=_(
+            "Also list what falls due within this long, e.g. 1wd, 4h [default: the "
+            "config's warn.within, 1wd]."
+        )
+    ),
+]
+ByOpt = Annotated[GroupBy, typer.Option(help=_("Group cases by owner or department."))]
+MailToOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--mail-to",
+        metavar="ADDR",
+        help=_(
+            "Also e-mail the digest (repeat for several addresses), through [smtp] of the config."
+        ),
+    ),
+]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run", help=_("With --mail-to: print the exact message instead of sending.")
+    ),
+]
+ExitZeroOpt = Annotated[
+    bool, typer.Option("--exit-zero", help=_("Exit 0 even when something is overdue."))
+]
+EvenOnHolidaysOpt = Annotated[
+    bool, typer.Option("--even-on-holidays", help=_("Run on a non-working day too."))
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=_("table, json or csv."))]
+
+
 @app.command("warn")
 def warn_cli(
     ctx: typer.Context,
     at: AtOpt = None,
-    within: Annotated[
-        str | None,
-        typer.Option(
-            help=_(
-                "Also list what falls due within this long, e.g. 1wd, 4h [default: the "
-                "config's warn.within, 1wd]."
-            )
-        ),
-    ] = None,
-    by: Annotated[
-        GroupBy, typer.Option(help=_("Group cases by owner or department."))
-    ] = GroupBy.owner,
-    owner: Annotated[str | None, typer.Option(help=_("Only this owner's cases."))] = None,
-    department: Annotated[str | None, typer.Option(help=_("Only this department."))] = None,
-    mail_to: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--mail-to",
-            metavar="ADDR",
-            help=_(
-                "Also e-mail the digest (repeat for several "
-                "addresses), through [smtp] of the config."
-            ),
-        ),
-    ] = None,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run", help=_("With --mail-to: print the exact message instead of sending.")
-        ),
-    ] = False,
-    exit_zero: Annotated[
-        bool, typer.Option("--exit-zero", help=_("Exit 0 even when something is overdue."))
-    ] = False,
-    even_on_holidays: Annotated[
-        bool, typer.Option("--even-on-holidays", help=_("Run on a non-working day too."))
-    ] = False,
-    format: Annotated[
-        Format, typer.Option("--format", "-f", help=_("table, json or csv."))
-    ] = Format.table,
+    within: WithinOpt = None,
+    by: ByOpt = GroupBy.owner,
+    owner: OwnerOpt = None,
+    department: DepartmentOpt = None,
+    mail_to: MailToOpt = None,
+    dry_run: DryRunOpt = False,
+    exit_zero: ExitZeroOpt = False,
+    even_on_holidays: EvenOnHolidaysOpt = False,
+    format: FormatOpt = Format.table,
 ) -> None:
     """The morning digest for cron: overdue and due-soon cases by owner, and early warnings.
 

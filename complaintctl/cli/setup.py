@@ -618,45 +618,53 @@ def _write_private(path: Path, text: str, force: bool) -> None:
             os.unlink(tmp)
 
 
+# config init's options.
+ConfigPathOpt = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        help=_(
+            "Where to write it (default: --config, COMPLAINTCTL_CONFIG, or the per-user "
+            "config file)."
+        ),
+    ),
+]
+CountryOpt = Annotated[
+    str, typer.Option(help=_("Country of the public-holiday calendar (ISO code)."))
+]
+SubdivisionOpt = Annotated[
+    str | None, typer.Option(help=_("State or province, where the calendar has them."))
+]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        help=_("Office time zone, e.g. Asia/Shanghai (default: the country's main zone).")
+    ),
+]
+LanguageOpt = Annotated[
+    Language | None,
+    typer.Option(help=_("zh or en (default: zh for CN, TW, HK, MO; en elsewhere).")),
+]
+NewDepartmentOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="CODE=Name[=中文名]",
+        help=_("A department that owns cases; repeat for each (default: CS SALES TECH LOG QA)."),
+    ),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help=_("Replace an existing file."))]
+
+
 @config_app.command("init")
 def config_init_cli(
     ctx: typer.Context,
-    path: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="FILE",
-            help=_(
-                "Where to write it (default: --config, COMPLAINTCTL_CONFIG, or the per-user "
-                "config file)."
-            ),
-        ),
-    ] = None,
-    country: Annotated[
-        str, typer.Option(help=_("Country of the public-holiday calendar (ISO code)."))
-    ] = "CN",
-    subdivision: Annotated[
-        str | None, typer.Option(help=_("State or province, where the calendar has them."))
-    ] = None,
-    timezone: Annotated[
-        str | None,
-        typer.Option(
-            help=_("Office time zone, e.g. Asia/Shanghai (default: the country's main zone).")
-        ),
-    ] = None,
-    language: Annotated[
-        Language | None,
-        typer.Option(help=_("zh or en (default: zh for CN, TW, HK, MO; en elsewhere).")),
-    ] = None,
-    department: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="CODE=Name[=中文名]",
-            help=_(
-                "A department that owns cases; repeat for each (default: CS SALES TECH LOG QA)."
-            ),
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help=_("Replace an existing file."))] = False,
+    path: ConfigPathOpt = None,
+    country: CountryOpt = "CN",
+    subdivision: SubdivisionOpt = None,
+    timezone: TimezoneOpt = None,
+    language: LanguageOpt = None,
+    department: NewDepartmentOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write a commented config file for the office (country, time zone, language,
     departments); every other setting is shown at its default, ready to change."""
