@@ -6,18 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import sqlalchemy as sa
+from typing import Any
 
 from complaintctl.clock import to_local
 from complaintctl.config import Duration
-from complaintctl.db import unit_of_work
+from complaintctl.enums import OPEN_STEPS, Severity, Step
 from complaintctl.messages import N_, _
-from complaintctl.models import ENDED_STEPS, OPEN_STEPS, Case, Severity, Step
 from complaintctl.parse import day_start
 from complaintctl.register import Register
 
-_ENDED = [s.value for s in ENDED_STEPS]
 _OPEN = [s.value for s in OPEN_STEPS]
 UNASSIGNED = N_("(unassigned)")
 # What a severity-A case lacks (kept English in the data, like codes).
@@ -80,13 +77,14 @@ class Digest:
         return bool(self.overdue)
 
 
-def _waiting_clock(c) -> str:
+def _waiting_clock(c: dict[str, Any]) -> str:
     """Which clock `due_at` belongs to: the step's, or a severity-A clock."""
-    if c.escalate_due is not None and c.escalated_at is None and c.escalate_due == c.due_at:
+    due = c["due_at"]
+    if c["escalate_due"] is not None and c["escalated_at"] is None and c["escalate_due"] == due:
         return "escalate"
-    if c.plan_due is not None and c.plan_at is None and c.plan_due == c.due_at:
+    if c["plan_due"] is not None and c["plan_at"] is None and c["plan_due"] == due:
         return "plan"
-    return c.step
+    return c["step"]
 
 
 def lateness(reg: Register, due: dt.datetime, now: dt.datetime) -> tuple[Lateness, float]:
@@ -137,63 +135,60 @@ def build_digest(
         category_names_zh={c.code: c.name_zh for c in s.categories if c.name_zh},
         department_names_zh={d.code: d.name_zh for d in s.departments if d.name_zh},
     )
-    t = Case.__table__.c
-    scope = _scope(t, owner, department)
-    cols = _columns(t)
+    scope, params = _scope("", owner, department)
+    params |= {"now": now, "horizon": horizon, "feedback": Step.feedback.value}
+    params |= {"severity_a": Severity.A.value, **_open_params()}
+    store = reg.store
 
-    with unit_of_work(reg.engine, write=False) as session:
+    with store.transaction(write=False):
         # One index range on due_at: every pending deadline up to the horizon, but an open
         # feedback window (the customer's clock, not staff's). Rows are read as they come.
-        rows = session.execute(
-            sa.select(*cols)
-            .where(t.due_at.is_not(None), t.due_at <= horizon, sa.not_(_feedback_clock(t)), *scope)
-            .order_by(t.due_at, t.number)
+        rows = store.stream(
+            f"SELECT {COLUMNS} FROM cases"
+            f" WHERE due_at IS NOT NULL AND due_at <= :horizon AND NOT {FEEDBACK_CLOCK}{scope}"
+            " ORDER BY due_at, number",
+            params,
         )
         for r in rows:
             clock = _waiting_clock(r)
-            late, hours = lateness(reg, r.due_at, now)
-            digest.lateness[r.number] = late
+            late, hours = lateness(reg, r["due_at"], now)
+            digest.lateness[r["number"]] = late
             item = _item(reg, r, clock=clock, late=late_words(late, N_), hours_late=hours, by=by)
-            (digest.overdue if r.due_at <= now else digest.due_soon).append(item)
+            (digest.overdue if r["due_at"] <= now else digest.due_soon).append(item)
 
-        a_rows = session.execute(
-            sa.select(*cols)
-            .where(
-                t.step.in_(_OPEN),  # the step index finds the open cases
-                t.severity == Severity.A.value,
-                *scope,
-                sa.or_(
-                    sa.and_(t.escalate_due <= now, t.escalated_at.is_(None)),
-                    sa.and_(t.plan_due <= now, t.plan_at.is_(None)),
-                ),
-            )
-            .order_by(t.escalate_due, t.number)
+        a_rows = store.stream(
+            f"SELECT {COLUMNS} FROM cases"
+            f" WHERE step IN ({OPEN_IN})"  # the step index finds the open cases
+            f" AND severity = :severity_a{scope}"
+            " AND (escalate_due <= :now AND escalated_at IS NULL"
+            " OR plan_due <= :now AND plan_at IS NULL)"
+            " ORDER BY escalate_due, number",
+            params,
         )
         for r in a_rows:
             missing = tuple(
                 w
                 for w, due, done in (
-                    (NOT_ESCALATED, r.escalate_due, r.escalated_at),
-                    (NO_PLAN, r.plan_due, r.plan_at),
+                    (NOT_ESCALATED, r["escalate_due"], r["escalated_at"]),
+                    (NO_PLAN, r["plan_due"], r["plan_at"]),
                 )
                 if due is not None and due <= now and done is None
             )
-            digest.missing[r.number] = missing
+            digest.missing[r["number"]] = missing
             digest.severity_a.append(_item(reg, r, problem=", ".join(missing), by=by))
 
-        for r in session.execute(
-            sa.select(*cols)
-            .where(
-                t.step == Step.feedback.value, t.on_hold.is_(False), t.feedback_due <= now, *scope
-            )
-            .order_by(t.feedback_due, t.number)
+        for r in store.stream(
+            f"SELECT {COLUMNS} FROM cases"
+            " WHERE step = :feedback AND on_hold = :no AND feedback_due <= :now"
+            f"{scope} ORDER BY feedback_due, number",
+            params | {"no": False},
         ):
             digest.ready_to_close.append(
-                _item(reg, r, window_ended=to_local(r.feedback_due, s.tz), by=by)
+                _item(reg, r, window_ended=to_local(r["feedback_due"], s.tz), by=by)
             )
 
-        digest.repeat_complainants = _repeats(reg, session, owner, department)
-        digest.category_spikes = _spikes(reg, session, now)
+        digest.repeat_complainants = _repeats(reg, owner, department)
+        digest.category_spikes = _spikes(reg, now)
     for rows_ in (digest.overdue, digest.due_soon):
         # Grouped by owner/department, the group with the most overdue case first.
         first: dict[str, dt.datetime] = {}
@@ -203,30 +198,41 @@ def build_digest(
     return digest
 
 
-def _feedback_clock(t) -> sa.ColumnElement[bool]:
-    """SQL for `_waiting_clock(case) == "feedback"` (given a due_at): the customer's clock."""
-    waiting = [
-        sa.and_(due.is_not(None), done.is_(None), due == t.due_at)
-        for due, done in ((t.escalate_due, t.escalated_at), (t.plan_due, t.plan_at))
-    ]
-    return sa.and_(t.step == Step.feedback.value, *(sa.not_(w) for w in waiting))
+# The columns an item of the digest is made from.
+COLUMNS = (
+    "number, step, owner, department, severity, category, summary, customer_name, contact,"
+    " due_at, escalate_due, escalated_at, plan_due, plan_at, feedback_due, received_at, on_hold"
+)
+# SQL for `_waiting_clock(case) == "feedback"` (given a due_at): the customer's clock; with
+# the parameter `feedback`.
+FEEDBACK_CLOCK = (
+    "(step = :feedback"
+    " AND NOT (escalate_due IS NOT NULL AND escalated_at IS NULL AND escalate_due = due_at)"
+    " AND NOT (plan_due IS NOT NULL AND plan_at IS NULL AND plan_due = due_at))"
+)
+# `step IN (…)` the open steps, as parameters open0, open1… (from _open_params()).
+OPEN_IN = ", ".join(f":open{i}" for i in range(len(_OPEN)))
+
+
+def _open_params() -> dict[str, str]:
+    return {f"open{i}": step for i, step in enumerate(_OPEN)}
 
 
 def most_overdue(reg: Register, now: dt.datetime, limit: int) -> tuple[list[dict], int]:
     """The `limit` most overdue cases (the items `warn` lists as overdue, most overdue
     first) and how many cases are overdue in all: two index reads, whatever the size."""
-    t = Case.__table__.c
-    late = [t.due_at.is_not(None), t.due_at <= now, sa.not_(_feedback_clock(t))]
-    with unit_of_work(reg.engine, write=False) as session:
-        count = session.execute(
-            sa.select(sa.func.count()).select_from(Case.__table__).where(*late)
-        ).scalar_one()
-        rows = session.execute(
-            sa.select(*_columns(t)).where(*late).order_by(t.due_at, t.number).limit(limit)
-        ).all()
+    late = f"due_at IS NOT NULL AND due_at <= :now AND NOT {FEEDBACK_CLOCK}"
+    params = {"now": now, "feedback": Step.feedback.value, "limit": limit}
+    store = reg.store
+    with store.transaction(write=False):
+        count = store.scalar(f"SELECT count(*) FROM cases WHERE {late}", params)
+        rows = store.rows(
+            f"SELECT {COLUMNS} FROM cases WHERE {late} ORDER BY due_at, number LIMIT :limit",
+            params,
+        )
     items = []
     for r in rows:
-        late_by, hours = lateness(reg, r.due_at, now)
+        late_by, hours = lateness(reg, r["due_at"], now)
         items.append(
             _item(
                 reg,
@@ -240,54 +246,32 @@ def most_overdue(reg: Register, now: dt.datetime, limit: int) -> tuple[list[dict
     return items, count
 
 
-def _columns(t) -> list:
-    """The columns an item of the digest is made from."""
-    return [
-        t.number,
-        t.step,
-        t.owner,
-        t.department,
-        t.severity,
-        t.category,
-        t.summary,
-        t.customer_name,
-        t.contact,
-        t.due_at,
-        t.escalate_due,
-        t.escalated_at,
-        t.plan_due,
-        t.plan_at,
-        t.feedback_due,
-        t.received_at,
-        t.on_hold,
-    ]
-
-
-def _item(reg: Register, r, by: str, **extra: object) -> dict:
-    group = (r.owner if by == "owner" else r.department) or UNASSIGNED
+def _item(reg: Register, r: dict[str, Any], by: str, **extra: object) -> dict:
+    group = (r["owner"] if by == "owner" else r["department"]) or UNASSIGNED
     return {
         "group": group,
-        "number": r.number,
-        "step": r.step,
-        "owner": r.owner,
-        "department": r.department,
-        "severity": r.severity,
-        "category": r.category,
-        "customer_name": r.customer_name,
-        "summary": r.summary,
-        "due_at": to_local(r.due_at, reg.settings.tz) if r.due_at else None,
+        "number": r["number"],
+        "step": r["step"],
+        "owner": r["owner"],
+        "department": r["department"],
+        "severity": r["severity"],
+        "category": r["category"],
+        "customer_name": r["customer_name"],
+        "summary": r["summary"],
+        "due_at": to_local(r["due_at"], reg.settings.tz) if r["due_at"] else None,
         **extra,
     }
 
 
-def _scope(cols, owner: str | None, department: str | None) -> list:
-    """The --owner/--department filters on a cases table (or an alias of it)."""
-    conds = []
-    if owner:
-        conds.append(sa.func.lower(cols.owner) == owner.strip().lower())
-    if department:
-        conds.append(sa.func.lower(cols.department) == department.strip().lower())
-    return conds
+def _scope(alias: str, owner: str | None, department: str | None) -> tuple[str, dict]:
+    """The --owner/--department filters on the cases table (or on `alias.`): SQL to append
+    to a WHERE (empty, or starting with ' AND'), and its parameters."""
+    sql, params = "", {}
+    for name, value in (("owner", owner), ("department", department)):
+        if value:
+            sql += f" AND lower({alias}{name}) = :{name}"
+            params[name] = value.strip().lower()
+    return sql, params
 
 
 # How many of a repeat complainant's earlier cases the digest names (the most recent ones);
@@ -295,7 +279,7 @@ def _scope(cols, owner: str | None, department: str | None) -> list:
 EARLIER_SHOWN = 3
 
 
-def _repeats(reg: Register, session, owner: str | None, department: str | None) -> list[dict]:
+def _repeats(reg: Register, owner: str | None, department: str | None) -> list[dict]:
     """Open cases whose contact complained before, within the repeat window: per case the
     number of earlier cases in its window, the first of them and the most recent few.
 
@@ -304,14 +288,12 @@ def _repeats(reg: Register, session, owner: str | None, department: str | None) 
     of cases costs a sort of those cases, not the square of their number."""
     window = reg.settings.repeat_window
     micros = int(window.total_seconds() * 1_000_000)
-    params: dict[str, object] = {"open": _OPEN}
-    scope_c, scope_p = [], []
-    for name, value in (("owner", owner), ("department", department)):
-        if value:
-            params[name] = value.strip().lower()
-            scope_c.append(f"AND lower(c.{name}) = :{name}")
-            scope_p.append(f"AND lower(p.{name}) = :{name}")
-    if session.bind.dialect.name == "sqlite":
+    scope_c, params = _scope("c.", owner, department)
+    scope_p = _scope("p.", owner, department)[0]
+    params |= _open_params()
+    store = reg.store
+    # -- The one place the SQL differs by database: time arithmetic. --------------------
+    if store.dialect == "sqlite":
         seconds = micros // 1_000_000
 
         def since(col: str) -> str:  # to the second: a bound, the frame below is exact
@@ -330,6 +312,7 @@ def _repeats(reg: Register, session, owner: str | None, department: str | None) 
 
         key = "p.received_at"
         frame = f"interval '{micros} microseconds' PRECEDING"
+    # -----------------------------------------------------------------------------------
     latest = ", ".join(
         f"lag(number, CAST(tie + {k} AS INTEGER)) OVER o AS earlier_{k}"
         for k in range(EARLIER_SHOWN)
@@ -342,7 +325,7 @@ WITH flagged AS (
     -- EXISTS would let PostgreSQL hash-join every open case to every case of its contact.
     SELECT c.contact_key, min(c.received_at) AS lo, max(c.received_at) AS hi
     FROM cases c
-    WHERE c.step IN :open {" ".join(scope_c)}
+    WHERE c.step IN ({OPEN_IN}){scope_c}
       AND (SELECT e.received_at FROM cases e
            WHERE e.contact_key = c.contact_key AND e.received_at < c.received_at
            ORDER BY e.received_at DESC LIMIT 1) >= {since("c.received_at")}
@@ -353,7 +336,7 @@ WITH flagged AS (
     -- at the same moment left out), and the first of them.
     SELECT p.id, p.number, p.contact, p.customer_name, p.owner, p.department,
            p.received_at, p.contact_key,
-           CASE WHEN p.step IN :open {" ".join(scope_p)} THEN 1 ELSE 0 END AS candidate,
+           CASE WHEN p.step IN ({OPEN_IN}){scope_p} THEN 1 ELSE 0 END AS candidate,
            count(*) OVER w
              - count(*) OVER (PARTITION BY p.contact_key, p.received_at) AS earlier_count,
            first_value(p.number) OVER w AS first_earlier,
@@ -374,9 +357,8 @@ SELECT * FROM recent
 WHERE candidate = 1 AND earlier_count > 0
 ORDER BY received_at, number
 """
-    stmt = sa.text(sql).bindparams(sa.bindparam("open", expanding=True))
     out = []
-    for r in session.execute(stmt, params).mappings():
+    for r in store.stream(sql, params):
         shown = min(r["earlier_count"], EARLIER_SHOWN)
         latest = [r[f"earlier_{k}"] for k in range(shown)]
         out.append(
@@ -386,7 +368,7 @@ ORDER BY received_at, number
                 "customer_name": r["customer_name"],
                 "owner": r["owner"],
                 "department": r["department"],
-                "received_at": to_local(_naive(r["received_at"]), reg.settings.tz),
+                "received_at": to_local(r["received_at"], reg.settings.tz),
                 "earlier_count": r["earlier_count"],
                 "first_earlier": r["first_earlier"],
                 "earlier": latest[::-1],  # oldest first, as they happened
@@ -395,36 +377,36 @@ ORDER BY received_at, number
     return out
 
 
-def _naive(t: dt.datetime | str) -> dt.datetime:
-    """A time from a plain-SQL row (text on SQLite) as the naive UTC of the models."""
-    return dt.datetime.fromisoformat(t) if isinstance(t, str) else t
-
-
-def _spikes(reg: Register, session, now: dt.datetime) -> list[dict]:
+def _spikes(reg: Register, now: dt.datetime) -> list[dict]:
     """Categories whose count this ISO week is at least `spike_factor` × their trailing
     mean over `spike_weeks` full weeks, and at least `spike_min_cases`."""
     s = reg.settings
     today = reg.calendar.local_date(now)
     monday = today - dt.timedelta(days=today.weekday())
-    week_start = day_start(monday, s.tz)
-    trail_start = day_start(monday - dt.timedelta(weeks=s.spike_weeks), s.tz)
-    t = Case.__table__.c
-    this_week = dict(
-        session.execute(
-            sa.select(t.category, sa.func.count())
-            .where(t.received_at >= week_start, t.received_at <= now, t.category.is_not(None))
-            .group_by(t.category)
-        ).all()
+    params = {
+        "now": now,
+        "week_start": day_start(monday, s.tz),
+        "trail_start": day_start(monday - dt.timedelta(weeks=s.spike_weeks), s.tz),
+    }
+    per_category = (
+        "SELECT category, count(*) AS n FROM cases WHERE {span} AND category IS NOT NULL"
+        " GROUP BY category"
     )
-    before = dict(
-        session.execute(
-            sa.select(t.category, sa.func.count())
-            .where(
-                t.received_at >= trail_start, t.received_at < week_start, t.category.is_not(None)
-            )
-            .group_by(t.category)
-        ).all()
-    )
+    store = reg.store
+    this_week = {
+        r["category"]: r["n"]
+        for r in store.stream(
+            per_category.format(span="received_at >= :week_start AND received_at <= :now"),
+            params,
+        )
+    }
+    before = {
+        r["category"]: r["n"]
+        for r in store.stream(
+            per_category.format(span="received_at >= :trail_start AND received_at < :week_start"),
+            params,
+        )
+    }
     out = []
     for category, count in sorted(this_week.items()):
         mean = before.get(category, 0) / s.spike_weeks

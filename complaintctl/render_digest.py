@@ -11,16 +11,15 @@ import html
 from collections.abc import Callable
 from dataclasses import asdict, fields
 from functools import reduce
-
-from rich.cells import cell_len
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from complaintctl.config import parse_duration
 from complaintctl.digest import UNASSIGNED, Digest, late_words
 from complaintctl.i18n import N_, _, current, label
 from complaintctl.render import fmt
+
+if TYPE_CHECKING:
+    from rich.console import Group
 
 Translate = Callable[[str], str]
 
@@ -75,6 +74,8 @@ def _join(items: list[str], tr: Translate = _) -> str:
 
 def _pad(text: str, width: int) -> str:
     """`text` left-aligned in `width` terminal columns (a Chinese character takes two)."""
+    from rich.cells import cell_len  # Rich only for what prints text, never for JSON or CSV
+
     return text + " " * max(0, width - cell_len(text))
 
 
@@ -300,6 +301,10 @@ def digest_json(d: Digest) -> dict:
 
 def digest_rich(d: Digest) -> Group:
     """The digest for a person at a terminal."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     parts: list = [Text(headline(d), style="bold red" if d.overdue else "bold")]
     for (title, rows), style in zip(_lists(d), ("red", "yellow"), strict=True):
         if not rows:

@@ -90,3 +90,50 @@ def test_help_loads_nothing_heavy(db):
     code, loaded = _loaded(db, "--help")
     assert code in (0, None)
     assert loaded == []
+
+
+# -- warn: the digest reads through the storage layer -------------------------------------
+WARN_AT = ("warn", "--at", "2025-10-20 10:00", "--even-on-holidays")  # the case is overdue
+
+
+def _warn_loaded(db: str, *args: str) -> tuple[int, list[str]]:
+    """As _loaded, with the working-day cache of the register's folder (warned once before,
+    so the office calendar is read from it, as every morning after the first)."""
+    cache = {"COMPLAINTCTL_CACHE_DIR": os.path.join(os.path.dirname(db), "cache")}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(["--db", db, *args]), json.dumps(HEAVY)],
+        env=_env(db) | cache,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    return report["code"], report["loaded"]
+
+
+@pytest.fixture(scope="module")
+def warm(db):
+    _warn_loaded(db, *WARN_AT, "--format", "json")  # fills the working-day cache
+    return db
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--format", "json"),
+        ("--format", "csv"),
+        ("--format", "json", "--owner", "nobody", "--department", "QA", "--within", "3wd"),
+        ("--format", "json", "--by", "department", "--within", "4h"),
+    ],
+)
+def test_warn_as_data_loads_none_of_the_heavy_modules(warm, args):
+    code, loaded = _warn_loaded(warm, *WARN_AT, *args)
+    assert code == (3 if "nobody" not in args else 0)  # overdue, unless filtered away
+    assert loaded == []
+
+
+def test_warn_as_text_loads_at_most_rich(warm):
+    # Not a terminal here: plain text, whose columns Rich measures (Chinese is two wide).
+    code, loaded = _warn_loaded(warm, *WARN_AT)
+    assert code == 3
+    assert loaded in ([], ["rich"])
