@@ -749,6 +749,7 @@ def import_rows(
     With `content`, the run is recorded as an import batch (complaintctl.batches), and
     content imported before is refused unless asked again."""
     from complaintctl.services import contact_key, reserve_numbers
+    from complaintctl.store import EngineStore
 
     conv = RowConverter(reg, mapping, dayfirst, now)
     if reread is not None and dayfirst is None:
@@ -855,9 +856,10 @@ def import_rows(
         for i, year in enumerate(years):
             by_year.setdefault(year, []).append(i)
         out: list[str] = [""] * len(years)
+        store = EngineStore.bound(conn)
         for year, positions in by_year.items():
             for i, number in zip(
-                positions, reserve_numbers(conn, pattern, year, len(positions)), strict=True
+                positions, reserve_numbers(store, pattern, year, len(positions)), strict=True
             ):
                 out[i] = number
         return out

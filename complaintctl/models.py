@@ -13,7 +13,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from complaintctl import workflow
+from complaintctl.case import CaseRules
 from complaintctl.enums import (
     CLOCKED_STEPS,
     ENDED_STEPS,
@@ -27,9 +27,7 @@ from complaintctl.enums import (
     Severity,
     Step,
 )
-from complaintctl.errors import InvalidTransition
-from complaintctl.messages import _, join, label
-from complaintctl.workflow import ALLOWED, Clock, Shift, allowed_actions, refusal
+from complaintctl.workflow import ALLOWED, allowed_actions
 
 __all__ = [
     "ALLOWED",
@@ -53,7 +51,7 @@ __all__ = [
 ]
 
 
-class Case(SQLModel, table=True):
+class Case(CaseRules, SQLModel, table=True):
     """One complaint: what the register form records, where it stands, and its clocks.
 
     Times are naive UTC (plain DateTime columns, the same on SQLite and PostgreSQL).
@@ -138,83 +136,6 @@ class Case(SQLModel, table=True):
     # The import batch that created the case (import_batches.id); NULL for a case logged
     # here.  `imports undo N` finds a batch's cases by it (migration 0005).
     import_batch: int | None = Field(default=None, index=True)
-
-    # -- the state machine (complaintctl.workflow decides; these adapt a row to it) -------
-    @property
-    def is_open(self) -> bool:
-        return self.step not in (Step.closed.value, Step.rejected.value)
-
-    def check(self, action: Action) -> None:
-        """Refuse `action` unless the workflow allows it now (from this step, on hold or not)."""
-        refused = refusal(self.step, self.on_hold, action)
-        if refused is None:
-            return
-        step = Step(self.step)
-        if refused == "step":
-            nxt = allowed_actions(step)
-            raise InvalidTransition(
-                _(
-                    "case {number} is at step '{step}'; {action} is not allowed now (next: {next})"
-                ).format(
-                    number=self.number,
-                    step=label("step", step.value),
-                    action=label("action", action.value),
-                    next=join([label("action", a) for a in nxt])
-                    if nxt
-                    else _("nothing, it has ended"),
-                )
-            )
-        if refused == "on_hold":
-            raise InvalidTransition(
-                _("case {number} is on hold at step '{step}' ({reason}); run resume first").format(
-                    number=self.number, step=label("step", step.value), reason=self.hold_reason
-                )
-            )
-        if refused == "already_on_hold":
-            raise InvalidTransition(
-                _("case {number} is already on hold").format(number=self.number)
-            )
-        raise InvalidTransition(_("case {number} is not on hold").format(number=self.number))
-
-    def start(self, at: dt.datetime, clock: Clock) -> None:
-        """A newly logged case: waiting for acknowledgement, its clock run from receipt."""
-        self._take(Action.log, self.received_at, clock, {})
-
-    def apply(
-        self,
-        action: Action,
-        at: dt.datetime,
-        clock: Clock,
-        *,
-        satisfied: bool | None = None,
-        shift: Shift | None = None,
-        **fields: object,
-    ) -> None:
-        """Take `action` at `at`: check it, then set its fields and every status, time and
-        deadline column that goes with them (`workflow.apply`), so no caller ever has to.
-
-        `fields` are the action's own values (category, owner, score, ...); `satisfied` is
-        feedback's verdict, `shift` what moves a resumed step's deadline.
-        """
-        self.check(action)
-        for name in fields:
-            if not hasattr(self, name):
-                raise AttributeError(name)
-        self._take(action, at, clock, fields, satisfied, shift)
-
-    def _take(
-        self,
-        action: Action,
-        at: dt.datetime,
-        clock: Clock,
-        fields: dict,
-        satisfied: bool | None = None,
-        shift: Shift | None = None,
-    ) -> None:
-        state = {name: getattr(self, name) for name in workflow.COLUMNS}
-        changes = workflow.apply(state, action, at, clock, fields, satisfied=satisfied, shift=shift)
-        for name, value in changes.items():
-            setattr(self, name, value)
 
 
 # `list`/`warn --owner X` match case-insensitively: lower(owner) = ? (migration 0003).

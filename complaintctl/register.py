@@ -72,6 +72,14 @@ class Register:
                 self._store = EngineStore(self.engine)
         return self._store
 
+    def close(self) -> None:
+        """Let go of the database (the storage layer's connection, the engine's pool)."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self._engine is not None:
+            self._engine.dispose()
+
     @cached_property
     def calendar(self) -> WorkCalendar:
         """The office calendar, built on first use: commands that only read stored

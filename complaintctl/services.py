@@ -16,30 +16,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
-
+from complaintctl.case import COLUMNS, CaseRecord
 from complaintctl.clock import local_text
-from complaintctl.db import claim, unit_of_work
-from complaintctl.errors import CaseNotFound, InvalidValue
-from complaintctl.history import SEALED, event_hash
-from complaintctl.messages import _, label
-from complaintctl.models import (
+from complaintctl.enums import (
     Action,
-    Attachment,
-    Case,
-    Counter,
     CustomerType,
-    Event,
     Kind,
     Remedy,
     Responsibility,
     Severity,
     Step,
 )
+from complaintctl.errors import CaseChanged, CaseNotFound, InvalidValue
+from complaintctl.history import SEALED, event_hash
+from complaintctl.messages import _, label
 from complaintctl.parse import parse_field as _field
 from complaintctl.parse import parse_text as _text
 from complaintctl.register import Register
+from complaintctl.store import Storage
 
 # How far in the future an --at may lie (clock skew between machines), nothing more.
 FUTURE_SLACK = dt.timedelta(minutes=5)
@@ -123,20 +117,61 @@ def _local(reg: Register, t: dt.datetime) -> str:
 
 
 # -- the unit of work -------------------------------------------------------------------
+# A case read, changed and written back through the thin storage layer (complaintctl.store):
+# the same SQL on SQLite (the standard library's sqlite3) and PostgreSQL.
+Case = CaseRecord
+_EVENT_COLUMNS = (*SEALED, "hash")
+_INSERT_EVENT = "INSERT INTO events ({}) VALUES ({})".format(
+    ", ".join(_EVENT_COLUMNS), ", ".join(f":{c}" for c in _EVENT_COLUMNS)
+)
+_NEW_CASE_COLUMNS = tuple(c for c in COLUMNS if c != "id")
+_INSERT_CASE = "INSERT INTO cases ({}) VALUES ({}) RETURNING id".format(
+    ", ".join(_NEW_CASE_COLUMNS), ", ".join(f":{c}" for c in _NEW_CASE_COLUMNS)
+)
+
+
 def _snapshot(case: Case) -> dict:
-    data = case.model_dump(exclude={"version", "id"})
+    data = case.values()
+    del data["version"], data["id"]
     return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in data.items()}
 
 
-def _load(session: Session, number: str) -> Case:
-    case = session.exec(select(Case).where(Case.number == number.strip().upper())).first()
-    if case is None:
+def _load(store: Storage, number: str) -> Case:
+    row = store.one(
+        "SELECT * FROM cases WHERE number = :number", {"number": number.strip().upper()}
+    )
+    if row is None:
         raise CaseNotFound(number)
-    return case
+    return Case(row)
+
+
+def _write(store: Storage, case: Case, read: dict, claim: bool = True) -> None:
+    """Write back the columns that changed since `read`, but only if the case is still the
+    version this transaction read.
+
+    On SQLite the write lock taken at BEGIN already keeps other writers out.  On PostgreSQL
+    another process may have changed the case between our read and this write: its
+    committed version no longer matches, the UPDATE touches no row, and the command is
+    refused instead of overwriting that change (the row stays locked until we commit).
+    Without `claim` (a case being made, in the transaction that inserted it) the version
+    stays.
+    """
+    changed = {
+        k: v for k, v in case.values().items() if k not in ("id", "version") and read[k] != v
+    }
+    bump = 1 if claim else 0
+    sets = "".join(f"{name} = :{name}, " for name in changed)
+    claimed = store.execute(
+        f"UPDATE cases SET {sets}version = :read + {bump} WHERE id = :id AND version = :read",
+        changed | {"id": case.id, "read": case.version},
+    )
+    if claimed != 1:
+        raise CaseChanged(case.number)
+    case.version += bump
 
 
 def _event(
-    session: Session,
+    store: Storage,
     case: Case,
     action: Action,
     at: dt.datetime,
@@ -145,30 +180,29 @@ def _event(
     before: dict | None,
     step_from: str | None,
     note: str | None = None,
-) -> Event:
+) -> None:
     after = _snapshot(case)
     changes = {
         k: [before.get(k) if before else None, v]
         for k, v in after.items()
         if (before.get(k) if before else None) != v
     }
-    ev = Event(
-        case_id=case.id,
-        action=action.value,
-        at=at,
-        recorded_at=now,
-        actor=actor,
-        step_from=step_from,
-        step_to=case.step,
-        changes=json.dumps(changes, ensure_ascii=False, sort_keys=True) if changes else None,
-        note=note,
+    event = {
+        "case_id": case.id,
+        "action": action.value,
+        "at": at,
+        "recorded_at": now,
+        "actor": actor,
+        "step_from": step_from,
+        "step_to": case.step,
+        "changes": json.dumps(changes, ensure_ascii=False, sort_keys=True) if changes else None,
+        "note": note,
+    }
+    prev = store.scalar(
+        "SELECT hash FROM events WHERE case_id = :id ORDER BY id DESC LIMIT 1", {"id": case.id}
     )
-    prev = session.execute(
-        sa.select(Event.hash).where(Event.case_id == case.id).order_by(Event.id.desc()).limit(1)
-    ).scalar()
-    ev.hash = event_hash(prev, {k: getattr(ev, k) for k in SEALED})
-    session.add(ev)
-    return ev
+    event["hash"] = event_hash(prev, event)
+    store.execute(_INSERT_EVENT, event)
 
 
 def _change(
@@ -183,15 +217,14 @@ def _change(
     since_step: bool = True,
 ) -> Case:
     """Load the case, check the action is allowed, apply it, and record it: one transaction."""
-    with unit_of_work(reg.engine) as session:
-        case = _load(session, number)
+    with reg.store.transaction() as store:
+        case = _load(store, number)
         case.check(action)
         when = _when(reg, case, at, now, since_step)
-        before, step_from = _snapshot(case), case.step
+        read, before, step_from = case.values(), _snapshot(case), case.step
         mutate(case, when)
-        claim(session, case)
-        session.flush()
-        _event(session, case, action, when, now, actor, before, step_from, note)
+        _write(store, case, read)
+        _event(store, case, action, when, now, actor, before, step_from, note)
         return case
 
 
@@ -227,23 +260,19 @@ class Logged:
     duplicates: list[str] = field(default_factory=list)
 
 
-def reserve_numbers(conn: sa.Connection, pattern: str, year: int, count: int = 1) -> list[str]:
+def reserve_numbers(store: Storage, pattern: str, year: int, count: int = 1) -> list[str]:
     """Hand out the next `count` numbers of the series; safe against concurrent writers
     because the counter row is updated inside the caller's write transaction (a row lock /
     SQLite's write lock), and the counter never goes back, so a number is never reused."""
     series = f"{pattern}|{year}" if "{year" in pattern else pattern
-    table = Counter.__table__
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(table).values(series=series, value=0).on_conflict_do_nothing())
-    last = conn.execute(
-        sa.update(table)
-        .where(table.c.series == series)
-        .values(value=table.c.value + count)
-        .returning(table.c.value)
-    ).scalar_one()
+    store.execute(
+        "INSERT INTO counters (series, value) VALUES (:series, 0) ON CONFLICT (series) DO NOTHING",
+        {"series": series},
+    )
+    last = store.scalar(
+        "UPDATE counters SET value = value + :count WHERE series = :series RETURNING value",
+        {"series": series, "count": count},
+    )
     return [pattern.format(year=year, seq=seq) for seq in range(last - count + 1, last + 1)]
 
 
@@ -287,38 +316,46 @@ def log_complaint(
             "received_at", _("{time} is in the future").format(time=_local(reg, received))
         )
     key = contact_key(values["contact"])
-    with unit_of_work(reg.engine) as session:
+    with reg.store.transaction() as store:
         since = now - reg.settings.duplicate_window
-        dupes = session.exec(
-            select(Case.number)
-            .where(
-                Case.contact_key == key,
-                Case.logged_at >= since,
-                Case.step.notin_([Step.closed.value, Step.rejected.value]),
+        dupes = [
+            r["number"]
+            for r in store.rows(
+                "SELECT number FROM cases WHERE contact_key = :key AND logged_at >= :since "
+                "AND step NOT IN (:closed, :rejected) ORDER BY id",
+                {
+                    "key": key,
+                    "since": since,
+                    "closed": Step.closed.value,
+                    "rejected": Step.rejected.value,
+                },
             )
-            .order_by(Case.id)
-        ).all()
+        ]
         year = reg.calendar.local_date(received).year
         case = Case(
-            number=reserve_numbers(session.connection(), s.number_pattern, year)[0],
-            contact_key=key,
-            received_at=received,
-            logged_at=now,
-            logged_by=actor,
-            step_started_at=received,
-            **values,
+            dict.fromkeys(COLUMNS)
+            | {"step": Step.acknowledge.value, "on_hold": False, "reopen_count": 0, "version": 1}
+            | values
+            | {
+                "number": reserve_numbers(store, s.number_pattern, year)[0],
+                "contact_key": key,
+                "received_at": received,
+                "logged_at": now,
+                "logged_by": actor,
+                "step_started_at": received,
+            }
         )
         case.start(received, reg.clock)
-        session.add(case)
-        session.flush()
-        _event(session, case, Action.log, received, now, actor, None, None)
+        new = case.values()
+        del new["id"]
+        case.id = store.scalar(_INSERT_CASE, new)
+        _event(store, case, Action.log, received, now, actor, None, None)
         if ack:
-            before, step_from = _snapshot(case), case.step
+            read, before, step_from = case.values(), _snapshot(case), case.step
             case.apply(Action.ack, received, reg.clock)
-            session.add(case)
-            session.flush()
+            _write(store, case, read, claim=False)
             _event(
-                session,
+                store,
                 case,
                 Action.ack,
                 received,
@@ -328,7 +365,7 @@ def log_complaint(
                 step_from,
                 note="told on the spot",
             )
-        return Logged(case, list(dupes))
+        return Logged(case, dupes)
 
 
 # -- the workflow -----------------------------------------------------------------------
@@ -618,9 +655,19 @@ def add_note(
     )
 
 
+@dataclass(frozen=True)
+class Attached:
+    """A file kept with a case."""
+
+    id: int
+    name: str
+    size: int
+    sha256: str
+
+
 def attach(
     reg: Register, number: str, *, paths: list[Path], now: dt.datetime, actor: str
-) -> list[Attachment]:
+) -> list[Attached]:
     """Store files as evidence with the case (all of them, or none if one is unusable)."""
     limit = reg.settings.max_attachment_bytes
     blobs = []
@@ -639,27 +686,31 @@ def attach(
         blobs.append((path.name, data))
     if not blobs:
         raise InvalidValue("file", _("give at least one file"))
-    with unit_of_work(reg.engine) as session:
-        case = _load(session, number)
+    with reg.store.transaction() as store:
+        case = _load(store, number)
         case.check(Action.attach)
-        before = _snapshot(case)
-        added = [
-            Attachment(
-                case_id=case.id,
-                name=name,
-                size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-                content=data,
-                added_at=now,
-                added_by=actor,
+        read, before = case.values(), _snapshot(case)
+        added = []
+        for name, data in blobs:
+            row = {
+                "case_id": case.id,
+                "name": name,
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "content": data,
+                "added_at": now,
+                "added_by": actor,
+            }
+            new_id = store.scalar(
+                "INSERT INTO attachments (case_id, name, size, sha256, content, added_at, "
+                "added_by) VALUES (:case_id, :name, :size, :sha256, :content, :added_at, "
+                ":added_by) RETURNING id",
+                row,
             )
-            for name, data in blobs
-        ]
-        session.add_all(added)
-        claim(session, case)
-        session.flush()
+            added.append(Attached(new_id, name, row["size"], row["sha256"]))
+        _write(store, case, read)
         _event(
-            session,
+            store,
             case,
             Action.attach,
             now,

@@ -194,7 +194,7 @@ class Store:
         try:
             return run()
         except sqlite3.OperationalError as exc:
-            raise storage_error(str(exc), self.path) from None
+            raise storage_error(str(exc), f"sqlite:///{self.path}") from None
 
 
 def storage_error(text: str, where: str) -> DatabaseError:
@@ -281,6 +281,14 @@ class EngineStore:
         self.dialect = engine.dialect.name
         self._conn = None  # the connection of the open transaction, if any
 
+    @classmethod
+    def bound(cls, conn) -> EngineStore:
+        """The adapter inside a transaction a caller already holds on `conn` (a bulk
+        import's): every statement runs in it, and it commits with the caller's."""
+        store = cls(conn.engine)
+        store._conn = conn
+        return store
+
     def rows(self, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
         return list(self.stream(sql, params))
 
@@ -354,3 +362,7 @@ class EngineStore:
         if self.dialect == "sqlite":
             values = {k: _encode(v) for k, v in values.items()}
         return conn.execute(sa.text(sql), values)
+
+
+# What the domain is handed: either adapter (the same methods, the same SQL).
+Storage = Store | EngineStore

@@ -226,7 +226,7 @@ def test_a_refused_change_is_one_line_with_exit_1(cli, monkeypatch):
     def changed(*_args, **_kwargs):
         raise CaseChanged(number)
 
-    monkeypatch.setattr(services, "claim", changed)
+    monkeypatch.setattr(services, "_write", changed)
     result = cli("ack", number)
     assert result.exit_code == 1
     assert result.stderr == f"error: case {number} changed meanwhile; run the command again\n"

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from complaintctl import services
 from complaintctl.errors import DatabaseError
@@ -116,12 +115,9 @@ def test_a_full_disk_is_a_clear_error_and_leaves_the_register_intact(register, d
     ).case.number  # fmt: skip
     before = _rows(f"sqlite:///{db_path}")
 
-    @event.listens_for(register.engine, "connect")
-    def _small_disk(dbapi_conn, _record) -> None:
-        pages = dbapi_conn.execute("PRAGMA page_count").fetchone()[0]
-        dbapi_conn.execute(f"PRAGMA max_page_count = {pages + 4}")
-
-    register.engine.dispose()  # new connections get the small disk
+    # The register's connection gets a small disk.
+    pages = register.store.scalar("PRAGMA page_count")
+    register.store.execute(f"PRAGMA max_page_count = {pages + 4}")
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(os.urandom(200_000))
     with pytest.raises(DatabaseError) as caught:

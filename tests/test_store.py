@@ -56,7 +56,7 @@ def file(tmp_path):
         )  # fmt: skip
     later = NOW + dt.timedelta(minutes=1)
     services.hold(reg, "C2025-000002", reason="等客户", now=later, actor="t")
-    engine.dispose()
+    reg.close()
     return path
 
 
