@@ -1,7 +1,7 @@
 """Looking after the register as a whole: backup (SQLite), check, and copy between backends.
 
 Services only: each function takes an engine (or a path or URL) and returns a result or
-raises a `DatabaseError`; `cli_db.py` prints.  Everything that walks the cases streams
+raises a `DatabaseError`; `cli/db.py` prints.  Everything that walks the cases streams
 them in case-id order (cases, their events and their attachments side by side), so memory
 stays flat whatever the size of the register.
 """
