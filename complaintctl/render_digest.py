@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import asdict, fields
+from dataclasses import fields
 from functools import reduce
 from typing import TYPE_CHECKING
 
@@ -290,11 +290,9 @@ def digest_rows(d: Digest) -> list[dict]:
 
 
 def digest_json(d: Digest) -> dict:
-    """The digest as JSON (values English in any language)."""
-    data = asdict(d)
-    for f in fields(d):
-        if not f.metadata.get("json", True):
-            del data[f.name]
+    """The digest as JSON (values English in any language).  Its sections are lists of
+    plain dicts, given as they are (not deep-copied: thousands of items on a big register)."""
+    data = {f.name: getattr(d, f.name) for f in fields(d) if f.metadata.get("json", True)}
     data["headline"] = headline(d, N_)
     return data
 
