@@ -292,7 +292,7 @@ class WorkCalendar:
 
 def supported_calendars() -> dict[str, list[str]]:
     """The countries whose public-holiday calendars the office can use (ISO codes), each
-    with its subdivisions (states, provinces)."""
-    import holidays  # here, not at the top: it loads every country (~100 ms)
+    with its subdivisions (states, provinces); from the cache the day tables use."""
+    from complaintctl.workdays import supported_countries
 
-    return holidays.list_supported_countries()
+    return supported_countries()
