@@ -406,14 +406,26 @@ def _write_rows(out, rows, fields, format: FileFormat, excel: bool) -> int:
 
 def _write_replacing(target: Path, write):
     """Run `write(out)` on a file beside `target`, then rename it into place: never a
-    half-written file.  Returns what `write` returns."""
+    half-written file.  A target that is a device or a pipe (/dev/stdout, /dev/null, a
+    FIFO someone reads) is written in place: renaming over it would replace the device
+    with a regular file.  Returns what `write` returns."""
     import os
+    import stat
     import tempfile
 
-    if not target.parent.is_dir():
-        from complaintctl.errors import InvalidValue
+    from complaintctl.errors import InvalidValue
 
+    if not target.parent.is_dir():
         raise InvalidValue("FILE", _("{path} is not a directory").format(path=target.parent))
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise InvalidValue("FILE", _("{path} is a directory").format(path=target))
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(target, "w", encoding="utf-8", newline="") as out:
+            return write(out)
     fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
