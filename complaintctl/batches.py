@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from complaintctl.enums import Action
 from complaintctl.errors import ComplaintError, InvalidValue
-from complaintctl.messages import _
+from complaintctl.messages import N_
 from complaintctl.models import Attachment, Case, Event, ImportBatch
 from complaintctl.register import Register
 
@@ -107,15 +107,14 @@ def begin(
             from complaintctl.clock import local_text
 
             raise AlreadyImported(
-                _(
+                N_(
                     "FILE: this content was imported already, as batch {batch} on {at} "
                     "({source}); nothing was imported (use --again to import it once more, "
                     "or undo it first: complaintctl imports undo {batch})"
-                ).format(
-                    batch=before.id,
-                    at=local_text(before.at, reg.settings.tz),
-                    source=before.source,
-                )
+                ),
+                batch=before.id,
+                at=local_text(before.at, reg.settings.tz),
+                source=before.source,
             )
     return conn.execute(
         sa.insert(BATCHES)
@@ -177,25 +176,24 @@ def undo(reg: Register, batch: int, *, now: dt.datetime, actor: str) -> Undone:
         with conn.begin():
             row = conn.execute(sa.select(BATCHES).where(BATCHES.c.id == batch)).mappings().first()
             if row is None:
-                raise InvalidValue(
-                    "undo", _("there is no import batch {batch}").format(batch=batch)
-                )
+                raise InvalidValue("undo", N_("there is no import batch {batch}"), batch=batch)
             if row["undone_at"] is not None:
                 from complaintctl.clock import local_text
 
                 raise UndoRefused(
-                    _("import batch {batch} was undone already, on {at} by {actor}").format(
-                        batch=batch,
-                        at=local_text(row["undone_at"], reg.settings.tz),
-                        actor=row["undone_by"],
-                    )
+                    N_("import batch {batch} was undone already, on {at} by {actor}"),
+                    batch=batch,
+                    at=local_text(row["undone_at"], reg.settings.tz),
+                    actor=row["undone_by"],
                 )
             if row["rows_updated"]:
                 raise UndoRefused(
-                    _(
+                    N_(
                         "import batch {batch} also refreshed {count} case(s) it did not create "
                         "(--update); undo removes only what a batch created, so it is refused"
-                    ).format(batch=batch, count=row["rows_updated"])
+                    ),
+                    batch=batch,
+                    count=row["rows_updated"],
                 )
             if conn.dialect.name == "postgresql":
                 # Hold the batch's cases: a step taken on one of them meanwhile waits, then
@@ -228,10 +226,13 @@ def undo(reg: Register, batch: int, *, now: dt.datetime, actor: str) -> Undone:
             if worked:
                 shown = ", ".join(worked[:10]) + (", …" if len(worked) > 10 else "")
                 raise UndoRefused(
-                    _(
+                    N_(
                         "import batch {batch} cannot be undone: {count} of its cases were worked "
                         "on since ({cases}); nothing was removed"
-                    ).format(batch=batch, count=len(worked), cases=shown)
+                    ),
+                    batch=batch,
+                    count=len(worked),
+                    cases=shown,
                 )
             ids = [
                 i

@@ -13,7 +13,7 @@ from typing import Any
 from complaintctl import workflow
 from complaintctl.enums import Action, Step
 from complaintctl.errors import InvalidTransition
-from complaintctl.messages import _, join, label
+from complaintctl.messages import N_, _, join, label
 from complaintctl.schema import TABLES
 from complaintctl.workflow import Clock, Shift, allowed_actions, refusal
 
@@ -36,28 +36,22 @@ class CaseRules:
         if refused == "step":
             nxt = allowed_actions(step)
             raise InvalidTransition(
-                _(
-                    "case {number} is at step '{step}'; {action} is not allowed now (next: {next})"
-                ).format(
-                    number=self.number,
-                    step=label("step", step.value),
-                    action=label("action", action.value),
-                    next=join([label("action", a) for a in nxt])
-                    if nxt
-                    else _("nothing, it has ended"),
-                )
+                N_("case {number} is at step '{step}'; {action} is not allowed now (next: {next})"),
+                number=self.number,
+                step=label("step", step.value),
+                action=label("action", action.value),
+                next=join([label("action", a) for a in nxt]) if nxt else _("nothing, it has ended"),
             )
         if refused == "on_hold":
             raise InvalidTransition(
-                _("case {number} is on hold at step '{step}' ({reason}); run resume first").format(
-                    number=self.number, step=label("step", step.value), reason=self.hold_reason
-                )
+                N_("case {number} is on hold at step '{step}' ({reason}); run resume first"),
+                number=self.number,
+                step=label("step", step.value),
+                reason=self.hold_reason,
             )
         if refused == "already_on_hold":
-            raise InvalidTransition(
-                _("case {number} is already on hold").format(number=self.number)
-            )
-        raise InvalidTransition(_("case {number} is not on hold").format(number=self.number))
+            raise InvalidTransition(N_("case {number} is already on hold"), number=self.number)
+        raise InvalidTransition(N_("case {number} is not on hold"), number=self.number)
 
     def start(self, at: dt.datetime, clock: Clock) -> None:
         """A newly logged case: waiting for acknowledgement, its clock run from receipt."""

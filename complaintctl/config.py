@@ -84,17 +84,17 @@ def parse_duration(text: str, key: str) -> Duration | None:
     m = _DURATION.match(str(text))
     if not m:
         raise ConfigError(
-            _(
+            N_(
                 "{key}: {value} is not a duration; use a number and one of m, h, d, wh, wd "
                 "(e.g. 24h, 3wd)"
-            ).format(key=key, value=repr(text))
+            ),
+            key=key,
+            value=repr(text),
         )
     amount = float(m.group(1))
     if m.group(2) == "wd" and amount != int(amount):
         raise ConfigError(
-            _("{key}: working days must be a whole number, not {value}").format(
-                key=key, value=repr(text)
-            )
+            N_("{key}: working days must be a whole number, not {value}"), key=key, value=repr(text)
         )
     return Duration(amount, m.group(2))
 
@@ -191,10 +191,12 @@ def _refuse_readable_secret(source: Path, url: str) -> None:
         return
     if mode & 0o077:
         raise ConfigError(
-            _(
+            N_(
                 "database: {path} holds a database password and is readable by others "
                 "(mode {mode}); run: chmod 600 {path} (or keep the password in ~/.pgpass)"
-            ).format(path=source, mode=f"{mode:04o}")
+            ),
+            path=source,
+            mode=f"{mode:04o}",
         )
 
 
@@ -207,17 +209,17 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
     cfg_path = Path(explicit) if explicit else default_config_path()
     if not cfg_path.exists():
         if explicit:
-            raise ConfigError(_("config: file {path} does not exist").format(path=cfg_path))
+            raise ConfigError(N_("config: file {path} does not exist"), path=cfg_path)
         return Settings()
     try:
         data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
-            _("config: {path} is not valid TOML: {error}").format(path=cfg_path, error=exc)
+            N_("config: {path} is not valid TOML: {error}"), path=cfg_path, error=exc
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
-            _("config: cannot read {path}: {error}").format(path=cfg_path, error=exc)
+            N_("config: cannot read {path}: {error}"), path=cfg_path, error=exc
         ) from None
     return settings_from_dict(data, cfg_path)
 
@@ -261,7 +263,7 @@ def _table(data: dict, key: str) -> dict:
 
 def _as_table(value: object, key: str) -> dict:
     if not isinstance(value, dict):
-        raise ConfigError(_("{key}: must be a table ([{key}])").format(key=key))
+        raise ConfigError(N_("{key}: must be a table ([{key}])"), key=key)
     return value
 
 
@@ -269,9 +271,9 @@ def _check_keys(table: dict, allowed: set[str], prefix: str) -> None:
     for key in table:
         if key not in allowed:
             raise ConfigError(
-                _("{key}: unknown setting; allowed: {allowed}").format(
-                    key=f"{prefix}{key}", allowed=", ".join(sorted(allowed))
-                )
+                N_("{key}: unknown setting; allowed: {allowed}"),
+                key=f"{prefix}{key}",
+                allowed=", ".join(sorted(allowed)),
             )
 
 
@@ -308,14 +310,13 @@ def _one_of(choices: tuple[str, ...]) -> _Reader:
 def _number_pattern(value: object, key: _Key, kw: dict) -> str:
     pattern = str(value)
     if "{seq" not in pattern:
-        raise ConfigError(_("number_pattern: must contain {seq}, e.g. C{year}-{seq:06d}"))
+        raise ConfigError(N_("number_pattern: must contain {seq}, e.g. C{year}-{seq:06d}"))
     try:
         pattern.format(year=2025, seq=1)
     except (KeyError, ValueError, IndexError, TypeError, AttributeError):
         raise ConfigError(
-            _("number_pattern: {pattern} may use only {{year}} and {{seq}} fields").format(
-                pattern=repr(pattern)
-            )
+            N_("number_pattern: {pattern} may use only {{year}} and {{seq}} fields"),
+            pattern=repr(pattern),
         ) from None
     return pattern
 
@@ -361,13 +362,13 @@ def _time(value: object, key: _Key, kw: dict) -> dt.time:
 
 def _opens_before_it_closes(kw: dict) -> None:
     if kw.get("opening_time", dt.time(9)) >= kw.get("closing_time", dt.time(18)):
-        raise ConfigError(_("calendar.closing_time: must be later than calendar.opening_time"))
+        raise ConfigError(N_("calendar.closing_time: must be later than calendar.opening_time"))
 
 
 def _closures(value: object, key: _Key, kw: dict) -> frozenset[dt.date]:
     """Closure days: ISO dates, or 'START..END' ranges (both ends included)."""
     if not isinstance(value, list):
-        raise ConfigError(_("calendar.closures: must be a list of dates or 'START..END' ranges"))
+        raise ConfigError(N_("calendar.closures: must be a list of dates or 'START..END' ranges"))
     days: list[dt.date] = []
     for item in value:
         text = item.isoformat() if isinstance(item, dt.date) else str(item)
@@ -385,10 +386,11 @@ def _closures(value: object, key: _Key, kw: dict) -> frozenset[dt.date]:
                 days.append(dt.date.fromisoformat(text))
         except ValueError:
             raise ConfigError(
-                _(
+                N_(
                     "calendar.closures: {value} is not a date (2025-12-31) or range "
                     "(2025-12-29..2025-12-31)"
-                ).format(value=repr(text))
+                ),
+                value=repr(text),
             ) from None
     return frozenset(days)
 
@@ -454,9 +456,7 @@ def _names(value: object, key: _Key, kw: dict) -> tuple[str, ...]:
 def _code(item: object, where: str) -> Code:
     """One {code, name, name_zh} entry of a code list; `where` is "categories[2]"."""
     if not isinstance(item, dict) or not str(item.get("code", "")).strip():
-        raise ConfigError(
-            _("{key}: every entry needs a non-empty code").format(key=f"{where}.code")
-        )
+        raise ConfigError(N_("{key}: every entry needs a non-empty code"), key=f"{where}.code")
     _check_keys(item, {"code", "name", "name_zh"}, f"{where}.")
     code = str(item["code"]).strip()
     return Code(code, str(item.get("name", code)), str(item.get("name_zh", "")))
@@ -475,7 +475,7 @@ def _codes(defaults: tuple[tuple[str, str, str], ...]) -> _Reader:
         dupes = {c for c in seen if seen.count(c) > 1}
         if dupes:
             raise ConfigError(
-                _("{key}: code {code} appears twice").format(key=key.path, code=sorted(dupes)[0])
+                N_("{key}: code {code} appears twice"), key=key.path, code=sorted(dupes)[0]
             )
         return out
 
@@ -493,9 +493,10 @@ def _targets(value: object, key: _Key, kw: dict) -> Targets:
         # bool is an int to Python, and NaN passes neither comparison: refuse both.
         if type(number) not in (int, float) or not low <= number <= high:
             raise ConfigError(
-                _("{key}: must be {what}, not {value}").format(
-                    key=f"targets.{name}", what=what, value=repr(number)
-                )
+                N_("{key}: must be {what}, not {value}"),
+                key=f"targets.{name}",
+                what=what,
+                value=repr(number),
             )
         got[name] = float(number)
     return Targets(**got)
@@ -521,14 +522,14 @@ def _smtp(value: object, key: _Key, kw: dict) -> SmtpSettings:
     t = _as_table(value, key.path)
     if "password" in t:
         raise ConfigError(
-            _(
+            N_(
                 "smtp.password: passwords are never read from the config file; set "
                 "smtp.password_env to the name of an environment variable that holds it"
             )
         )
     got = _read_keys(t, _SMTP_KEYS, {})
     if got.get("user") and not got.get("password_env"):
-        raise ConfigError(_("smtp.password_env: required when smtp.user is set"))
+        raise ConfigError(N_("smtp.password_env: required when smtp.user is set"))
     return SmtpSettings(**got)
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel
 
 from complaintctl import models
 from complaintctl.errors import CaseChanged, DatabaseError, NoRegister
-from complaintctl.messages import _
+from complaintctl.messages import N_
 from complaintctl.store import (
     HEAD,
     REVISIONS,
@@ -71,23 +71,25 @@ def open_db(url: str, create: bool = False, check: bool = True) -> sa.Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(
-                _("--db: cannot create {path}: {reason}").format(path=Path(path).parent, reason=exc)
+                N_("--db: cannot create {path}: {reason}"), path=Path(path).parent, reason=exc
             ) from None
         _create_private_file(Path(path))
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise DatabaseError(
-            _("--db: {url} is not a usable database URL or path: {reason}").format(
-                url=repr(url), reason=exc
-            )
+            N_("--db: {url} is not a usable database URL or path: {reason}"),
+            url=repr(url),
+            reason=exc,
         ) from None
     except ImportError as exc:
         raise DatabaseError(
-            _(
+            N_(
                 "--db: the driver for {url} is not installed ({module}); "
                 "for PostgreSQL run: pip install 'complaintctl[postgresql]'"
-            ).format(url=engine_name(url), module=exc.name)
+            ),
+            url=engine_name(url),
+            module=exc.name,
         ) from None
     if is_sqlite:
         _sqlite_pragmas(engine, timeout)
@@ -98,9 +100,9 @@ def open_db(url: str, create: bool = False, check: bool = True) -> sa.Engine:
     except (sa.exc.DatabaseError, engine.dialect.loaded_dbapi.Error) as exc:
         engine.dispose()
         raise DatabaseError(
-            _("--db: cannot open {url}: {reason}").format(
-                url=engine_name(url), reason=getattr(exc, "orig", None) or exc
-            )
+            N_("--db: cannot open {url}: {reason}"),
+            url=engine_name(url),
+            reason=getattr(exc, "orig", None) or exc,
         ) from None
     if revision is None:
         engine.dispose()
@@ -120,7 +122,7 @@ def _create_private_file(path: Path) -> None:
         pass  # another process created it just now
     except OSError as exc:
         raise DatabaseError(
-            _("--db: cannot create {path}: {reason}").format(path=path, reason=exc.strerror)
+            N_("--db: cannot create {path}: {reason}"), path=path, reason=exc.strerror
         ) from None
 
 
@@ -173,7 +175,7 @@ def _create(conn: sa.Connection) -> None:
     checks that this equals what the migrations build)."""
     if sa.inspect(conn).has_table("cases"):
         raise DatabaseError(
-            _("the database has a 'cases' table but is not a complaintctl register")
+            N_("the database has a 'cases' table but is not a complaintctl register")
         )
     SQLModel.metadata.create_all(conn)
     conn.execute(

@@ -26,7 +26,7 @@ from complaintctl.db import engine_name, open_db
 from complaintctl.enums import ENDED_STEPS, Action, Step
 from complaintctl.errors import DatabaseError
 from complaintctl.history import broken_link
-from complaintctl.messages import _
+from complaintctl.messages import N_, _
 
 BATCH = 5_000
 BLOB_BATCH = 50  # attachments hold up to 10 MiB each: fetch and write few at a time
@@ -73,21 +73,19 @@ def backup(engine: sa.Engine, target: Path, force: bool = False) -> Backup:
     complete; an existing `target` is replaced only with `force`."""
     if engine.dialect.name != "sqlite":
         raise DatabaseError(
-            _(
-                "db backup copies SQLite files only; back up {engine} with pg_dump: {command}"
-            ).format(engine=engine.dialect.name, command=pg_dump_command(engine, target))
+            N_("db backup copies SQLite files only; back up {engine} with pg_dump: {command}"),
+            engine=engine.dialect.name,
+            command=pg_dump_command(engine, target),
         )
     source = Path(engine.url.database or "")
     target = Path(target).expanduser()
     if not target.parent.is_dir():
-        raise DatabaseError(_("backup: directory {path} does not exist").format(path=target.parent))
+        raise DatabaseError(N_("backup: directory {path} does not exist"), path=target.parent)
     if target.exists() or target.is_symlink():
         if target.exists() and target.samefile(source):
-            raise DatabaseError(_("backup: {path} is the database itself").format(path=target))
+            raise DatabaseError(N_("backup: {path} is the database itself"), path=target)
         if not force:
-            raise DatabaseError(
-                _("backup: {path} exists; use --force to replace it").format(path=target)
-            )
+            raise DatabaseError(N_("backup: {path} exists; use --force to replace it"), path=target)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
@@ -115,16 +113,16 @@ def backup(engine: sa.Engine, target: Path, force: bool = False) -> Backup:
                 os.link(tmp, target)  # fails if target appeared meanwhile: never overwrite
             except FileExistsError:
                 raise DatabaseError(
-                    _("backup: {path} exists; use --force to replace it").format(path=target)
+                    N_("backup: {path} exists; use --force to replace it"), path=target
                 ) from None
             tmp.unlink()
     except sqlite3.Error as exc:
         raise DatabaseError(
-            _("backup of {path} failed: {error}").format(path=source, error=exc)
+            N_("backup of {path} failed: {error}"), path=source, error=exc
         ) from None
     except OSError as exc:
         raise DatabaseError(
-            _("backup: cannot write {path}: {error}").format(path=target, error=exc.strerror)
+            N_("backup: cannot write {path}: {error}"), path=target, error=exc.strerror
         ) from None
     finally:
         tmp.unlink(missing_ok=True)
@@ -634,7 +632,7 @@ def copy(source: sa.Engine, target_url: str) -> CopyResult:
     `target_url` (created at the current schema if need be), in one transaction there, and
     commit only after every table's count and every case's checksum were found equal."""
     if _same_database(source.url, sa.engine.make_url(target_url)):
-        raise DatabaseError(_("db copy: --to names the database being copied"))
+        raise DatabaseError(N_("db copy: --to names the database being copied"))
     target = open_db(target_url, create=True)  # the copy's output: made if need be
     name = engine_name(target)
     try:
@@ -653,9 +651,7 @@ def copy(source: sa.Engine, target_url: str) -> CopyResult:
     except sa.exc.DBAPIError as exc:
         detail = str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__
         raise DatabaseError(
-            _("db copy to {name} failed; nothing was copied: {error}").format(
-                name=name, error=detail
-            )
+            N_("db copy to {name} failed; nothing was copied: {error}"), name=name, error=detail
         ) from None
     return CopyResult(engine_name(source), name, *result)
 
@@ -667,9 +663,9 @@ def _refuse_unless_empty(dst: sa.Connection, name: str) -> None:
     held = counts(dst)
     if held["cases"] or held["events"] or held["attachments"] or held["counters"]:
         raise DatabaseError(
-            _(
-                "db copy: {name} already holds {cases} cases; the target must be an empty register"
-            ).format(name=name, cases=held["cases"])
+            N_("db copy: {name} already holds {cases} cases; the target must be an empty register"),
+            name=name,
+            cases=held["cases"],
         )
 
 
@@ -691,17 +687,20 @@ def _verify(src: sa.Connection, dst: sa.Connection) -> tuple[dict[str, int], str
     for table, n in before.items():
         if after[table] != n:
             raise DatabaseError(
-                _(
+                N_(
                     "db copy: {table} has {rows} rows here but {copied} in the copy; "
                     "nothing was committed"
-                ).format(table=table, rows=n, copied=after[table])
+                ),
+                table=table,
+                rows=n,
+                copied=after[table],
             )
     overall = hashlib.sha256()
     for table in (META, COUNTERS, BATCHES):
         a, b = _small_table_checksum(src, table), _small_table_checksum(dst, table)
         if a != b:
             raise DatabaseError(
-                _("db copy: table {table} differs; nothing was committed").format(table=table.name)
+                N_("db copy: table {table} differs; nothing was committed"), table=table.name
             )
         overall.update(a.encode())
     theirs = histories(dst)
@@ -709,17 +708,17 @@ def _verify(src: sa.Connection, dst: sa.Connection) -> tuple[dict[str, int], str
         other = next(theirs, None)
         if other is None or other.case["id"] != mine.case["id"]:
             raise DatabaseError(
-                _("db copy: case {number} is missing from the copy; nothing was committed").format(
-                    number=mine.case["number"]
-                )
+                N_("db copy: case {number} is missing from the copy; nothing was committed"),
+                number=mine.case["number"],
             )
         digest = case_checksum(mine)
         if case_checksum(other) != digest:
             raise DatabaseError(
-                _(
+                N_(
                     "db copy: case {number} differs in the copy (its row, events or "
                     "attachments); nothing was committed"
-                ).format(number=mine.case["number"])
+                ),
+                number=mine.case["number"],
             )
         overall.update(digest.encode())
     return before, overall.hexdigest()

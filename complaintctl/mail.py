@@ -10,7 +10,7 @@ from email.utils import formatdate, make_msgid
 
 from complaintctl.config import SmtpSettings
 from complaintctl.errors import ComplaintError, ConfigError
-from complaintctl.messages import _
+from complaintctl.messages import N_
 
 EXIT_MAIL_FAILED = 4
 
@@ -44,9 +44,8 @@ def smtp_password(smtp: SmtpSettings) -> str | None:
     password = os.environ.get(smtp.password_env)
     if password is None:
         raise ConfigError(
-            _("smtp.password_env: the environment variable {name} is not set").format(
-                name=smtp.password_env
-            )
+            N_("smtp.password_env: the environment variable {name} is not set"),
+            name=smtp.password_env,
         )
     return password
 
@@ -67,11 +66,10 @@ def send(smtp: SmtpSettings, msg: EmailMessage, password: str | None) -> None:
             refused = server.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(
-            _("mail not sent via {host}:{port}: {error}").format(
-                host=smtp.host, port=smtp.port, error=f"{exc.__class__.__name__}: {exc}"
-            )
+            N_("mail not sent via {host}:{port}: {error}"),
+            host=smtp.host,
+            port=smtp.port,
+            error=f"{exc.__class__.__name__}: {exc}",
         ) from None
     if refused:
-        raise MailError(
-            _("mail refused for: {addresses}").format(addresses=", ".join(sorted(refused)))
-        )
+        raise MailError(N_("mail refused for: {addresses}"), addresses=", ".join(sorted(refused)))

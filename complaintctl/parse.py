@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from complaintctl.clock import to_local, to_utc
 from complaintctl.errors import InvalidValue
 from complaintctl.fields import BY_NAME, LONG_TEXT
-from complaintctl.messages import _
+from complaintctl.messages import N_, _
 
 # A date written day and month first, in either order (03/10/2025, 3.10.25, 03-10-2025).
 DAY_MONTH = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?!\d)")
@@ -37,16 +37,15 @@ def _dayfirst(field: str, text: str, date_order: str | None) -> bool:
     readings = [(a, b), (b, a)]  # (day, month): day first, then month first
     raise InvalidValue(
         field,
-        _(
+        N_(
             "{value} is ambiguous ({day_first} or {month_first}?); write {iso_day_first} or "
             "{iso_month_first}, or set date_order in the config"
-        ).format(
-            value=text.strip(),
-            day_first=_day_name(*readings[0]),
-            month_first=_day_name(*readings[1]),
-            iso_day_first=f"{year:04d}-{readings[0][1]:02d}-{readings[0][0]:02d}",
-            iso_month_first=f"{year:04d}-{readings[1][1]:02d}-{readings[1][0]:02d}",
         ),
+        value=text.strip(),
+        day_first=_day_name(*readings[0]),
+        month_first=_day_name(*readings[1]),
+        iso_day_first=f"{year:04d}-{readings[0][1]:02d}-{readings[0][0]:02d}",
+        iso_month_first=f"{year:04d}-{readings[1][1]:02d}-{readings[1][0]:02d}",
     )
 
 
@@ -76,9 +75,8 @@ def parse_time(
     except (ValueError, OverflowError, TypeError):
         raise InvalidValue(
             field,
-            _("{value} is not a date/time; use e.g. 2025-09-30 09:15 or 2025-09-30").format(
-                value=_short(text)
-            ),
+            N_("{value} is not a date/time; use e.g. 2025-09-30 09:15 or 2025-09-30"),
+            value=_short(text),
         ) from None
     _in_years(field, value.date())
     return to_utc(value)
@@ -92,9 +90,10 @@ def _in_years(field: str, day: dt.date) -> dt.date:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise InvalidValue(
             field,
-            _("{day} is outside the years {first}-{last}").format(
-                day=day.isoformat(), first=FIRST_YEAR, last=LAST_YEAR
-            ),
+            N_("{day} is outside the years {first}-{last}"),
+            day=day.isoformat(),
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
         )
     return day
 
@@ -113,7 +112,7 @@ def parse_date(field: str, text: str, date_order: str | None = None) -> dt.date:
         day = parser.parse(text, dayfirst=dayfirst).date()
     except (ValueError, OverflowError, TypeError):
         raise InvalidValue(
-            field, _("{value} is not a date; use e.g. 2025-09-30").format(value=_short(text))
+            field, N_("{value} is not a date; use e.g. 2025-09-30"), value=_short(text)
         ) from None
     return _in_years(field, day)
 
@@ -164,17 +163,17 @@ def parse_text(
     value = value.strip() if value is not None else None
     if not value:
         if required:
-            raise InvalidValue(field_name, _("must not be empty"))
+            raise InvalidValue(field_name, N_("must not be empty"))
         return None
     if len(value) > max_len:
         raise InvalidValue(
             field_name,
-            _("is {length} characters long; at most {limit}").format(
-                length=len(value), limit=max_len
-            ),
+            N_("is {length} characters long; at most {limit}"),
+            length=len(value),
+            limit=max_len,
         )
     if "\x00" in value:
-        raise InvalidValue(field_name, _("must not contain NUL characters"))
+        raise InvalidValue(field_name, N_("must not contain NUL characters"))
     return value
 
 

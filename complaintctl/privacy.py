@@ -22,7 +22,7 @@ from complaintctl.db import claim, unit_of_work
 from complaintctl.enums import ENDED_STEPS, Action
 from complaintctl.errors import InvalidValue
 from complaintctl.history import SEALED, event_hash
-from complaintctl.messages import _
+from complaintctl.messages import N_
 from complaintctl.models import Attachment, Case, Event
 from complaintctl.parse import day_start
 from complaintctl.register import Register
@@ -156,7 +156,8 @@ def purge(
     if cutoff > now:
         raise InvalidValue(
             "closed_before",
-            _("{day} is in the future").format(day=closed_before.isoformat()),
+            N_("{day} is in the future"),
+            day=closed_before.isoformat(),
         )
     total = Purged(0, 0, 0)
     ended = [s.value for s in ENDED_STEPS]

@@ -14,7 +14,7 @@ from typing import Any
 from complaintctl.clock import to_local
 from complaintctl.enums import CLOCKED_STEPS, ENDED_STEPS, Step
 from complaintctl.errors import CaseNotFound, InvalidValue
-from complaintctl.messages import _
+from complaintctl.messages import N_, _
 from complaintctl.parse import day_start, format_amount
 from complaintctl.register import Register
 from complaintctl.schema import TABLES, TIME
@@ -275,9 +275,9 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> tuple[str, dict[st
         if f.step not in {s.value for s in Step}:
             raise InvalidValue(
                 "step",
-                _("unknown step {value}; allowed: {allowed}").format(
-                    value=repr(f.step), allowed=", ".join(s.value for s in Step)
-                ),
+                N_("unknown step {value}; allowed: {allowed}"),
+                value=repr(f.step),
+                allowed=", ".join(s.value for s in Step),
             )
         conds.append("step = :step")
         params["step"] = f.step
@@ -286,7 +286,8 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> tuple[str, dict[st
     elif f.status != "all":
         raise InvalidValue(
             "status",
-            _("unknown status {value}; allowed: open, ended, all").format(value=repr(f.status)),
+            N_("unknown status {value}; allowed: open, ended, all"),
+            value=repr(f.status),
         )
     for col, value in (
         ("owner", f.owner),
@@ -310,9 +311,9 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> tuple[str, dict[st
         if len(f.search) > SEARCH_LIMIT:
             raise InvalidValue(
                 "search",
-                _("is {length} characters long; at most {limit}").format(
-                    length=len(f.search), limit=SEARCH_LIMIT
-                ),
+                N_("is {length} characters long; at most {limit}"),
+                length=len(f.search),
+                limit=SEARCH_LIMIT,
             )
         escaped = f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params["search"] = f"%{escaped.lower()}%"
@@ -329,9 +330,9 @@ def list_cases(
 ) -> tuple[list[dict], int]:
     """Cases matching `f`, next deadline first (cases with none last); (rows, total)."""
     if not 1 <= page <= 10_000_000:
-        raise InvalidValue("page", _("must be 1 or more (at most 10,000,000)"))
+        raise InvalidValue("page", N_("must be 1 or more (at most 10,000,000)"))
     if not 1 <= per_page <= 10_000:
-        raise InvalidValue("per_page", _("must be 1 or more (at most 10,000)"))
+        raise InvalidValue("per_page", N_("must be 1 or more (at most 10,000)"))
     where, params = _where(reg, f, now)
     columns = ", ".join(n for n in LIST_FIELDS if n != "overdue")
     store = reg.store
@@ -373,11 +374,10 @@ def attachment_files(
         if missing:
             raise InvalidValue(
                 "id",
-                _("case {number} has no attachment {id}; it has: {ids}").format(
-                    number=number,
-                    id=missing[0],
-                    ids=", ".join(str(i) for i in sorted(known)) or _("none"),
-                ),
+                N_("case {number} has no attachment {id}; it has: {ids}"),
+                number=number,
+                id=missing[0],
+                ids=", ".join(str(i) for i in sorted(known)) or _("none"),
             )
         rows = [r for r in rows if r["id"] in ids]
     return [(r["id"], r["name"], bytes(r["content"])) for r in rows]

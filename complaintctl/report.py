@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from complaintctl import figures
 from complaintctl.db import unit_of_work
 from complaintctl.errors import InvalidValue
-from complaintctl.messages import N_, _
+from complaintctl.messages import N_
 from complaintctl.models import Case, Event
 from complaintctl.parse import day_start
 from complaintctl.register import Register
@@ -74,12 +74,12 @@ def _parse_period(
 
     given = [x for x in (month, quarter, year) if x] + (["range"] if start or end else [])
     if len(given) > 1:
-        raise InvalidValue("month", _("give one of --month, --quarter, --year or --from/--to"))
+        raise InvalidValue("month", N_("give one of --month, --quarter, --year or --from/--to"))
     if month:
         m = re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise InvalidValue(
-                "month", _("{value} is not a month like 2025-10").format(value=repr(month))
+                "month", N_("{value} is not a month like 2025-10"), value=repr(month)
             )
         first = dt.date(int(m.group(1)), int(m.group(2)), 1)
         return Period("month", first, first + relativedelta(months=1))
@@ -87,24 +87,20 @@ def _parse_period(
         m = re.fullmatch(r"(\d{4})-?Q([1-4])", quarter.strip().upper())
         if not m:
             raise InvalidValue(
-                "quarter", _("{value} is not a quarter like 2025Q3").format(value=repr(quarter))
+                "quarter", N_("{value} is not a quarter like 2025Q3"), value=repr(quarter)
             )
         first = dt.date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
         return Period("quarter", first, first + relativedelta(months=3))
     if year:
         if not re.fullmatch(r"\d{4}", year.strip()):
-            raise InvalidValue(
-                "year", _("{value} is not a year like 2025").format(value=repr(year))
-            )
+            raise InvalidValue("year", N_("{value} is not a year like 2025"), value=repr(year))
         first = dt.date(int(year), 1, 1)
         return Period("year", first, dt.date(int(year) + 1, 1, 1))
     if start or end:
         if not (start and end):
-            raise InvalidValue("from", _("--from and --to go together"))
+            raise InvalidValue("from", N_("--from and --to go together"))
         if end < start:
-            raise InvalidValue(
-                "to", _("{end} is before --from {start}").format(end=end, start=start)
-            )
+            raise InvalidValue("to", N_("{end} is before --from {start}"), end=end, start=start)
         return Period("range", start, end + dt.timedelta(1))
     first = today.replace(day=1) - relativedelta(months=1)
     return Period("month", first, today.replace(day=1))
@@ -128,11 +124,13 @@ def parse_period(
         period.previous()
         period.end + dt.timedelta(1)
     except (ValueError, OverflowError):
-        raise InvalidValue(option, _("is outside the calendar this report can cover")) from None
+        raise InvalidValue(option, N_("is outside the calendar this report can cover")) from None
     if period.start.year < FIRST_YEAR or (period.end - dt.timedelta(1)).year > LAST_YEAR:
         raise InvalidValue(
             option,
-            _("is outside the years {first}-{last}").format(first=FIRST_YEAR, last=LAST_YEAR),
+            N_("is outside the years {first}-{last}"),
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
         )
     return period
 
@@ -378,9 +376,9 @@ def monthly_report(reg: Register, period: Period, by: str | None = None) -> Repo
     if by is not None and by not in figures.BREAKDOWN_KEYS:
         raise InvalidValue(
             "by",
-            _("unknown breakdown {value}; allowed: {allowed}").format(
-                value=repr(by), allowed=", ".join(figures.BREAKDOWN_KEYS)
-            ),
+            N_("unknown breakdown {value}; allowed: {allowed}"),
+            value=repr(by),
+            allowed=", ".join(figures.BREAKDOWN_KEYS),
         )
     report = Report(period=period, previous=period.previous(), by=by)
     dimension = figures.BREAKDOWN_BY_KEY.get(by or "")

@@ -29,7 +29,7 @@ from complaintctl.enums import (
 )
 from complaintctl.errors import CaseChanged, CaseNotFound, InvalidValue
 from complaintctl.history import SEALED, event_hash
-from complaintctl.messages import _, label
+from complaintctl.messages import N_, _, label
 from complaintctl.parse import parse_field as _field
 from complaintctl.parse import parse_text as _text
 from complaintctl.register import Register
@@ -49,7 +49,7 @@ def _choice(
     if value is None or str(value).strip() == "":
         if required:
             raise InvalidValue(
-                field_name, _("is required; allowed: {allowed}").format(allowed=", ".join(allowed))
+                field_name, N_("is required; allowed: {allowed}"), allowed=", ".join(allowed)
             )
         return None
     value = str(value).strip()
@@ -59,9 +59,9 @@ def _choice(
             return option
     raise InvalidValue(
         field_name,
-        _("unknown value {value}; allowed: {allowed}").format(
-            value=repr(value), allowed=", ".join(allowed)
-        ),
+        N_("unknown value {value}; allowed: {allowed}"),
+        value=repr(value),
+        allowed=", ".join(allowed),
     )
 
 
@@ -90,7 +90,7 @@ def _when(
     """When the action happened: `at` (checked) or now."""
     at = at or now
     if at > now + FUTURE_SLACK:
-        raise InvalidValue("at", _("{time} is in the future").format(time=_local(reg, at)))
+        raise InvalidValue("at", N_("{time} is in the future"), time=_local(reg, at))
     if case is not None:
         floor, what = (
             (
@@ -105,9 +105,10 @@ def _when(
         if at < floor:
             raise InvalidValue(
                 "at",
-                _("{time} is before {what} ({floor})").format(
-                    time=_local(reg, at), what=what, floor=_local(reg, floor)
-                ),
+                N_("{time} is before {what} ({floor})"),
+                time=_local(reg, at),
+                what=what,
+                floor=_local(reg, floor),
             )
     return at
 
@@ -312,9 +313,7 @@ def log_complaint(
     )
     received = received_at or now
     if received > now + FUTURE_SLACK:
-        raise InvalidValue(
-            "received_at", _("{time} is in the future").format(time=_local(reg, received))
-        )
+        raise InvalidValue("received_at", N_("{time} is in the future"), time=_local(reg, received))
     key = contact_key(values["contact"])
     with reg.store.transaction() as store:
         since = now - reg.settings.duplicate_window
@@ -477,11 +476,9 @@ def resolve(
 
     def mutate(c: Case, when: dt.datetime) -> None:
         if told_at is not None and told_at > now + FUTURE_SLACK:
-            raise InvalidValue(
-                "told_at", _("{time} is in the future").format(time=_local(reg, told_at))
-            )
+            raise InvalidValue("told_at", N_("{time} is in the future"), time=_local(reg, told_at))
         if told_at is not None and told_at < c.step_started_at:
-            raise InvalidValue("told_at", _("is before the investigation report"))
+            raise InvalidValue("told_at", N_("is before the investigation report"))
         c.apply(Action.resolve, when, reg.clock, customer_told_at=told_at or when, **values)
 
     return _change(reg, number, Action.resolve, now, actor, at, mutate)
@@ -501,7 +498,8 @@ def record_feedback(
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise InvalidValue(
             "score",
-            _("{score} is not allowed; use a whole number 1..5").format(score=repr(score)),
+            N_("{score} is not allowed; use a whole number 1..5"),
+            score=repr(score),
         )
     comment = _field("feedback_comment", comment)
     satisfied = score >= reg.settings.satisfied_min_score
@@ -540,10 +538,12 @@ def close(
         if reason is None and c.feedback_due and when < c.feedback_due:
             raise InvalidValue(
                 "reason",
-                _(
+                N_(
                     "the feedback window of {number} is open until {time}; "
                     "give a reason to close it earlier"
-                ).format(number=c.number, time=_local(reg, c.feedback_due)),
+                ),
+                number=c.number,
+                time=_local(reg, c.feedback_due),
             )
         c.apply(Action.close, when, reg.clock, close_reason=reason)
 
@@ -673,19 +673,20 @@ def attach(
     blobs = []
     for path in paths:
         if not path.is_file():
-            raise InvalidValue("file", _("{path} is not a readable file").format(path=path))
+            raise InvalidValue("file", N_("{path} is not a readable file"), path=path)
         size = path.stat().st_size
         if size > limit:
             raise InvalidValue(
                 "file",
-                _("{name} is {size} bytes; the limit is {limit} (attachments.max_bytes)").format(
-                    name=path.name, size=size, limit=limit
-                ),
+                N_("{name} is {size} bytes; the limit is {limit} (attachments.max_bytes)"),
+                name=path.name,
+                size=size,
+                limit=limit,
             )
         data = path.read_bytes()
         blobs.append((path.name, data))
     if not blobs:
-        raise InvalidValue("file", _("give at least one file"))
+        raise InvalidValue("file", N_("give at least one file"))
     with reg.store.transaction() as store:
         case = _load(store, number)
         case.check(Action.attach)

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from complaintctl.errors import DatabaseError, NoRegister
-from complaintctl.messages import _
+from complaintctl.messages import N_
 from complaintctl.schema import BOOLEAN_COLUMNS, TIME_COLUMNS
 
 # Every migration in complaintctl/migrations/versions, oldest first (a test checks this
@@ -53,9 +53,9 @@ def busy_timeout() -> float:
         seconds = -1.0
     if not 0 < seconds <= 3600:
         raise DatabaseError(
-            _("{variable}: {value} is not a number of seconds (0-3600]").format(
-                variable=BUSY_TIMEOUT_ENV, value=repr(value)
-            )
+            N_("{variable}: {value} is not a number of seconds (0-3600]"),
+            variable=BUSY_TIMEOUT_ENV,
+            value=repr(value),
         )
     return seconds
 
@@ -64,16 +64,20 @@ def schema_mismatch(revision: str | None) -> DatabaseError:
     """The one-line refusal for a database this release cannot use as it is."""
     if revision in REVISIONS:
         return DatabaseError(
-            _(
+            N_(
                 "the database has schema {revision}, older than this complaintctl's ({head}); "
                 "back it up (complaintctl db backup FILE) and run: complaintctl db upgrade"
-            ).format(revision=revision, head=HEAD)
+            ),
+            revision=revision,
+            head=HEAD,
         )
     return DatabaseError(
-        _(
+        N_(
             "the database has schema {revision}, newer than this complaintctl understands "
             "({head}); refusing to use it: install a newer complaintctl"
-        ).format(revision=revision, head=HEAD)
+        ),
+        revision=revision,
+        head=HEAD,
     )
 
 
@@ -204,23 +208,22 @@ def storage_error(text: str, where: str) -> DatabaseError:
     low = text.lower()
     if "locked" in low or "busy" in low or "lock timeout" in low:
         return DatabaseError(
-            _(
+            N_(
                 "database is busy: another process held it for more than {seconds:g} s; "
                 "nothing was written, try again"
-            ).format(seconds=busy_timeout())
+            ),
+            seconds=busy_timeout(),
         )
     if "readonly" in low or "read-only" in low:
         return DatabaseError(
-            _("database {where} is read-only for you; nothing was written").format(where=where)
+            N_("database {where} is read-only for you; nothing was written"), where=where
         )
     if "full" in low:
         return DatabaseError(
-            _("no space left for database {where}; nothing was written").format(where=where)
+            N_("no space left for database {where}; nothing was written"), where=where
         )
     return DatabaseError(
-        _("database {where} unavailable: {reason}; nothing was written").format(
-            where=where, reason=text
-        )
+        N_("database {where} unavailable: {reason}; nothing was written"), where=where, reason=text
     )
 
 
@@ -240,7 +243,7 @@ def open_sqlite(path: str, check: bool = True) -> Store:
         revision = _revision(conn)
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(
-            _("--db: cannot open {url}: {reason}").format(url=f"sqlite:///{path}", reason=exc)
+            N_("--db: cannot open {url}: {reason}"), url=f"sqlite:///{path}", reason=exc
         ) from None
     if revision is None:
         conn.close()
