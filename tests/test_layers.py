@@ -70,9 +70,7 @@ GRAPH = {m: {d for d in _imports(m) if d in MODULES and d != m} for m in MODULES
 def test_the_package_has_a_domain_and_an_edge():
     domain = [m for m in MODULES if not _is_edge(m)]
     # The walk sees the modules these rules are about (a renamed package would empty it).
-    assert {"complaintctl.services", "complaintctl.workflow", "complaintctl.errors"} <= set(
-        domain
-    )
+    assert {"complaintctl.services", "complaintctl.workflow", "complaintctl.errors"} <= set(domain)
     assert any(m.startswith("complaintctl.cli") for m in MODULES)
 
 
@@ -181,3 +179,20 @@ def test_a_refused_value_names_the_field_and_the_cli_its_option():
     assert option_name("told_at") == "--told-at"  # not a case field: the option's own name
     assert option_name("file") == "FILE"  # an argument
     assert option_name("--dayfirst") == "--dayfirst"  # already an option
+
+
+def test_a_service_refusal_raised_in_english_is_printed_in_the_language_chosen_later():
+    from complaintctl import services
+    from complaintctl.cli import option_name
+
+    try:
+        i18n.use("en")
+        with pytest.raises(InvalidValue) as caught:
+            services._choice("channel", "pigeon", ("phone", "email"))
+        i18n.use("zh")
+        expected = "--channel：未知的值 'pigeon'；可选：phone, email"
+        assert caught.value.describe(option_name) == expected
+        assert caught.value.message == "unknown value {value}; allowed: {allowed}"  # its code
+        assert caught.value.values == {"value": "'pigeon'", "allowed": "phone, email"}
+    finally:
+        i18n.use("en")
