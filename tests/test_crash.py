@@ -163,13 +163,13 @@ def test_an_import_killed_midway_leaves_none_or_all_of_its_rows(
 # that is not killed leaves exactly the rows a killed-after-commit run leaves.
 WORKER = textwrap.dedent(
     """
-    import datetime as dt, json, os, signal, sys
+    import contextlib, datetime as dt, json, os, signal, sys
 
     import sqlalchemy as sa
     from sqlalchemy import event
     from typer.main import get_command
 
-    import complaintctl.clock
+    import complaintctl.clock, complaintctl.store
     import complaintctl.dbops, complaintctl.importer, complaintctl.privacy  # noqa: F401
     import complaintctl.queries, complaintctl.services  # noqa: F401
     from complaintctl.cli import app
@@ -220,6 +220,46 @@ WORKER = textwrap.dedent(
                 die()
 
         sa.engine.Transaction.commit = commit_then_die
+
+        # The same for the storage layer (complaintctl.store), which runs SQL on a SQLite
+        # file through sqlite3 itself: its trace callback sees each statement as it starts,
+        # so "killed after the Nth" is killed as the next one (or the COMMIT) starts.
+        def trace(sql):
+            text = " ".join(sql.split())
+            if text.startswith("BEGIN IMMEDIATE"):
+                state["write"] = True
+                return
+            if not state["write"]:
+                return
+            if kill_at == state["n"]:
+                die()
+            if text == "COMMIT":
+                log.write("COMMIT\\n")
+                state["write"] = False
+            elif text == "ROLLBACK":
+                state["write"] = False
+            else:
+                state["n"] += 1
+                log.write(text[:120] + "\\n")
+
+        opened = complaintctl.store.open_sqlite
+
+        def open_traced(path, check=True):
+            store = opened(path, check)
+            store._conn.set_trace_callback(trace)
+            return store
+
+        complaintctl.store.open_sqlite = open_traced
+        transaction = complaintctl.store.Store.transaction
+
+        @contextlib.contextmanager
+        def transaction_then_die(self, write=True):
+            with transaction(self, write) as store:
+                yield store
+            if write and self._depth == 0 and kill_at == "after commit":
+                die()
+
+        complaintctl.store.Store.transaction = transaction_then_die
         code = command.main(job["args"], prog_name="complaintctl", standalone_mode=False)
         log.flush()
         os._exit(code if isinstance(code, int) else 0)
