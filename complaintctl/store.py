@@ -124,7 +124,22 @@ def _decoder(names: list[str]):
 
 
 # -- the adapter --------------------------------------------------------------------------
-class Store:
+class _Reads:
+    """What both adapters build on their `stream()`."""
+
+    def stream(self, sql: str, params: Params | None = None) -> Iterator[dict[str, Any]]:
+        raise NotImplementedError
+
+    def rows(self, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
+        return list(self.stream(sql, params))
+
+    def one(self, sql: str, params: Params | None = None) -> dict[str, Any] | None:
+        for row in self.stream(sql, params):
+            return row
+        return None
+
+
+class Store(_Reads):
     """Runs SQL on one register; rows come back as dicts keyed by column name."""
 
     dialect = "sqlite"
@@ -135,14 +150,6 @@ class Store:
         self._depth = 0
 
     # reading
-    def rows(self, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
-        return list(self.stream(sql, params))
-
-    def one(self, sql: str, params: Params | None = None) -> dict[str, Any] | None:
-        for row in self.stream(sql, params):
-            return row
-        return None
-
     def scalar(self, sql: str, params: Params | None = None) -> Any:
         row = self._run(sql, params).fetchone()
         return None if row is None else row[0]
@@ -275,7 +282,7 @@ def _revision(conn: sqlite3.Connection) -> str | None:
     return None if row is None else f"{int(row[0]):04d}"
 
 
-class EngineStore:
+class EngineStore(_Reads):
     """The same adapter over a SQLAlchemy engine: PostgreSQL, and SQLite URLs the adapter
     does not open itself.  The SQL is the same; `text()` takes the same `:name` parameters."""
 
@@ -291,14 +298,6 @@ class EngineStore:
         store = cls(conn.engine)
         store._conn = conn
         return store
-
-    def rows(self, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
-        return list(self.stream(sql, params))
-
-    def one(self, sql: str, params: Params | None = None) -> dict[str, Any] | None:
-        for row in self.stream(sql, params):
-            return row
-        return None
 
     def scalar(self, sql: str, params: Params | None = None) -> Any:
         with self._connection() as conn:

@@ -34,10 +34,10 @@ def _env(db: str) -> dict[str, str]:
     return env | {"COMPLAINTCTL_CONFIG": config, "LANG": "C.UTF-8", "NO_COLOR": "1"}
 
 
-def _loaded(db: str, *args: str) -> tuple[int, list[str]]:
+def _loaded(db: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, list[str]]:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(["--db", db, *args]), json.dumps(HEAVY)],
-        env=_env(db),
+        env=_env(db) | (env or {}),
         capture_output=True,
         text=True,
         timeout=60,
@@ -100,15 +100,7 @@ def _warn_loaded(db: str, *args: str) -> tuple[int, list[str]]:
     """As _loaded, with the working-day cache of the register's folder (warned once before,
     so the office calendar is read from it, as every morning after the first)."""
     cache = {"COMPLAINTCTL_CACHE_DIR": os.path.join(os.path.dirname(db), "cache")}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(["--db", db, *args]), json.dumps(HEAVY)],
-        env=_env(db) | cache,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    report = json.loads(done.stderr.strip().splitlines()[-1])
-    return report["code"], report["loaded"]
+    return _loaded(db, *args, env=cache)
 
 
 @pytest.fixture(scope="module")
