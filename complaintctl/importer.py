@@ -748,40 +748,93 @@ def import_rows(
     with `dry_run`; a re-run finds rows already present by their external reference.
     With `content`, the run is recorded as an import batch (complaintctl.batches), and
     content imported before is refused unless asked again."""
-    from complaintctl.services import contact_key, reserve_numbers
-    from complaintctl.store import EngineStore
-
     conv = RowConverter(reg, mapping, dayfirst, now)
     if reread is not None and dayfirst is None:
-        # The day/month order of each time column, from all of its cells: a first pass,
-        # over those columns only, before any row is converted.
-        columns = {mapping.columns[f] for f in TIME_FIELDS if f in mapping.columns}
-        with reread() as again:
-            found = scan_dates(again, columns, jsonl=not check_header)
-        conv.set_orders(column_orders(found, reg.settings.date_order))
-    result = ImportResult()
-    clock = reg.calendar.clock_function(reg.settings.clocks)  # reg.clock, for bulk use
-    local_date = reg.calendar.local_date
-    min_score = reg.settings.satisfied_min_score
-    pattern = reg.settings.number_pattern
-    cases, events = Case.__table__, Event.__table__
-    insert_columns = _CASE_COLUMNS  # executemany wants every key
-    bookkeeping = {
-        "logged_at": now,
-        "logged_by": actor,
-        "on_hold": False,
-        "reopen_count": 0,
-        "version": 1,
-        "import_batch": None,  # the batch's id, once it is recorded (below)
-    }
-    individual = CustomerType.individual.value
+        _set_date_orders(conv, reread, reg.settings.date_order, jsonl=not check_header)
+    run = _ImportRun(
+        reg,
+        rows,
+        conv,
+        now=now,
+        actor=actor,
+        source=source,
+        update=update,
+        check_header=check_header,
+        content=content,
+    )
+    return run.run(
+        dry_run=dry_run, skip_invalid=skip_invalid, fail_over=fail_over, progress=progress
+    )
 
-    def prepared() -> Iterator[tuple[int, RowError | dict]]:
+
+def _set_date_orders(
+    conv: RowConverter,
+    reread: Callable[[], contextlib.AbstractContextManager[IO[str]]],
+    date_order: str | None,
+    *,
+    jsonl: bool,
+) -> None:
+    """The day/month order of each time column, from all of its cells: a first pass, over
+    those columns only, before any row is converted."""
+    columns = {conv.mapping.columns[f] for f in TIME_FIELDS if f in conv.mapping.columns}
+    with reread() as again:
+        found = scan_dates(again, columns, jsonl=jsonl)
+    conv.set_orders(column_orders(found, date_order))
+
+
+class _ImportRun:
+    """One import_rows() call: its rows read and converted (prepared(), batches()), each
+    batch written (flush(), or flush_fast() on SQLite without --update), all in the one
+    transaction run() opens and commits or rolls back."""
+
+    def __init__(
+        self,
+        reg: Register,
+        rows: Iterator[tuple[int, dict]],
+        conv: RowConverter,
+        *,
+        now: dt.datetime,
+        actor: str,
+        source: str,
+        update: bool,
+        check_header: bool,
+        content: batches_.Content | None,
+    ) -> None:
+        from complaintctl.services import contact_key, reserve_numbers
+        from complaintctl.store import EngineStore
+
+        self._contact_key, self._reserve_numbers = contact_key, reserve_numbers
+        self._bound_store = EngineStore.bound
+        self.reg, self.rows, self.conv, self.mapping = reg, rows, conv, conv.mapping
+        self.now, self.actor, self.source = now, actor, source
+        self.update, self.check_header, self.content = update, check_header, content
+        self.result = ImportResult()
+        self.clock = reg.calendar.clock_function(reg.settings.clocks)  # reg.clock, for bulk use
+        self.local_date = reg.calendar.local_date
+        self.min_score = reg.settings.satisfied_min_score
+        self.pattern = reg.settings.number_pattern
+        self.bookkeeping = {
+            "logged_at": now,
+            "logged_by": actor,
+            "on_hold": False,
+            "reopen_count": 0,
+            "version": 1,
+            "import_batch": None,  # the batch's id, once it is recorded (run())
+        }
+        self.recorded_at = _sqlite_time(now)
+        self.sqlite_insert = _SQLITE_INSERT
+        self.fast = reg.engine.dialect.name == "sqlite" and not update
+
+    # -- reading and converting rows ----------------------------------------------------
+    def prepared(self) -> Iterator[tuple[int, RowError | dict]]:
         """(rows read so far, the row's new case columns or its error), row by row."""
+        conv, mapping, bookkeeping = self.conv, self.mapping, self.bookkeeping
+        contact_key, clock, min_score = self._contact_key, self.clock, self.min_score
+        individual = CustomerType.individual.value
         seen_refs: set[str] = set()
-        header_checked = not check_header  # JSON Lines objects may leave keys out
+        header_checked = not self.check_header  # JSON Lines objects may leave keys out
         read = 0
-        for line, row in rows:
+        for line, row in self.rows:
             if not header_checked:
                 conv.check_header(list(row))
                 header_checked = True
@@ -812,11 +865,11 @@ def import_rows(
                 v["line"] = line
             yield read, v
 
-    def batches() -> Iterator[tuple[int, list[RowError | dict]]]:
+    def batches(self) -> Iterator[tuple[int, list[RowError | dict]]]:
         """(rows read so far, up to BATCH new cases and the errors found among them)."""
         batch: list[RowError | dict] = []
         good = read = 0
-        for read, v in prepared():  # noqa: B007 (read is what the batch reports)
+        for read, v in self.prepared():  # noqa: B007 (read is what the batch reports)
             batch.append(v)
             if v.__class__ is not RowError:
                 good += 1
@@ -825,10 +878,11 @@ def import_rows(
                     batch, good = [], 0
         yield read, batch
 
-    def fast_batches() -> Iterator[tuple[int, list]]:
+    def fast_batches(self) -> Iterator[tuple[int, list]]:
         """batches(), each new case as a plain tuple for flush_fast(): (line,
         external_ref, year received, *_sqlite_values()) (SQLite, no --update)."""
-        for read, batch in batches():
+        local_date = self.local_date
+        for read, batch in self.batches():
             times = _SQLiteTimes()
             yield (
                 read,
@@ -841,67 +895,74 @@ def import_rows(
                 ],
             )
 
+    def source_batches(self) -> Iterator[tuple[int, list]] | _Child:
+        """Where run() takes its batches from."""
+        if self.fast and _READER_PROCESS and _can_fork():
+            # Reading and converting rows is pure Python, writing them is mostly SQLite: on
+            # two cores a second process does the first while this one does the second.
+            return _from_child(self.fast_batches)
+        return self.fast_batches() if self.fast else self.batches()
+
+    # -- finding present rows, numbering new cases ---------------------------------------
+    @staticmethod
     def existing_refs(conn: sa.Connection, refs: list[str]) -> dict[str, int]:
         if not refs:
             return {}
         return dict(
             conn.execute(
-                sa.select(cases.c.external_ref, cases.c.id).where(cases.c.external_ref.in_(refs))
+                sa.select(_CASES.c.external_ref, _CASES.c.id).where(_CASES.c.external_ref.in_(refs))
             ).all()
         )
 
-    def numbers(conn: sa.Connection, years: list[int]) -> list[str]:
+    def numbers(self, conn: sa.Connection, years: list[int]) -> list[str]:
         """The next case numbers for new cases received in these years, in this order."""
         by_year: dict[int, list[int]] = {}
         for i, year in enumerate(years):
             by_year.setdefault(year, []).append(i)
         out: list[str] = [""] * len(years)
-        store = EngineStore.bound(conn)
+        store = self._bound_store(conn)
         for year, positions in by_year.items():
             for i, number in zip(
-                positions, reserve_numbers(store, pattern, year, len(positions)), strict=True
+                positions,
+                self._reserve_numbers(store, self.pattern, year, len(positions)),
+                strict=True,
             ):
                 out[i] = number
         return out
 
-    def flush_fast(new: list[tuple], conn: sa.Connection) -> None:
+    # -- writing cases and events ----------------------------------------------------------
+    def flush_fast(self, new: list[tuple], conn: sa.Connection) -> None:
         # The transaction holds SQLite's write lock (BEGIN IMMEDIATE): nobody else can take
         # ids meanwhile, so give them out here, and hand the driver plain tuples in the
         # exact text format SQLAlchemy's DateTime uses on SQLite.
+        result = self.result
         existing = _sqlite_existing_refs(conn, [c[1] for c in new if c[1]])
         if existing:
             result.present += sum(1 for c in new if c[1] in existing)
             new = [c for c in new if c[1] not in existing]
         if not new:
             return
-        first = conn.execute(sa.select(sa.func.coalesce(sa.func.max(cases.c.id), 0))).scalar()
+        first = conn.execute(sa.select(sa.func.coalesce(sa.func.max(_CASES.c.id), 0))).scalar()
         ids = range(first + 1, first + 1 + len(new))
         conn.exec_driver_sql(
-            sqlite_insert,
+            self.sqlite_insert,
             [
                 (case_id, number, *c[_FAST_VALUES:])
                 for case_id, number, c in zip(
-                    ids, numbers(conn, [c[2] for c in new]), new, strict=True
+                    ids, self.numbers(conn, [c[2] for c in new]), new, strict=True
                 )
             ],
         )
         # Each import event is made from its case row by SQL, for each run of cases whose
         # file lines are consecutive (all of them, in a file with one line per record).
-        runs: list[list[int]] = []  # [first id, last id, line - id]
-        for case_id, c in zip(ids, new, strict=True):
-            offset = c[0] - case_id
-            if runs and runs[-1][2] == offset:
-                runs[-1][1] = case_id
-            else:
-                runs.append([case_id, case_id, offset])
-        for lo, hi, offset in runs:
+        for lo, hi, offset in _line_runs(ids, new):
             conn.exec_driver_sql(
                 _SQLITE_EVENTS,
                 (
                     Action.import_.value,
-                    recorded_at,
-                    actor,
-                    f"imported from {source} line ",
+                    self.recorded_at,
+                    self.actor,
+                    f"imported from {self.source} line ",
                     offset,
                     lo,
                     hi,
@@ -909,32 +970,41 @@ def import_rows(
             )
         result.imported += len(new)
 
-    def flush(batch: list[dict], conn: sa.Connection) -> None:
-        existing = existing_refs(conn, [v["external_ref"] for v in batch if v.get("external_ref")])
+    def flush(self, batch: list[dict], conn: sa.Connection) -> None:
+        result = self.result
+        existing = self.existing_refs(
+            conn, [v["external_ref"] for v in batch if v.get("external_ref")]
+        )
         new = []
         for v in batch:
             ref = v.get("external_ref")
             if ref and ref in existing:
-                if update and _update(conn, existing[ref], v, v["line"]):
+                if self.update and self._update(conn, existing[ref], v, v["line"]):
                     result.updated += 1
                 else:
                     result.present += 1
                 continue
             new.append(v)
+        local_date = self.local_date
         for v, number in zip(
-            new, numbers(conn, [local_date(v["received_at"]).year for v in new]), strict=True
+            new, self.numbers(conn, [local_date(v["received_at"]).year for v in new]), strict=True
         ):
             v["number"] = number
         if not new:
             return
         ids = (
             conn.execute(
-                sa.insert(cases).returning(cases.c.id, sort_by_parameter_order=True),
-                [{c: v.get(c) for c in insert_columns} for v in new],
+                sa.insert(_CASES).returning(_CASES.c.id, sort_by_parameter_order=True),
+                [{c: v.get(c) for c in _CASE_COLUMNS} for v in new],  # executemany: every key
             )
             .scalars()
             .all()
         )
+        self._insert_import_events(conn, ids, new)
+        result.imported += len(new)
+
+    def _insert_import_events(self, conn: sa.Connection, ids: list[int], new: list[dict]) -> None:
+        now, actor, source = self.now, self.actor, self.source
         rows = [
             {
                 "case_id": case_id,
@@ -951,12 +1021,12 @@ def import_rows(
         ]
         for row in rows:
             row["hash"] = event_hash(None, row)
-        conn.execute(events.insert(), rows)
-        result.imported += len(new)
+        conn.execute(_EVENTS.insert(), rows)
 
-    def _update(conn: sa.Connection, case_id: int, v: dict, line: int) -> bool:
+    def _update(self, conn: sa.Connection, case_id: int, v: dict, line: int) -> bool:
         # A case somebody has worked on here since it was imported belongs to complaintctl
         # now: the source file must not wind it back.
+        cases, events = _CASES, _EVENTS
         worked_on = conn.execute(
             sa.select(events.c.id)
             .where(events.c.case_id == case_id, events.c.action != Action.import_.value)
@@ -979,15 +1049,22 @@ def import_rows(
         ).rowcount
         if claimed != 1:  # PostgreSQL: someone changed it since we read it
             raise CaseChanged(current["number"])
+        self._insert_update_event(conn, case_id, current, v, line, changed)
+        return True
+
+    def _insert_update_event(
+        self, conn: sa.Connection, case_id: int, current, v: dict, line: int, changed: dict
+    ) -> None:
+        now, events = self.now, _EVENTS
         event = dict(
             case_id=case_id,
             action=Action.import_.value,
             at=now,
             recorded_at=now,
-            actor=actor,
+            actor=self.actor,
             step_from=current["step"],
             step_to=v.get("step", current["step"]),
-            note=f"updated from {source} line {line}",
+            note=f"updated from {self.source} line {line}",
             changes=json.dumps(changed, ensure_ascii=False, sort_keys=True),
         )
         prev = conn.execute(
@@ -997,63 +1074,109 @@ def import_rows(
             .limit(1)
         ).scalar()
         conn.execute(events.insert().values(**event, hash=event_hash(prev, event)))
-        return True
 
-    recorded_at = _sqlite_time(now)
-    sqlite_insert = _SQLITE_INSERT
-    fast = reg.engine.dialect.name == "sqlite" and not update
-    if fast and _READER_PROCESS and _can_fork():
-        # Reading and converting rows is pure Python, writing them is mostly SQLite: on two
-        # cores a second process does the first while this one does the second.
-        source_batches = _from_child(fast_batches)
-    else:
-        source_batches = fast_batches() if fast else batches()
-    with (
-        contextlib.closing(source_batches),
-        reg.engine.connect() as conn,
-        _bulk_cache(conn),
-        _sealing(conn),
-    ):
-        conn.execution_options(complaintctl_write=True)
-        trans = conn.begin()
-        try:
-            if content is not None:
-                batch_id = batches_.begin(conn, reg, content, now=now, actor=actor)
-                bookkeeping["import_batch"] = batch_id
-                sqlite_insert = _SQLITE_INSERT.replace(_BATCH_SLOT, str(int(batch_id)))
-            for read, batch in source_batches:
-                errors = [v for v in batch if v.__class__ is RowError]
-                if errors:
-                    result.errors += errors
-                    batch = [v for v in batch if v.__class__ is not RowError]
-                if batch:
-                    (flush_fast if fast else flush)(batch, conn)
-                if progress:
-                    for n in range(result.read + 1, read + 1):
-                        progress(n)
-                result.read = read
-            if dry_run or (result.errors and not skip_invalid) or result.over(fail_over):
+    # -- the transaction ---------------------------------------------------------------------
+    def run(
+        self,
+        *,
+        dry_run: bool,
+        skip_invalid: bool,
+        fail_over: float | None,
+        progress: Callable[[int], None] | None,
+    ) -> ImportResult:
+        """Every batch written in one transaction, then committed or rolled back."""
+        source_batches = self.source_batches()
+        with (
+            contextlib.closing(source_batches),
+            self.reg.engine.connect() as conn,
+            _bulk_cache(conn),
+            _sealing(conn),
+        ):
+            conn.execution_options(complaintctl_write=True)
+            trans = conn.begin()
+            try:
+                batch_id = self._begin_batch(conn)
+                self._write(conn, source_batches, progress)
+                self._end(conn, trans, batch_id, dry_run, skip_invalid, fail_over)
+            except sa.exc.OperationalError as exc:
                 trans.rollback()
-            else:
-                if content is not None:
-                    batches_.finish(
-                        conn,
-                        batch_id,
-                        read=result.read,
-                        imported=result.imported,
-                        present=result.present,
-                        updated=result.updated,
-                        rejected=result.rejected,
-                    )
-                trans.commit()
-                result.written = True
-        except sa.exc.OperationalError as exc:
+                raise DatabaseError(
+                    _("database unavailable: {error}").format(error=exc.orig)
+                ) from None
+            except BaseException:
+                trans.rollback()
+                raise
+        return self.result
+
+    def _begin_batch(self, conn: sa.Connection) -> int | None:
+        """The import batch recorded (with `content`): its id, which the new cases carry."""
+        if self.content is None:
+            return None
+        batch_id = batches_.begin(conn, self.reg, self.content, now=self.now, actor=self.actor)
+        self.bookkeeping["import_batch"] = batch_id
+        self.sqlite_insert = _SQLITE_INSERT.replace(_BATCH_SLOT, str(int(batch_id)))
+        return batch_id
+
+    def _write(
+        self,
+        conn: sa.Connection,
+        source_batches: Iterator[tuple[int, list]] | _Child,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        result = self.result
+        flush = self.flush_fast if self.fast else self.flush
+        for read, batch in source_batches:
+            errors = [v for v in batch if v.__class__ is RowError]
+            if errors:
+                result.errors += errors
+                batch = [v for v in batch if v.__class__ is not RowError]
+            if batch:
+                flush(batch, conn)
+            if progress:
+                for n in range(result.read + 1, read + 1):
+                    progress(n)
+            result.read = read
+
+    def _end(
+        self,
+        conn: sa.Connection,
+        trans: sa.RootTransaction,
+        batch_id: int | None,
+        dry_run: bool,
+        skip_invalid: bool,
+        fail_over: float | None,
+    ) -> None:
+        """Commit, or roll back (--dry-run, bad rows without --skip-invalid, or more of
+        them than --fail-over allows)."""
+        result = self.result
+        if dry_run or (result.errors and not skip_invalid) or result.over(fail_over):
             trans.rollback()
-            raise DatabaseError(_("database unavailable: {error}").format(error=exc.orig)) from None
-        except BaseException:
-            trans.rollback()
-            raise
-    return result
+            return
+        if self.content is not None:
+            batches_.finish(
+                conn,
+                batch_id,
+                read=result.read,
+                imported=result.imported,
+                present=result.present,
+                updated=result.updated,
+                rejected=result.rejected,
+            )
+        trans.commit()
+        result.written = True
+
+
+def _line_runs(ids: range, new: list[tuple]) -> list[list[int]]:
+    """[first id, last id, line - id] for each run of new cases (fast path tuples, line
+    first) whose file lines are consecutive, in id order."""
+    runs: list[list[int]] = []
+    for case_id, c in zip(ids, new, strict=True):
+        offset = c[0] - case_id
+        if runs and runs[-1][2] == offset:
+            runs[-1][1] = case_id
+        else:
+            runs.append([case_id, case_id, offset])
+    return runs
 
 
 # -- the reading process ------------------------------------------------------------------
@@ -1160,7 +1283,8 @@ def _bulk_cache(conn: sa.Connection) -> Iterator[None]:
         raw.execute(f"PRAGMA cache_size = {before}")
 
 
-_CASE_COLUMNS = [c.name for c in Case.__table__.c if c.name != "id"]
+_CASES, _EVENTS = Case.__table__, Event.__table__
+_CASE_COLUMNS = [c.name for c in _CASES.c if c.name != "id"]
 # The fast path's column order: the times last, as they need formatting.
 _TIME_COLUMNS = [c for c in _CASE_COLUMNS if isinstance(Case.__table__.c[c].type, sa.DateTime)]
 _OTHER_COLUMNS = [
