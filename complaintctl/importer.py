@@ -552,19 +552,19 @@ class RowConverter:
 
         return lookup
 
+    def _split_plan(self) -> None:
+        """The plan, split as convert() goes through it: texts, times, the rest."""
+        plan = self._plan = self._make_plan()
+        # Texts and times whose values the mapping translates go the general way.
+        inline = [p for p in plan if p[0] not in self.mapping.values]
+        self._texts = [(p[0], p[1], p[2], TEXT_FIELDS[p[0]]) for p in inline if p[0] in TEXT_FIELDS]
+        self._times = [(*p[:3], p[4]) for p in inline if p[0] in TIME_FIELDS]
+        general = {p[0] for p in self._texts} | {p[0] for p in self._times}
+        self._others = [p for p in plan if p[0] not in general]
+
     def convert(self, line: int, row: dict) -> dict | RowError:
-        m = self.mapping
-        plan = self._plan
-        if plan is None:
-            plan = self._plan = self._make_plan()
-            # Texts and times whose values the mapping translates go the general way.
-            inline = [p for p in plan if p[0] not in m.values]
-            self._texts = [
-                (p[0], p[1], p[2], TEXT_FIELDS[p[0]]) for p in inline if p[0] in TEXT_FIELDS
-            ]
-            self._times = [(*p[:3], p[4]) for p in inline if p[0] in TIME_FIELDS]
-            general = {p[0] for p in self._texts} | {p[0] for p in self._times}
-            self._others = [p for p in plan if p[0] not in general]
+        if self._plan is None:
+            self._split_plan()
         v: dict = {}
         # Field by field in FIELDS order (texts, times, the rest), so the first bad cell of a
         # row is the one reported; texts and times are spelled out, being most of the work.
@@ -611,13 +611,17 @@ class RowConverter:
             if not v.get(name):
                 return RowError(
                     line,
-                    m.columns.get(name, name),
+                    self.mapping.columns.get(name, name),
                     "",
                     _("{field} is required").format(field=name),
                     row,
                 )
-        # The procedure's order: each step time given must not be before the one before it
-        # (feedback and closing both follow resolution); and none may be in the future.
+        return self._in_order(line, row, v)
+
+    def _in_order(self, line: int, row: dict, v: dict) -> dict | RowError:
+        """`v`, or the RowError of its first step time out of the procedure's order: each
+        step time given must not be before the one before it (feedback and closing both
+        follow resolution); and none may be in the future."""
         previous = v["received_at"]
         now = self.now
         future = None if previous <= now else "received_at"
