@@ -166,10 +166,6 @@ class Store(_Reads):
         """Run one statement that changes rows; the number of rows it changed."""
         return self._run(sql, params).rowcount
 
-    def insert(self, sql: str, params: Params | None = None) -> int:
-        """Run one INSERT; the id of the row it made."""
-        return self._run(sql, params).lastrowid
-
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Store]:
         """One transaction: everything in the block commits together or not at all.  A
@@ -318,11 +314,6 @@ class EngineStore(_Reads):
     def execute(self, sql: str, params: Params | None = None) -> int:
         with self._connection(write=True) as conn:
             return self._run(conn, sql, params).rowcount
-
-    def insert(self, sql: str, params: Params | None = None) -> int:
-        """Run one INSERT … RETURNING id; the id of the row it made."""
-        with self._connection(write=True) as conn:
-            return self._run(conn, sql, params).scalar_one()
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[EngineStore]:
