@@ -70,6 +70,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def csv_cell(value: object) -> object:
     """A value as written to CSV: times ISO 8601, None empty, and text that a spreadsheet
     would run as a formula prefixed with a single quote (nothing else is altered)."""
+    if value.__class__ is str:  # most cells: checked first (export writes millions)
+        return "'" + value if value.startswith(_FORMULA_START) else value
     if value is None:
         return ""
     if isinstance(value, dt.datetime | dt.date):
