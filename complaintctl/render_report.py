@@ -7,15 +7,15 @@ values English (they are an interface)."""
 from __future__ import annotations
 
 import datetime as dt
-
-from rich.cells import cell_len
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from complaintctl.figures import BREAKDOWN_BY_KEY, BY_KEY, FIGURES, Figure
 from complaintctl.i18n import N_, _, current, label
 from complaintctl.report import ALL, NONE, Period, Report
+
+if TYPE_CHECKING:  # Rich is loaded only when the report is drawn as a table
+    from rich.console import Group
+    from rich.text import Text
 
 _ONE_DAY = dt.timedelta(days=1)
 REPORT_FIELDS = ("period", "group", "figure", "label", "unit", "value", "previous", "change")
@@ -162,6 +162,10 @@ def _change(value: float | int | None, unit: str) -> str:
 
 
 def report_view(report: Report) -> Group:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     title = _("{report} — {period} (previous: {previous})").format(
         report=_name("report", report.period.kind, _TITLE),
         period=period_name(report.period),
@@ -228,6 +232,9 @@ def _chart_labels(report: Report) -> list[str]:
 
 def bar_chart(report: Report, width: int = 40) -> Text:
     """Received cases per day/week/month as a bar chart in text."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
     peak = max((n for _b, n in report.chart), default=0)
     title = _PER_UNIT.get(report.chart_unit)
     text = Text(f"\n{_(title) if title else report.chart_unit}\n", style="bold")

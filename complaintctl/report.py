@@ -13,15 +13,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
 from complaintctl import figures
-from complaintctl.db import unit_of_work
 from complaintctl.errors import InvalidValue
 from complaintctl.messages import N_
-from complaintctl.models import Case, Event
 from complaintctl.parse import day_start
 from complaintctl.register import Register
+from complaintctl.sqltext import Columns, Sql, all_of, any_of, count_if, sum_if, value
+from complaintctl.store import Storage
 
 ALL = "(all)"
 NONE = N_("(none)")
@@ -149,81 +147,93 @@ class Report:
     group_names_zh: dict[str, str] = field(default_factory=dict)
 
 
-def _count(expr) -> sa.ColumnElement:
-    return sa.func.sum(sa.case((expr, 1), else_=0))
-
-
 class _Query:
     """What the definitions in figures.py are written against, for one period: the tables'
-    columns, the period's bounds (UTC), the settings, and the SQL that differs by backend."""
+    columns (cases as `c`, events as `e`), the period's bounds (UTC), the settings, and
+    the SQL that differs by backend."""
 
-    def __init__(self, reg: Register, session, days: sa.Table | None, period: Period) -> None:
+    def __init__(self, reg: Register, store: Storage, days: str | None, period: Period) -> None:
         tz = reg.settings.tz
         self.s, self.e = day_start(period.start, tz), day_start(period.end, tz)
-        self.c, self.ev = Case.__table__.c, Event.__table__.c
-        self.settings, self.session, self.days = reg.settings, session, days
+        self.c, self.ev = Columns("c"), Columns("e")
+        self.settings, self.store, self.days = reg.settings, store, days
         self.repeat_window = int(reg.settings.repeat_window.total_seconds())
 
-    def in_period(self, column: sa.ColumnElement) -> sa.ColumnElement:
-        return sa.and_(column >= self.s, column < self.e)
+    def in_period(self, column: Sql) -> Sql:
+        return (column >= self.s) & (column < self.e)
 
-    def seconds_before(self, time: sa.ColumnElement, seconds: int) -> sa.ColumnElement:
-        if self.session.bind.dialect.name == "sqlite":
-            return sa.func.datetime(time, f"-{seconds} seconds")
-        return time - sa.text(f"interval '{seconds} seconds'")
+    def seconds_before(self, time: Sql, seconds: int) -> Sql:
+        if self.store.dialect == "sqlite":
+            return Sql(f"datetime({time.text}, '-{int(seconds)} seconds')", time.params)
+        return Sql(f"({time.text} - interval '{int(seconds)} seconds')", time.params)
 
-    def latest_earlier_receipt(self) -> sa.ScalarSelect:
+    def latest_earlier_receipt(self) -> Sql:
         """When the case's contact last complained before it: one backward step on the
         (contact_key, received_at) index per case. Not EXISTS: PostgreSQL turns that into
         a hash semi-join that, when thousands of cases share a contact, tests every case of
         the period against every case of the contact."""
-        p = Case.__table__.alias("p")
-        return (
-            sa.select(p.c.received_at)
-            .where(p.c.contact_key == self.c.contact_key, p.c.received_at < self.c.received_at)
-            .order_by(p.c.received_at.desc())
-            .limit(1)
-            .scalar_subquery()
+        return Sql(
+            "(SELECT p.received_at FROM cases p WHERE p.contact_key = c.contact_key "
+            "AND p.received_at < c.received_at ORDER BY p.received_at DESC LIMIT 1)"
         )
 
-    def working_days(self, start: sa.ColumnElement, end: sa.ColumnElement) -> sa.ColumnElement:
+    def working_days(self, start: Sql, end: Sql) -> Sql:
         """Working days after the day of `start` up to the day of `end` (the day table)."""
-        days = self.days
 
-        def day_index(time: sa.ColumnElement) -> sa.ScalarSelect:
+        def day_index(time: Sql) -> Sql:
             # The day a time falls on: the last one starting at or before it (days are
             # contiguous), one step on the table's key per case. A join on the range
             # (day_start <= time < day_end) made PostgreSQL test every case against
             # every day: minutes for a report when the days span years.
-            return (
-                sa.select(days.c.idx)
-                .where(days.c.day_start <= time)
-                .order_by(days.c.day_start.desc())
-                .limit(1)
-                .scalar_subquery()
+            return Sql(
+                f"(SELECT d.idx FROM {self.days} d WHERE d.day_start <= {time.text} "
+                "ORDER BY d.day_start DESC LIMIT 1)",
+                time.params,
             )
 
         return day_index(end) - day_index(start)
 
 
-def _condition(q: _Query, m: figures.Count) -> sa.ColumnElement:
+def _condition(q: _Query, m: figures.Count) -> Sql:
     own = m.where(q)
-    return own if m.within is None else sa.and_(_condition(q, m.within), own)
+    return own if m.within is None else _condition(q, m.within) & own
 
 
-def _column(q: _Query, m: figures.Count | figures.Sum) -> sa.ColumnElement:
+def _column(q: _Query, m: figures.Count | figures.Sum) -> Sql:
     if isinstance(m, figures.Sum):
-        return sa.func.sum(sa.case((_condition(q, m.within), m.expr(q)), else_=0))
+        return sum_if(_condition(q, m.within), m.expr(q))
     if m.distinct is not None:
-        return sa.func.count(sa.distinct(m.distinct(q)))
-    return sa.func.count() if m.where is None else _count(_condition(q, m))
+        d = m.distinct(q)
+        return Sql(f"count(DISTINCT {d.text})", d.params)
+    return Sql("count(*)") if m.where is None else count_if(_condition(q, m))
 
 
 def _cohort(m: figures.Measure) -> figures.Cohort:
     return m.within.cohort if isinstance(m, figures.Sum) else m.cohort
 
 
-def _measure(q: _Query, group: sa.ColumnElement) -> dict[str, dict[figures.Measure, object]]:
+def _grouped(q: _Query, group: Sql | None, columns: list[Sql], source: str, where: Sql):
+    """(group, *values) per group of the rows of `source` meeting `where`: with no
+    grouping, one row for all of them, or none when there are none."""
+    head = [group] if group is not None else []
+    parts = head + columns
+    # Each value named apart (PostgreSQL calls every sum "sum": a row keyed by name would
+    # lose all but one).
+    named = ", ".join(f"{p.text} AS v{i}" for i, p in enumerate(parts))
+    sql = f"SELECT {named} FROM {source} WHERE {where.text} " + (
+        f"GROUP BY {', '.join(str(i) for i in range(1, len(head) + 1))}" if head else ""
+    )
+    params: dict = where.params.copy()
+    for p in parts:
+        params |= p.params
+    if group is None:
+        sql += " HAVING count(*) > 0"
+    for row in q.store.stream(sql, params):
+        values = list(row.values())
+        yield (values[0], *values[1:]) if group is not None else (ALL, *values)
+
+
+def _measure(q: _Query, group: Sql | None) -> dict[str, dict[figures.Measure, object]]:
     """Every measure of figures.py for one period, per group: one query per cohort (and
     per histogram), aggregated in SQL."""
     out: dict[str, dict] = {}
@@ -233,58 +243,66 @@ def _measure(q: _Query, group: sa.ColumnElement) -> dict[str, dict[figures.Measu
     for cohort, ms in cohorts.items():
         flat = [m for m in ms if not isinstance(m, figures.Histogram)]
         if cohort.where is not None:
-            where = cohort.where(q)
+            where = all_of(cohort.where(q))
         else:  # the rows meeting any of its counts' conditions
-            where = [
-                sa.or_(
-                    *(
-                        _condition(q, m)
-                        for m in flat
-                        if isinstance(m, figures.Count) and m.within is None
-                    )
-                )
-            ]
+            where = any_of(
+                [
+                    _condition(q, m)
+                    for m in flat
+                    if isinstance(m, figures.Count) and m.within is None
+                ]
+            )
+        source = "events e JOIN cases c ON e.case_id = c.id" if cohort.events else "cases c"
         if flat:
-            stmt = sa.select(group, *(_column(q, m) for m in flat))
-            if cohort.events:
-                stmt = stmt.select_from(
-                    Event.__table__.join(Case.__table__, q.ev.case_id == q.c.id)
-                )
-            for g, *values in q.session.execute(stmt.where(*where).group_by(group)):
+            columns = [_column(q, m) for m in flat]
+            for g, *values in _grouped(q, group, columns, source, where):
                 out.setdefault(g, {}).update(zip(flat, values, strict=True))
         for h in ms:
             if not isinstance(h, figures.Histogram) or q.days is None:
                 continue  # no day table: nothing was resolved in either period
-            value = h.expr(q).label("x")
-            rows = q.session.execute(
-                sa.select(group, value, sa.func.count()).where(*where).group_by(group, value)
-            ).all()
-            for g, x, n in rows:
+            x = h.expr(q)
+            head = [group] if group is not None else []
+            params: dict = where.params | x.params
+            for p in head:
+                params |= p.params
+            keys = ", ".join(str(i) for i in range(1, len(head) + 2))
+            named = ", ".join(f"{p.text} AS v{i}" for i, p in enumerate([*head, x]))
+            rows = q.store.stream(
+                f"SELECT {named}, count(*) AS n FROM {source} WHERE {where.text} GROUP BY {keys}",
+                params,
+            )
+            for row in rows:
+                values = list(row.values())
+                g, xv, n = values if head else [ALL, *values]
                 counts = out.setdefault(g, {}).setdefault(h, {})
-                counts[x] = counts.get(x, 0) + n
+                counts[xv] = counts.get(xv, 0) + n
     return out
 
 
-def _temp_table(
-    session, name: str, rows: list[dict], key: str | None = None, **columns
-) -> sa.Table:
+_TYPES = {  # the temporary tables' column types, by backend
+    "sqlite": {"time": "DATETIME", "int": "INTEGER", "text": "VARCHAR"},
+    "postgresql": {"time": "TIMESTAMP WITHOUT TIME ZONE", "int": "INTEGER", "text": "VARCHAR"},
+}
+
+
+def _temp_table(store: Storage, name: str, rows: list[dict], key: str | None = None, **columns):
     """A temporary table (this connection only, gone with the transaction) holding `rows`,
     its primary key `key` if given: lets SQL join cases to buckets computed in Python from
-    the working-day calendar."""
-    table = sa.Table(
-        name,
-        sa.MetaData(),
-        *(sa.Column(c, t, primary_key=c == key) for c, t in columns.items()),
-        prefixes=["TEMPORARY"],
+    the working-day calendar.  Returns its name."""
+    types = _TYPES.get(store.dialect, _TYPES["postgresql"])
+    defs = ", ".join(f"{c} {types[t]}{' NOT NULL' if c == key else ''}" for c, t in columns.items())
+    if key:
+        defs += f", PRIMARY KEY ({key})"
+    store.execute(f"CREATE TEMPORARY TABLE {name} ({defs})")
+    insert = f"INSERT INTO {name} ({', '.join(columns)}) VALUES " + (
+        f"({', '.join(':' + c for c in columns)})"
     )
-    conn = session.connection()
-    table.create(conn)
-    if rows:
-        conn.execute(table.insert(), rows)
-    return table
+    for row in rows:
+        store.execute(insert, row)
+    return name
 
 
-def _day_table(reg: Register, session, first: dt.date, last: dt.date) -> sa.Table:
+def _day_table(reg: Register, store: Storage, first: dt.date, last: dt.date) -> str:
     """A temporary table of local days [first, last): each day's UTC bounds and the count
     of working days up to and including it, so SQL can measure working days between two
     times with two joins."""
@@ -301,25 +319,26 @@ def _day_table(reg: Register, session, first: dt.date, last: dt.date) -> sa.Tabl
         )
         day += dt.timedelta(1)
     return _temp_table(
-        session,
+        store,
         "tmp_report_days",
         rows,
         key="day_start",
-        day_start=sa.DateTime,
-        day_end=sa.DateTime,
-        idx=sa.Integer,
+        day_start="time",
+        day_end="time",
+        idx="int",
     )
 
 
 def received_chart(reg: Register, period: Period, unit: str) -> list[tuple[str, int]]:
     """Received counts of `period` per `unit` ('day', 'week' or 'month'), as in
     Report.chart (e.g. a year per ISO week for `report --html`)."""
-    with unit_of_work(reg.engine, write=False) as session:
-        return _chart(reg, session, period, unit)[1]
+    store = reg.store
+    with store.transaction(write=False):
+        return _chart(reg, store, period, unit)[1]
 
 
 def _chart(
-    reg: Register, session, period: Period, unit: str | None = None
+    reg: Register, store: Storage, period: Period, unit: str | None = None
 ) -> tuple[str, list[tuple[str, int]]]:
     """Received counts per day (up to ~2 months), per ISO week (up to ~6 months), else
     per month (or per `unit`); buckets come from a temporary table so empty ones show as
@@ -343,31 +362,23 @@ def _chart(
         day = nxt
     tz = reg.settings.tz
     table = _temp_table(
-        session,
+        store,
         "tmp_report_buckets",
         [
             {"pos": i, "label": label, "b_start": day_start(a, tz), "b_end": day_start(b, tz)}
             for i, (label, a, b) in enumerate(buckets)
         ],
-        pos=sa.Integer,
-        label=sa.String,
-        b_start=sa.DateTime,
-        b_end=sa.DateTime,
+        pos="int",
+        label="text",
+        b_start="time",
+        b_end="time",
     )
-    conn = session.connection()
-    t = Case.__table__.c
-    rows = conn.execute(
-        sa.select(table.c.label, sa.func.count(t.id))
-        .select_from(
-            table.outerjoin(
-                Case.__table__,
-                sa.and_(t.received_at >= table.c.b_start, t.received_at < table.c.b_end),
-            )
-        )
-        .group_by(table.c.pos, table.c.label)
-        .order_by(table.c.pos)
-    ).all()
-    return unit, [(label, n) for label, n in rows]
+    rows = store.rows(
+        f"SELECT b.label, count(c.id) AS n FROM {table} b LEFT OUTER JOIN cases c "
+        "ON c.received_at >= b.b_start AND c.received_at < b.b_end "
+        "GROUP BY b.pos, b.label ORDER BY b.pos"
+    )
+    return unit, [(r["label"], r["n"]) for r in rows]
 
 
 def monthly_report(reg: Register, period: Period, by: str | None = None) -> Report:
@@ -385,34 +396,34 @@ def monthly_report(reg: Register, period: Period, by: str | None = None) -> Repo
     codes = getattr(reg.settings, dimension.codes) if dimension and dimension.codes else ()
     report.group_names_zh = {c.code: c.name_zh for c in codes if c.name_zh}
     tz = reg.settings.tz
-    t = Case.__table__.c
-    with unit_of_work(reg.engine, write=False) as session:
+    store = reg.store
+    with store.transaction(write=False):
         # One table of days, from the earliest receipt among the cases resolved in either
         # period to the end of this one, serves every resolution-time query.
-        first = session.execute(
-            sa.select(sa.func.min(t.received_at)).where(
-                t.resolved_at >= day_start(report.previous.start, tz),
-                t.resolved_at < day_start(period.end, tz),
-            )
-        ).scalar()
+        first = store.one(
+            "SELECT min(received_at) AS received_at FROM cases "
+            "WHERE resolved_at >= :s AND resolved_at < :e",
+            {"s": day_start(report.previous.start, tz), "e": day_start(period.end, tz)},
+        )["received_at"]
         days = (
             None
             if first is None
             else _day_table(
-                reg, session, reg.calendar.local_date(first), period.end + dt.timedelta(1)
+                reg, store, reg.calendar.local_date(first), period.end + dt.timedelta(1)
             )
         )
         results = {}
         for name, grouping in (("all", None), ("by", by)):
             if name == "by" and not by:
                 continue
-            group = (sa.func.coalesce(t[grouping], NONE) if grouping else sa.literal(ALL)).label(
-                "g"
-            )
+            group = None
+            if grouping:
+                none = value(NONE)
+                group = Sql(f"coalesce(c.{grouping}, {none.text})", none.params)
             results[name] = tuple(
-                _measure(_Query(reg, session, days, p), group) for p in (period, report.previous)
+                _measure(_Query(reg, store, days, p), group) for p in (period, report.previous)
             )
-        report.chart_unit, report.chart = _chart(reg, session, period)
+        report.chart_unit, report.chart = _chart(reg, store, period)
     for name, (cur, prev) in results.items():
         groups = sorted(set(cur) | set(prev)) if name == "by" else [ALL]
         for g in groups:
@@ -515,17 +526,15 @@ def trend(reg: Register, period: Period, months: int, keys: tuple[str, ...]) -> 
 def score_counts(reg: Register, period: Period) -> list[tuple[int, int, bool]]:
     """(score, customers who gave it in the period, whether it counts as satisfied) for
     each score 1..5: the same cases as the `feedback` figure, split by score."""
-    t = Case.__table__.c
     tz = reg.settings.tz
-    s, e = day_start(period.start, tz), day_start(period.end, tz)
-    with unit_of_work(reg.engine, write=False) as session:
-        rows = dict(
-            session.execute(
-                sa.select(t.feedback_score, sa.func.count())
-                .where(t.feedback_at >= s, t.feedback_at < e, t.feedback_score.is_not(None))
-                .group_by(t.feedback_score)
-            ).all()
+    rows = {
+        r["feedback_score"]: r["n"]
+        for r in reg.store.rows(
+            "SELECT feedback_score, count(*) AS n FROM cases WHERE feedback_at >= :s "
+            "AND feedback_at < :e AND feedback_score IS NOT NULL GROUP BY feedback_score",
+            {"s": day_start(period.start, tz), "e": day_start(period.end, tz)},
         )
+    }
     min_score = reg.settings.satisfied_min_score
     return [
         (score, rows.get(score, 0), bool(figures.is_satisfied(score, min_score)))

@@ -129,3 +129,26 @@ def test_warn_as_text_loads_at_most_rich(warm):
     code, loaded = _warn_loaded(warm, *WARN_AT)
     assert code == 3
     assert loaded in ([], ["rich"])
+
+
+# -- report: its figures are SQL text run through the storage layer ------------------------
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--format", "json"),
+        ("--format", "csv"),
+        ("--by", "owner", "--format", "json"),
+        ("--quarter", "2025Q4", "--format", "csv"),
+    ],
+)
+def test_the_report_as_data_loads_none_of_the_heavy_modules(warm, args):
+    month = () if "--quarter" in args else ("--month", "2025-10")
+    code, loaded = _warn_loaded(warm, "report", *month, *args)
+    assert code in (0, None)
+    assert loaded == []
+
+
+def test_the_report_on_screen_loads_rich_and_nothing_else_heavy(warm):
+    code, loaded = _warn_loaded(warm, "report", "--month", "2025-10")
+    assert code in (0, None)
+    assert loaded == ["rich"]
