@@ -339,20 +339,7 @@ def measure_size(
 
     def log_argv(db_file: Path, i: int) -> list[str]:
         contact = f"139{random.Random(i * 31 + n).randrange(10**8):08d}"
-        return [
-            "--db",
-            str(db_file),
-            "log",
-            "--channel",
-            "phone",
-            "--customer",
-            "测试客户",
-            "--summary",
-            "冰箱不制冷",
-            "-q",
-            "--contact",
-            contact,
-        ]
+        return [*bench.log_argv(db_file), contact]
 
     commands = {
         "show": [*base, "show", case],
