@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -211,6 +212,25 @@ def current_revision(conn: sa.Connection) -> str | None:
     if value is None:
         return None
     return f"{int(value):04d}"
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `db status` reports of a database."""
+
+    name: str  # its URL, the password hidden
+    backend: str
+    revision: str | None
+    cases: int
+
+
+def status(url: str) -> Status:
+    """The database at `url` as it stands, whatever its schema revision."""
+    engine = open_db(url, check=False)
+    with engine.connect() as conn:
+        revision = current_revision(conn)
+        cases = conn.execute(sa.text("SELECT count(*) FROM cases")).scalar()
+    return Status(engine_name(engine), engine.dialect.name, revision, cases)
 
 
 def upgrade(engine: sa.Engine) -> tuple[str | None, str]:

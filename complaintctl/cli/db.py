@@ -38,13 +38,11 @@ def db_status_cli(ctx: typer.Context) -> None:
     """
     from complaintctl import db
 
-    engine = db.open_db(_state(ctx).database_url(), check=False)
-    with engine.connect() as conn:
-        revision = db.current_revision(conn)
-        cases = conn.execute(db.sa.text("SELECT count(*) FROM cases")).scalar()
-    typer.echo(f"database: {db.engine_name(engine)}")
-    typer.echo(f"backend:  {engine.dialect.name}")
-    typer.echo(f"cases:    {cases}")
+    st = db.status(_state(ctx).database_url())
+    revision = st.revision
+    typer.echo(f"database: {st.name}")
+    typer.echo(f"backend:  {st.backend}")
+    typer.echo(f"cases:    {st.cases}")
     if revision == db.HEAD:
         typer.echo(f"schema:   {revision} (current)")
         return
