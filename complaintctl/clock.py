@@ -26,6 +26,40 @@ def to_local(t: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     return t.replace(tzinfo=UTC).astimezone(tz)
 
 
+def offset_periods(
+    tz: ZoneInfo, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, dt.timedelta]]:
+    """The zone's UTC offsets from `start` to `end` (naive UTC): [(from, offset), ...], the
+    first from `start`, each change found to the second (the days are sampled, and a day
+    whose offset differs from the day before is bisected)."""
+
+    def offset(t: dt.datetime) -> dt.timedelta:
+        return t.replace(tzinfo=UTC).astimezone(tz).utcoffset() or dt.timedelta(0)
+
+    t = start.replace(microsecond=0)
+    periods = [(start, offset(start))]
+    day = dt.timedelta(days=1)
+    while t < end:
+        step = min(day, end - t)
+        current = periods[-1][1]
+        if offset(t + step) != current:
+            low, high = t, t + step  # offset(low) == current != offset(high)
+            while high - low > dt.timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(microsecond=0)
+                if middle <= low:
+                    middle = low + dt.timedelta(seconds=1)
+                if offset(middle) == current:
+                    low = middle
+                else:
+                    high = middle
+            periods.append((high, offset(high)))
+            t = high
+        else:
+            t += step
+    return periods
+
+
 def local_text(t: dt.datetime | None, tz: ZoneInfo) -> str:
     """A naive-UTC time as people read it in the office zone ("-" for none)."""
     return to_local(t, tz).strftime("%Y-%m-%d %H:%M") if t else "-"

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:  # Rich is loaded only when a table is drawn: JSON and CSV need none of it
@@ -82,7 +82,11 @@ def csv_cell(value: object) -> object:
 
 
 def write_csv(
-    rows: Iterable[dict], fields: Sequence[str], out: IO[str], excel: bool = False
+    rows: Iterable[dict],
+    fields: Sequence[str],
+    out: IO[str],
+    excel: bool = False,
+    header: bool = True,
 ) -> None:
     """CSV with a header of the stable field names; `excel` starts it with a UTF-8 BOM so
     Excel reads Chinese text correctly."""
@@ -99,9 +103,39 @@ def write_csv(
         buffer.seek(0)
         buffer.truncate()
 
-    emit(list(fields))
+    if header:
+        emit(list(fields))
     for row in rows:
         emit([csv_cell(row[f]) for f in fields])
+
+
+def write_csv_lines(
+    batches: Iterable[list[tuple[str | None, object]]],
+    fields: Sequence[str],
+    out: IO[str],
+    redo: Callable[[list], Iterable[dict]],
+    excel: bool = False,
+) -> int:
+    """write_csv() for rows that come as finished CSV lines (complaintctl.csvsql), in
+    batches of (line, key); a row whose line is None is written by write_csv() from
+    `redo(keys)`, which gives the rows write_csv() takes.  Returns the number of rows."""
+    if excel:
+        out.write("\ufeff")
+    out.write(",".join(fields) + "\n")
+    count = 0
+    for batch in batches:
+        lines = [line for line, _key in batch]
+        if None in lines:
+            for line, key in batch:
+                if line is None:
+                    write_csv(redo([key]), fields, out, header=False)
+                else:
+                    out.write(line + "\n")
+        else:
+            lines.append("")
+            out.write("\n".join(lines))
+        count += len(batch)
+    return count
 
 
 _STATUS_STYLE = {

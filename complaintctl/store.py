@@ -161,6 +161,12 @@ class Store(_Reads):
         while batch := cursor.fetchmany(500):
             yield from map(decode, batch)
 
+    def batches(self, sql: str, params: Params | None = None) -> Iterator[list[tuple]]:
+        """The rows as SQLite gives them (tuples, times as stored text), in batches."""
+        cursor = self._run(sql, params)
+        while batch := cursor.fetchmany(500):
+            yield batch
+
     # writing
     def execute(self, sql: str, params: Params | None = None) -> int:
         """Run one statement that changes rows; the number of rows it changed."""

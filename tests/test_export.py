@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import local
 
-from complaintctl import queries, services
+from complaintctl import csvsql, queries, services
 from complaintctl.models import Case
 from complaintctl.queries import CASE_FIELDS, EXPORT_FIELDS, LIST_FIELDS
 from complaintctl.render import csv_cell
@@ -674,14 +674,23 @@ def test_an_export_that_fails_midway_leaves_the_old_file_untouched_and_no_part_f
     path = tmp_path / "cases.csv"
     path.write_text("previous export\n", encoding="utf-8")
     inode = os.stat(path).st_ino
-    real = queries.export_rows
+    real, real_lines = queries.export_rows, csvsql.export_lines
 
     def broken(reg, f, now):
         rows = real(reg, f, now)
         yield next(rows)
         raise OSError("disk full")
 
+    def broken_lines(reg, f, now):  # the way a CSV export takes on SQLite
+        lines = real_lines(reg, f, now)
+        return None if lines is None else broken_batches(lines)
+
+    def broken_batches(lines):
+        yield next(lines)[:1]
+        raise OSError("disk full")
+
     monkeypatch.setattr(queries, "export_rows", broken)
+    monkeypatch.setattr(csvsql, "export_lines", broken_lines)
     result = cli("export", str(path))
     assert result.exit_code != 0
     assert "disk full" in result.stderr
