@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from complaintctl.clock import to_local
+from complaintctl.contacts import contact_key, is_phone
 from complaintctl.enums import CLOCKED_STEPS, ENDED_STEPS, Step
 from complaintctl.errors import CaseNotFound, InvalidValue
 from complaintctl.messages import N_, _
@@ -324,6 +325,9 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> tuple[str, dict[st
         escaped = f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params["search"] = f"%{escaped.lower()}%"
         likes = " OR ".join(f"lower({col}) LIKE :search ESCAPE '\\'" for col in _SEARCHED)
+        if is_phone(f.search):  # any way of writing the number finds it
+            params["search_key"] = f"%{contact_key(f.search)}%"
+            likes += " OR contact_key LIKE :search_key"
         conds.append(f"({likes})")
     return (" AND ".join(conds) or "1 = 1"), params
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from complaintctl.case import COLUMNS, CaseRecord
 from complaintctl.clock import local_text
+from complaintctl.contacts import contact_key
 from complaintctl.enums import (
     Action,
     CustomerType,
@@ -67,17 +67,6 @@ def _choice(
 
 def _values(enum: type) -> tuple[str, ...]:
     return tuple(e.value for e in enum)
-
-
-_PHONE = re.compile(r"^[\d\s+\-().]+$")
-
-
-def contact_key(contact: str) -> str:
-    """The contact reduced to what identifies a person: digits of a phone, lowercased e-mail."""
-    contact = contact.strip()
-    if _PHONE.match(contact):
-        return re.sub(r"\D", "", contact)
-    return contact.lower()
 
 
 def _when(
