@@ -107,6 +107,15 @@ class Code:
 
 
 @dataclass(frozen=True)
+class StaffMember:
+    """One person of the [[staff]] roster: the owners a case may be assigned to."""
+
+    name: str
+    department: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
 class SmtpSettings:
     """Where `warn --mail-to` sends its digest.  The password is never in the file: it is
     read from the environment variable named by `password_env`."""
@@ -153,6 +162,7 @@ class Settings:
     categories: tuple[Code, ...] = tuple(Code(*c) for c in DEFAULT_CATEGORIES)
     channels: tuple[str, ...] = DEFAULT_CHANNELS
     departments: tuple[Code, ...] = tuple(Code(*d) for d in DEFAULT_DEPARTMENTS)
+    staff: tuple[StaffMember, ...] = ()  # empty: no roster, any owner is taken
     warn_within: Duration = Duration(1, "wd")
     repeat_window: dt.timedelta = dt.timedelta(days=90)
     spike_factor: float = 2.0
@@ -173,6 +183,10 @@ class Settings:
     @property
     def department_codes(self) -> tuple[str, ...]:
         return tuple(d.code for d in self.departments)
+
+    @property
+    def staff_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.staff)
 
 
 def _refuse_readable_secret(source: Path, url: str) -> None:
@@ -482,6 +496,58 @@ def _codes(defaults: tuple[tuple[str, str, str], ...]) -> _Reader:
     return read
 
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def _member(item: object, where: str, departments: tuple[str, ...]) -> StaffMember:
+    """One [[staff]] entry; `where` is "staff[2]"."""
+    if not isinstance(item, dict):
+        raise ConfigError(N_("{key}: every entry must be a table with a name"), key=where)
+    _check_keys(item, {"name", "department", "email"}, f"{where}.")
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(N_("{key}: every entry needs a non-empty name"), key=f"{where}.name")
+    department = item.get("department")
+    if department is not None:
+        found = [
+            c
+            for c in departments
+            if isinstance(department, str) and c.lower() == department.strip().lower()
+        ]
+        if not found:
+            raise ConfigError(
+                N_("{key}: {value} is not a department code of the config; allowed: {allowed}"),
+                key=f"{where}.department",
+                value=repr(department),
+                allowed=", ".join(departments),
+            )
+        department = found[0]
+    email = item.get("email")
+    if email is not None and (not isinstance(email, str) or not _EMAIL.match(email.strip())):
+        raise ConfigError(
+            N_("{key}: {value} is not an e-mail address like wang.fang@example.com"),
+            key=f"{where}.email",
+            value=repr(email),
+        )
+    return StaffMember(name.strip(), department, email.strip() if email else None)
+
+
+def _staff(value: object, key: _Key, kw: dict) -> tuple[StaffMember, ...]:
+    """[[staff]]: the roster of owners (name, department, email); names distinct."""
+    if not isinstance(value, list):
+        raise _refusal(key, value)
+    departments = tuple(d.code for d in kw.get("departments") or Settings.departments)
+    out = tuple(_member(item, f"{key.path}[{i}]", departments) for i, item in enumerate(value))
+    seen: set[str] = set()
+    for i, member in enumerate(out):
+        if member.name.casefold() in seen:
+            raise ConfigError(
+                N_("{key}: {name} appears twice"), key=f"{key.path}[{i}].name", name=member.name
+            )
+        seen.add(member.name.casefold())
+    return out
+
+
 def _targets(value: object, key: _Key, kw: dict) -> Targets:
     """[targets]: the report's goals; each a plain number within its own range."""
     t = _as_table(value, key.path)
@@ -612,6 +678,11 @@ _KEYS = (
         "departments",
         _codes(DEFAULT_DEPARTMENTS),
         N_("{key}: must be a non-empty list of {{code, name, name_zh}} tables"),
+    ),
+    _Key(
+        "staff",
+        _staff,
+        N_("staff: must be a list of [[staff]] tables (name, department, email)"),
     ),
     _Key("channels", _names, N_("channels: must be a non-empty list of channel names")),
 )

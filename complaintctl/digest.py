@@ -135,6 +135,9 @@ def build_digest(
         category_names_zh={c.code: c.name_zh for c in s.categories if c.name_zh},
         department_names_zh={d.code: d.name_zh for d in s.departments if d.name_zh},
     )
+    from complaintctl.roster import known_owner  # a name not on a [[staff]] roster: a typo
+
+    known_owner(s, owner)
     scope, params = _scope("", owner, department)
     params |= {"now": now, "horizon": horizon, "feedback": Step.feedback.value}
     params |= {"severity_a": Severity.A.value, **_open_params()}

@@ -276,6 +276,9 @@ _SEARCHED = (
 
 def _where(reg: Register, f: ListFilter, now: dt.datetime) -> tuple[str, dict[str, Any]]:
     """The SQL condition on `cases` (columns unqualified) for a filter, and its parameters."""
+    from complaintctl.roster import known_owner  # a name not on a [[staff]] roster: a typo
+
+    known_owner(reg.settings, f.owner)
     conds: list[str] = []
     params: dict[str, Any] = {}
     if f.step:

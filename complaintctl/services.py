@@ -415,9 +415,11 @@ def assign(
     at: dt.datetime | None = None,
 ) -> Case:
     """Give the case a responsible department and owner (again: re-assign)."""
+    from complaintctl.roster import known_owner  # with a [[staff]] roster: one of its names
+
     values = dict(
         department=_choice("department", department, reg.settings.department_codes),
-        owner=_field("owner", owner, required=True),
+        owner=known_owner(reg.settings, _field("owner", owner, required=True)),
     )
     return _apply(reg, number, Action.assign, now, actor, at, **values)
 

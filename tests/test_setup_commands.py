@@ -279,7 +279,7 @@ def test_every_default_shown_commented_out_is_the_real_default(tmp_path: Path):
         expected = dataclasses.replace(expected, language="zh")
     assert settings == expected
     # ... and every key the loader reads is there, and every key the example config has.
-    assert set(data) | {"database", "smtp", "language", "date_order"} >= _TOP_KEYS
+    assert set(data) | {"database", "smtp", "language", "date_order", "staff"} >= _TOP_KEYS
     example = tomllib.loads((ROOT / "examples" / "complaintctl.toml").read_text("utf-8"))
     for table in ("calendar", "clocks", "feedback", "duplicates", "attachments", "warn"):
         assert set(data[table]) | {"subdivision"} >= set(example[table]), table

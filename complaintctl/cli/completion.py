@@ -208,8 +208,17 @@ def _cases(incomplete: str, root: dict[str, str]) -> list[tuple[str, str | None]
 
 
 def _owners(incomplete: str, root: dict[str, str]) -> list[tuple[str, str | None]]:
-    """The distinct owners from what is typed on, one index step each (a loose index
+    """The names of the [[staff]] roster when the config has one (the only owners taken);
+    else the distinct owners from what is typed on, one index step each (a loose index
     scan): never a pass over every case."""
+    staff = _settings(root).staff
+    if staff:
+        typed = incomplete.casefold()
+        return [
+            (p.name, " ".join(x for x in (p.department, p.email) if x) or None)
+            for p in staff
+            if p.name.casefold().startswith(typed)
+        ][:LIMIT]
     rows = _query(
         root,
         "WITH RECURSIVE o(v) AS ("

@@ -304,6 +304,26 @@ def _codes_block(key: str, codes: "tuple[Code, ...]", live: bool) -> list[str]:
     return lines
 
 
+def _staff_block(s: "Settings") -> list[str]:
+    """The [[staff]] roster as set, or a commented example when there is none."""
+    if not s.staff:
+        example = (
+            "[[staff]]",
+            'name = "王芳"',
+            'department = "CS"',
+            'email = "wang.fang@example.com"',
+        )
+        return [f"# {line}" for line in example] + [""]
+    lines: list[str] = []
+    for p in s.staff:
+        lines += ["[[staff]]", f"name = {_q(p.name)}"]
+        lines += [
+            f"{k} = {_q(v)}" for k, v in (("department", p.department), ("email", p.email)) if v
+        ]
+        lines.append("")
+    return lines
+
+
 def _loader_reads(key: str, value: object) -> bool:
     """Whether this complaintctl's config loader accepts `key` (language is new)."""
     from complaintctl.config import settings_from_dict
@@ -478,6 +498,10 @@ def config_toml(
         *_codes_block("categories", s.categories, live is None or "categories" in live),
         "# Departments that own cases (000 §3.3); `assign --department` takes a code.",
         *_codes_block("departments", s.departments, live is None or "departments" in live),
+        "# Staff roster (optional): with one, an owner not on it (a typo such as 王方 for",
+        "# 王芳) is refused by assign and by the --owner filters.  Without one, any name is",
+        "# taken.  department (a code above) and email are optional.  For example:",
+        *_staff_block(s),
     ]
     return "\n".join(lines).rstrip("\n") + "\n"
 
