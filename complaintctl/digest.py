@@ -242,6 +242,7 @@ def most_overdue(reg: Register, now: dt.datetime, limit: int) -> tuple[list[dict
                 r,
                 clock=_waiting_clock(r),
                 late=late_words(late_by, N_),
+                lateness=late_by,  # for words in the reader's language (the HTML report)
                 hours_late=hours,
                 by="owner",
             )

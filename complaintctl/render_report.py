@@ -161,6 +161,16 @@ def _change(value: float | int | None, unit: str) -> str:
     return change_cell(value, unit)
 
 
+def cell_text(value: float | int | None, unit: str = "") -> str:
+    """A figure as people read it in this run's language (n/a: —, in Chinese)."""
+    return _cell(value, unit)
+
+
+def change_text(value: float | int | None, unit: str) -> str:
+    """A change against the previous period as people read it (pp: 个百分点, in Chinese)."""
+    return _change(value, unit)
+
+
 def report_view(report: Report) -> Group:
     from rich.console import Group
     from rich.table import Table

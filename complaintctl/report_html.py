@@ -23,7 +23,8 @@ from pathlib import Path
 
 from complaintctl import figures
 from complaintctl.errors import ComplaintError, InvalidValue
-from complaintctl.i18n import N_, _
+from complaintctl.i18n import N_, _, current
+from complaintctl.i18n import label as code_label
 from complaintctl.register import Register
 from complaintctl.report import (
     ALL,
@@ -49,11 +50,10 @@ TREND_FIGURES = ("received", "resolved", "mean_score")
 # figures' and breakdowns' own names, and the targets' wording, are in figures.py.)
 LABELS: dict[str, str] = {
     "title": N_("Complaint handling report"),
-    "title_zh": "投诉处理月报",
     "period": N_("Period"),
-    "previous": N_("previous period"),
-    "generated": N_("Made"),
-    "timezone": N_("times in"),
+    "period_line": N_(
+        "({start} – {end}), previous period: {previous}. Made {at}, times in {zone}."
+    ),
     "targets": N_("Targets"),
     "target_met": N_("met"),
     "target_missed": N_("missed"),
@@ -105,8 +105,18 @@ LABELS: dict[str, str] = {
 
 def label(key: str, **values: object) -> str:
     """A word or sentence of the document (`values` fill its {placeholders})."""
-    text = _(LABELS[key]) if key != "title_zh" else LABELS[key]
+    text = _(LABELS[key])
     return text.format(**values) if values else text
+
+
+# The page's language, as its <html lang> declares it.
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+
+
+def title(period: Period) -> str:
+    """The report's name: in Chinese by its kind of period (投诉处理月报, 季报, 年报)."""
+    name = code_label("report", period.kind)
+    return label("title") if name == period.kind else name
 
 
 class ChartsUnavailable(ComplaintError):
@@ -180,15 +190,29 @@ def build(
 
 # -- the document -----------------------------------------------------------------------------
 def _cell(value: float | int | None, unit: str = "") -> str:
-    from complaintctl.render_report import cell
+    from complaintctl.render_report import cell_text
 
-    return cell(value, unit) if value is not None else label("na")
+    return cell_text(value, unit)
 
 
 def _change(value: float | int | None, unit: str) -> str:
-    from complaintctl.render_report import change_cell
+    from complaintctl.render_report import change_text
 
-    return change_cell(value, unit) if value is not None else label("na")
+    return change_text(value, unit)
+
+
+def _figure_name(key: str) -> str:
+    """A figure's name as people read it (its English label, or the catalog's Chinese)."""
+    from complaintctl.render_report import figure_name
+
+    return figure_name(figures.BY_KEY[key])
+
+
+def _period(period: Period) -> str:
+    """A period as people read it: 2025-10 in English, 2025年10月 in Chinese."""
+    from complaintctl.render_report import period_name
+
+    return period_name(period)
 
 
 def _data(row: dict, *, with_change: bool = True) -> str:
@@ -202,13 +226,18 @@ def _data(row: dict, *, with_change: bool = True) -> str:
 
 
 def _group_name(reg: Register, by: str, group: str) -> str:
-    """A group as people read it: a category or department code with its name."""
+    """A group as people read it: a category or department code with its name (its
+    Chinese name in Chinese, when the settings give one); a channel, severity or kind by
+    its name in the catalog; an owner as named."""
     if group == NONE:
         return label("none_group")
     dimension = figures.BREAKDOWN_BY_KEY[by]
     for code in getattr(reg.settings, dimension.codes) if dimension.codes else ():
         if code.code.lower() == group.lower():
-            return f"{code.code} {code.name}"
+            name = code.name_zh if current() == "zh" and code.name_zh else code.name
+            return f"{code.code} {name}"
+    if dimension.coded:
+        return code_label(by, group)
     return group
 
 
@@ -223,7 +252,7 @@ def _charts(reg: Register, doc: HtmlReport) -> tuple[dict[str, str], list[str]]:
     # Group names are the office's own (Chinese ones are common); LABELS will be
     # Chinese once translated.
     texts = [g for g, _ in categories + channels]
-    texts += [text for key, text in LABELS.items() if key != "title_zh"]  # not in a chart
+    texts += [label(key) for key in LABELS if "{" not in LABELS[key]]  # as they are drawn
     warnings = []
     font = ch.find_cjk_font()
     if font is None and ch.has_cjk(texts):
@@ -325,19 +354,26 @@ def render(reg: Register, doc: HtmlReport) -> tuple[str, list[str]]:
     tz = reg.settings.timezone
     parts = [
         _HEAD.format(
-            title=escape(f"{label('title')} {label('title_zh')} {report.period.label}"),
+            lang=HTML_LANG.get(current(), "en"),
+            title=escape(f"{title(report.period)} {_period(report.period)}"),
             css=_CSS,
             csp=CSP,
         ),
         "<header>",
-        f'<h1>{escape(label("title"))} <span lang="zh">{escape(label("title_zh"))}</span></h1>',
+        f"<h1>{escape(title(report.period))}</h1>",
         f'<p class="period"><strong data-period="{escape(report.period.label)}">'
-        f"{escape(report.period.label)}</strong> "
-        f"({escape(report.period.start.isoformat())} – "
-        f"{escape((report.period.end - dt.timedelta(days=1)).isoformat())}), "
-        f"{escape(label('previous'))}: {escape(report.previous.label)}. "
-        f"{escape(label('generated'))} {escape(doc.at.strftime('%Y-%m-%d %H:%M'))}, "
-        f"{escape(label('timezone'))} {escape(tz)}.</p>",
+        f"{escape(_period(report.period))}</strong> "
+        + escape(
+            label(
+                "period_line",
+                start=report.period.start.isoformat(),
+                end=(report.period.end - dt.timedelta(days=1)).isoformat(),
+                previous=_period(report.previous),
+                at=doc.at.strftime("%Y-%m-%d %H:%M"),
+                zone=tz,
+            )
+        )
+        + "</p>",
         "</header>",
         _targets_html(doc),
         _headline_html(rows, report),
@@ -385,13 +421,13 @@ def _targets_html(doc: HtmlReport) -> str:
         if j.target.rule == figures.UP_ON_YEAR_BEFORE:
             earlier = doc.year_before
             if earlier is None or j.before is None:
-                text = label("satisfaction_no_before", period=earlier.label if earlier else "-")
+                text = label("satisfaction_no_before", period=_period(earlier) if earlier else "-")
             else:
                 text = label(
                     "satisfaction_detail",
                     value=_cell(j.value),
                     before=_cell(j.before),
-                    period=earlier.label,
+                    period=_period(earlier),
                 )
             detail = f'<span class="detail">{escape(text)}</span>'
         what = _(j.target.text).format(target=j.goal)
@@ -413,10 +449,10 @@ def _headline_html(rows: dict[str, dict], report: Report) -> str:
     for f in figures.HEADLINE:
         r = rows[f.key]
         cards.append(
-            f'<div class="card" {_data(r)}><div class="label">{escape(r["label"])}</div>'
-            f'<div class="value">{escape(_cell(r["value"], r["unit"]))}</div>'
+            f'<div class="card" {_data(r)}><div class="label">{escape(_figure_name(f.key))}'
+            f'</div><div class="value">{escape(_cell(r["value"], r["unit"]))}</div>'
             f'<div class="change">{escape(_change(r["change"], r["unit"]))} '
-            f"{escape(label('against_previous', period=report.previous.label))}</div></div>"
+            f"{escape(label('against_previous', period=_period(report.previous)))}</div></div>"
         )
     return (
         f"<section><h2>{escape(label('headline'))}</h2>"
@@ -425,6 +461,8 @@ def _headline_html(rows: dict[str, dict], report: Report) -> str:
 
 
 def _overdue_html(reg: Register, doc: HtmlReport) -> str:
+    from complaintctl.digest import late_words
+
     head = f'<section class="overdue"><h2>{escape(label("overdue"))}</h2>'
     if not doc.overdue:
         return f'{head}<p data-overdue-count="0">{escape(label("overdue_none"))}</p></section>'
@@ -444,9 +482,9 @@ def _overdue_html(reg: Register, doc: HtmlReport) -> str:
             owner = f"{owner} ({item['department']})"
         cells = (
             item["number"],
-            item["clock"],
+            code_label("step", item["clock"]),
             item["due_at"].strftime("%Y-%m-%d %H:%M") if item["due_at"] else "-",
-            item["late"],
+            late_words(item["lateness"]),
             owner,
             item["severity"] or "-",
             item["category"] or "-",
@@ -481,7 +519,7 @@ def _all_figures_html(rows: dict[str, dict]) -> str:
     for f in figures.FIGURES:
         r = rows[f.key]
         body.append(
-            f'<tr {_data(r)}><th scope="row">{escape(r["label"])}</th>'
+            f'<tr {_data(r)}><th scope="row">{escape(_figure_name(f.key))}</th>'
             f'<td class="num">{escape(_cell(r["value"], r["unit"]))}</td>'
             f'<td class="num">{escape(_cell(r["previous"], r["unit"]))}</td>'
             f'<td class="num">{escape(_change(r["change"], r["unit"]))}</td></tr>'
@@ -499,7 +537,8 @@ def _breakdowns_html(reg: Register, doc: HtmlReport) -> str:
         groups = sorted({r["group"] for r in report.rows if r["group"] != ALL})
         index = {(r["group"], r["figure"]): r for r in report.rows}
         header = f"<th>{escape(label('col_group'))}</th>" + "".join(
-            f'<th class="num" title="{escape(f.label)}">{escape(_(f.short))}</th>' for f in columns
+            f'<th class="num" title="{escape(_figure_name(f.key))}">{escape(_(f.short))}</th>'
+            for f in columns
         )
         body = []
         for g in groups:
@@ -567,7 +606,7 @@ def check_target(target: Path) -> None:
 # look for one), and a forwarded copy shows exactly what was written.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _HEAD = """<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{csp}">

@@ -273,3 +273,49 @@ def test_without_a_terminal_input_waiting_on_stdin_is_never_read_as_answers(cli,
     assert result.stdout == ""  # no question printed
     assert "Missing options '--customer', '--contact'." in result.stderr
     assert table_rows(db_url) == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("lang", "channel_prompt", "type_prompt"),
+    [
+        (
+            "zh_CN.UTF-8",
+            "渠道（电话、邮件、在线、社交媒体、信函、来访、其他） [电话]: ",
+            "客户类型（个人、企业） [个人]: ",
+        ),
+        (
+            "en_US.UTF-8",
+            CHANNELS.replace("\\", ""),
+            "Customer type (individual, enterprise) [individual]: ",
+        ),
+    ],
+)
+def test_a_choice_is_taken_by_the_name_shown_in_either_language_or_by_its_code(
+    db_path: Path, cli, lang, channel_prompt, type_prompt
+):
+    """Chinese shows 电话 and 个人: typing them (or the codes, or the other language's
+    names) is taken, and the case stores the codes."""
+    numbers = []
+    for channel, customer_type in (("电话", "个人"), ("email", "企业"), ("", "Enterprise")):
+        env = dict(os.environ, NO_COLOR="1", TERM="xterm", PYTHONUTF8="1", LANG=lang)
+        for name in ("LC_ALL", "LC_MESSAGES"):
+            env.pop(name, None)
+        child = pexpect.spawn(
+            sys.executable, ["-m", "complaintctl", "log", "--contact", "13800000000",
+                             "--summary", "漏水", "--customer", "王伟", "--received-at",
+                             "2025-09-30 09:15"],
+            env=env, encoding="utf-8", timeout=60, dimensions=(50, 250),
+        )  # fmt: skip
+        answer(child, channel_prompt, channel)
+        answer(child, type_prompt, customer_type)
+        for _ in range(5):  # description, demand, order, product, amount: skipped
+            child.expect(r": ")
+            child.sendline("")
+        child.expect(r"\[y/N\]: ")
+        child.sendline("")
+        status, out = finish(child)
+        assert status == 0, out
+        numbers.append(NUMBER.search(out).group(0))
+    stored = [(show(cli, n)["channel"], show(cli, n)["customer_type"]) for n in numbers]
+    assert stored == [("phone", "individual"), ("email", "enterprise"), ("phone", "enterprise")]

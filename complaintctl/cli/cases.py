@@ -220,6 +220,41 @@ def _ask(label: str, check: Any, default: str = "") -> Any:
     return typer.prompt(label, default=default, value_proc=value, show_default=bool(default))
 
 
+def _chinese_name(kind: str, code: str) -> str:
+    """A code's Chinese name from the catalog, whatever the language of this run."""
+    import gettext
+
+    from complaintctl.i18n import MO_FILE
+
+    key = f"{kind}:{code}"
+    try:
+        with open(MO_FILE, "rb") as f:
+            name = gettext.GNUTranslations(f).gettext(key)
+    except OSError:
+        return code
+    return code if name == key else name
+
+
+def _named_choice(kind: str, codes: tuple[str, ...]) -> tuple[str, Any, str]:
+    """A guided question about a code: the choices shown by their names in this run's
+    language (the codes themselves in English), the first as the default; a code, or a
+    name in either language, is taken (stored as the code)."""
+    from complaintctl import services
+    from complaintctl.messages import join
+
+    names = {}
+    for code in codes:
+        for name in (code, label(kind, code), _chinese_name(kind, code)):
+            names.setdefault(name.casefold(), code)
+
+    def check(text: str) -> str:
+        code = names.get(text.strip().casefold())
+        return code if code is not None else services._choice(kind, text, codes)
+
+    shown = [label(kind, c) for c in codes]
+    return join(shown), check, shown[0]
+
+
 def _ask_log_form(reg: "Register", now, unset: list[str]) -> dict[str, Any]:
     """Guided `log`: the register form's fields not given on the command line, asked in
     turn, with the choices and defaults shown (Enter accepts the default, or skips an
@@ -245,18 +280,21 @@ def _ask_log_form(reg: "Register", now, unset: list[str]) -> dict[str, Any]:
             )
         return v
 
-    channels, types = reg.settings.channels, tuple(t.value for t in CustomerType)
+    channels, channel_check, channel_default = _named_choice("channel", reg.settings.channels)
+    types, type_check, type_default = _named_choice(
+        "customer_type", tuple(t.value for t in CustomerType)
+    )
     questions = {
         "channel": (
-            _("Channel ({choices})").format(choices=", ".join(channels)),
-            lambda v: services._choice("channel", v, channels),
-            channels[0],
+            _("Channel ({choices})").format(choices=channels),
+            channel_check,
+            channel_default,
         ),
         "customer": text("customer_name"),
         "customer_type": (
-            _("Customer type ({choices})").format(choices=", ".join(types)),
-            lambda v: services._choice("customer_type", v, types),
-            CustomerType.individual.value,
+            _("Customer type ({choices})").format(choices=types),
+            type_check,
+            type_default,
         ),
         "contact": text("contact"),
         "summary": text("summary"),
