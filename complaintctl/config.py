@@ -165,6 +165,8 @@ class Settings:
     staff: tuple[StaffMember, ...] = ()  # empty: no roster, any owner is taken
     warn_within: Duration = Duration(1, "wd")
     repeat_window: dt.timedelta = dt.timedelta(days=90)
+    undo_same_actor: bool = False  # [undo] same_actor: only who took a step may undo it
+    undo_within: dt.timedelta | None = None  # [undo] within: how soon (None: any time)
     spike_factor: float = 2.0
     spike_min_cases: int = 3
     spike_weeks: int = 8
@@ -446,6 +448,13 @@ def _whole(low: int, high: float = math.inf) -> _Reader:
     return read
 
 
+def _flag(value: object, key: _Key, kw: dict) -> bool:
+    """true or false."""
+    if type(value) is not bool:
+        raise _refusal(key, value)
+    return value
+
+
 def _positive(value: object, key: _Key, kw: dict) -> float:
     """A number above 0, whole or not (not a bool)."""
     if type(value) not in (int, float) or value <= 0:
@@ -667,6 +676,18 @@ _KEYS = (
     ),
     _Key("warn.spike_min_cases", _whole(1), N_("{key}: must be a whole number, 1 or more")),
     _Key("warn.spike_weeks", _whole(1), N_("{key}: must be a whole number, 1 or more")),
+    _Key(
+        "undo.same_actor",
+        _flag,
+        N_("undo.same_actor: must be true or false"),
+        sets="undo_same_actor",
+    ),
+    _Key(
+        "undo.within",
+        _calendar_span,
+        N_("undo.within: must be a calendar duration such as 24h or 7d"),
+        sets="undo_within",
+    ),
     _Key("smtp", _smtp),
     _Key("targets", _targets),
     _Key(

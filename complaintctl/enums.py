@@ -70,6 +70,7 @@ class Outcome(str, Enum):
     expired = "expired"
     closed = "closed"
     rejected = "rejected"
+    merged = "merged"  # a duplicate, ended as part of its original (`merge`)
 
 
 class Action(str, Enum):
@@ -93,3 +94,6 @@ class Action(str, Enum):
     attach = "attach"
     import_ = "import"
     purge = "purge"
+    edit = "edit"  # data fields corrected; the step and clocks stay
+    undo = "undo"  # the case's last step taken back
+    merge = "merge"  # a duplicate ended as part of its original

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from complaintctl.enums import Action, Step
+from complaintctl.enums import Action, Outcome, Step
 from complaintctl.messages import N_
 
 Sql = Callable[..., object]  # q -> an SQL expression
@@ -35,6 +35,9 @@ class Cohort:
     name: str
     where: Callable[..., list] | None
     events: bool = False  # history events (joined to their case), not cases
+    # Merged duplicates (`merge`) only; every other cohort leaves them out: a complaint
+    # logged twice is one complaint.
+    duplicates: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,15 +194,30 @@ REPEAT = Cohort(
         q.latest_earlier_receipt() >= q.seconds_before(q.c.received_at, q.repeat_window),
     ],
 )
+# A step taken back by `undo` is counted as never taken (the history keeps both).
 REOPENED = Cohort(
     "reopened",
     lambda q: [
         q.in_period(q.ev.at),
         (q.ev.action == Action.reopen.value)
         | ((q.ev.action == Action.feedback.value) & (q.ev.step_to == Step.investigate.value)),
+        q.not_undone(),
     ],
     events=True,
 )
+# Duplicates received in the period and merged into their original (at any time since).
+MERGED = Cohort("merged", lambda q: [q.in_period(q.c.received_at)], duplicates=True)
+
+
+def is_merged(q):
+    """A merged duplicate (`merge`): counted by the figure "merged" and by no other."""
+    return q.c.outcome == Outcome.merged.value
+
+
+def not_merged(q):
+    return q.c.outcome.is_(None) | (q.c.outcome != Outcome.merged.value)
+
+
 # The figures no index can serve (open at period end; most done-at columns; the feedback
 # given), in one pass over the table instead of one full scan each.
 UNINDEXED = Cohort("unindexed", None)
@@ -254,7 +272,7 @@ FIGURES: tuple[Figure, ...] = (
         Cases(ANY_RECEIVED),
         headline=0,
         breakdown=0,
-        short=N_("Cases received"),  # a count (the catalog's "Received" is a time)
+        short=N_("Received"),
     ),
     Figure("accepted", "Accepted", N_("figure:accepted"), "cases", Cases(ACCEPTED)),
     Figure(
@@ -460,6 +478,13 @@ FIGURES: tuple[Figure, ...] = (
         N_("figure:repeat_complainants"),
         "cases",
         Cases(Count(REPEAT)),
+    ),
+    Figure(
+        "merged",
+        "Merged duplicates",
+        N_("figure:merged"),
+        "cases",
+        Cases(Count(MERGED)),
     ),
 )
 BY_KEY: dict[str, Figure] = {f.key: f for f in FIGURES}

@@ -136,6 +136,9 @@ class Case(CaseRules, SQLModel, table=True):
     # The import batch that created the case (import_batches.id); NULL for a case logged
     # here.  `imports undo N` finds a batch's cases by it (migration 0005).
     import_batch: int | None = Field(default=None, index=True)
+    # A duplicate merged into another case: that case's number (`merge`, migration 0007);
+    # the original's `show` lists its duplicates by it.
+    merged_into: str | None = Field(default=None, index=True)
 
 
 # `list`/`warn --owner X` match case-insensitively: lower(owner) = ? (migration 0003).

@@ -13,7 +13,7 @@ from typing import Any
 
 from complaintctl.clock import to_local
 from complaintctl.contacts import contact_key, is_phone
-from complaintctl.enums import CLOCKED_STEPS, ENDED_STEPS, Step
+from complaintctl.enums import CLOCKED_STEPS, ENDED_STEPS, Outcome, Step
 from complaintctl.errors import CaseNotFound, InvalidValue
 from complaintctl.messages import N_, _
 from complaintctl.parse import day_start, format_amount
@@ -229,9 +229,18 @@ def case_detail(reg: Register, number: str, now: dt.datetime) -> dict:
             "FROM events WHERE case_id = :id ORDER BY id",
             {"id": case.id},
         )
+        merged = store.rows(
+            "SELECT number FROM cases WHERE merged_into = :number AND outcome = :merged "
+            "ORDER BY id",
+            {"number": case.number, "merged": Outcome.merged.value},
+        )
     detail = case_row(reg, case, now)
     detail["deadlines"] = deadlines(reg, case, now)
     detail["attachments"] = [dict(a, added_at=_local(reg, a["added_at"])) for a in atts]
+    # A duplicate merged into another case, and the duplicates merged into this one.
+    merged_into = found["merged_into"] if found["outcome"] == Outcome.merged.value else None
+    detail["merged_into"] = merged_into
+    detail["merged_duplicates"] = [r["number"] for r in merged]
     detail["history"] = [
         dict(
             e,

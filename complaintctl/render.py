@@ -251,10 +251,16 @@ def case_view(d: dict) -> Group:
             "attachments",
             "history",
             "overdue",
+            "merged_into",
+            "merged_duplicates",
         ) or value in (None, ""):
             continue
         shown = label(name, value) if name in _CODED else fmt(value)
         fields.add_row(labels.get(name, name.replace("_", " ").capitalize()), shown)
+    if d.get("merged_into"):
+        fields.add_row(_("Merged into"), d["merged_into"])
+    if d.get("merged_duplicates"):
+        fields.add_row(_("Merged duplicates"), ", ".join(d["merged_duplicates"]))
 
     parts: list = [head, fields, timeline(d)]
     if d["attachments"]:
@@ -280,11 +286,19 @@ def case_view(d: dict) -> Group:
         if e["step_from"] != e["step_to"] and e["step_to"]:
             move += f" → {label('step', e['step_to'])}"
         details = [e["note"]] if e["note"] else []
-        details += [
-            f"{labels.get(k, k)}: {label(k, v[1]) if k in _CODED else fmt(v[1])}"
-            for k, v in e["changes"].items()
-            if k in _SHOWN_CHANGES and v[1] not in (None, "")
-        ]
+        if e["action"] == "edit":  # a correction: each field's old and new value
+            details += [
+                f"{labels.get(k.removesuffix('_cents'), k)}: "
+                f"{_changed(k, v[0])} → {_changed(k, v[1])}"
+                for k, v in e["changes"].items()
+                if k != "contact_key"
+            ]
+        else:
+            details += [
+                f"{labels.get(k, k)}: {label(k, v[1]) if k in _CODED else fmt(v[1])}"
+                for k, v in e["changes"].items()
+                if k in _SHOWN_CHANGES and v[1] not in (None, "")
+            ]
         when = fmt(e["at"])
         if (
             e["recorded_at"]
@@ -295,6 +309,15 @@ def case_view(d: dict) -> Group:
         hist.add_row(when, e["actor"], move, "; ".join(details))
     parts.append(hist)
     return Group(*parts)
+
+
+def _changed(name: str, value: object) -> str:
+    """One side of an edit in the history: a code's name, an amount in units, or (empty)."""
+    if value in (None, ""):
+        return _("(empty)")
+    if name.endswith("_cents") and isinstance(value, int):
+        return f"{value / 100:.2f}"
+    return label(name, value) if name in _CODED else fmt(value)
 
 
 # The procedure in order: (step, the actions that do it).

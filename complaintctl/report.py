@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from complaintctl import figures
+from complaintctl.enums import Action, Outcome
 from complaintctl.errors import InvalidValue
 from complaintctl.messages import N_
 from complaintctl.parse import day_start
@@ -172,9 +173,24 @@ class _Query:
         (contact_key, received_at) index per case. Not EXISTS: PostgreSQL turns that into
         a hash semi-join that, when thousands of cases share a contact, tests every case of
         the period against every case of the contact."""
+        merged = value(Outcome.merged.value)  # a merged duplicate is no earlier complaint
         return Sql(
             "(SELECT p.received_at FROM cases p WHERE p.contact_key = c.contact_key "
-            "AND p.received_at < c.received_at ORDER BY p.received_at DESC LIMIT 1)"
+            "AND p.received_at < c.received_at "
+            f"AND (p.outcome IS NULL OR p.outcome != {merged.text}) "
+            "ORDER BY p.received_at DESC LIMIT 1)",
+            merged.params,
+        )
+
+    def not_undone(self) -> Sql:
+        """The history event `e` was not taken back: the case's next event, notes and
+        files aside, is not an `undo` (services.undo takes back only such a last step)."""
+        note, attach, undo = (value(a.value) for a in (Action.note, Action.attach, Action.undo))
+        return Sql(
+            "(coalesce((SELECT n.action FROM events n WHERE n.case_id = e.case_id "
+            f"AND n.id > e.id AND n.action NOT IN ({note.text}, {attach.text}) "
+            f"ORDER BY n.id LIMIT 1), '') != {undo.text})",
+            note.params | attach.params | undo.params,
         )
 
     def working_days(self, start: Sql, end: Sql) -> Sql:
@@ -252,6 +268,7 @@ def _measure(q: _Query, group: Sql | None) -> dict[str, dict[figures.Measure, ob
                     if isinstance(m, figures.Count) and m.within is None
                 ]
             )
+        where = where & (figures.is_merged(q) if cohort.duplicates else figures.not_merged(q))
         source = "events e JOIN cases c ON e.case_id = c.id" if cohort.events else "cases c"
         if flat:
             columns = [_column(q, m) for m in flat]
@@ -376,7 +393,9 @@ def _chart(
     rows = store.rows(
         f"SELECT b.label, count(c.id) AS n FROM {table} b LEFT OUTER JOIN cases c "
         "ON c.received_at >= b.b_start AND c.received_at < b.b_end "
-        "GROUP BY b.pos, b.label ORDER BY b.pos"
+        "AND (c.outcome IS NULL OR c.outcome != :merged) "
+        "GROUP BY b.pos, b.label ORDER BY b.pos",
+        {"merged": Outcome.merged.value},
     )
     return unit, [(r["label"], r["n"]) for r in rows]
 

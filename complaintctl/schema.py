@@ -71,6 +71,7 @@ TABLES: dict[str, dict[str, str]] = {
         "reopen_count": INTEGER,
         "version": INTEGER,
         "import_batch": INTEGER,
+        "merged_into": TEXT,
     },
     "counters": {
         "series": TEXT,

@@ -22,17 +22,20 @@ from complaintctl.enums import (
     Action,
     CustomerType,
     Kind,
+    Outcome,
     Remedy,
     Responsibility,
     Severity,
     Step,
 )
-from complaintctl.errors import CaseChanged, CaseNotFound, InvalidValue
+from complaintctl.errors import CaseChanged, CaseNotFound, InvalidTransition, InvalidValue
 from complaintctl.history import SEALED, event_hash
 from complaintctl.messages import N_, _, label
+from complaintctl.parse import day_start
 from complaintctl.parse import parse_field as _field
 from complaintctl.parse import parse_text as _text
 from complaintctl.register import Register
+from complaintctl.schema import TIME_COLUMNS
 from complaintctl.store import Storage
 
 # How far in the future an --at may lie (clock skew between machines), nothing more.
@@ -563,10 +566,23 @@ def hold(
     now: dt.datetime,
     actor: str,
     at: dt.datetime | None = None,
+    until: dt.date | None = None,
 ) -> Case:
-    """Pause the current step's clock while the office waits on the customer."""
+    """Pause the current step's clock while the office waits on the customer; `until`: the
+    office day `warn` brings the case back (listed as "hold ended" until it is resumed)."""
     reason = _field("hold_reason", reason, required=True)
-    return _apply(reg, number, Action.hold, now, actor, at, hold_reason=reason, note=reason)
+    fields: dict = {"hold_reason": reason}
+    if until is not None:
+        held_on = reg.calendar.local_date(at or now)
+        if not held_on < until <= held_on + dt.timedelta(days=3660):
+            raise InvalidValue(
+                "until",
+                N_("{day} is not a day after the hold began ({held}), within ten years"),
+                day=until.isoformat(),
+                held=held_on.isoformat(),
+            )
+        fields["hold_until"] = day_start(until, reg.settings.tz)
+    return _apply(reg, number, Action.hold, now, actor, at, note=reason, **fields)
 
 
 def resume(
@@ -713,3 +729,277 @@ def attach(
             note=", ".join(f"{a.name} ({a.size} bytes, sha256 {a.sha256[:12]})" for a in added),
         )
     return added
+
+
+# -- fixing mistakes --------------------------------------------------------------------
+# What `edit` corrects: each field checked as the command that first sets it checks it
+# (log, classify, assign, investigate, resolve).  A field a step sets can be corrected
+# once the case has that step's answer (the field named here holds a value): edit
+# corrects, it does not take a step.
+def _editors(reg: Register) -> dict[str, Callable[[object], object]]:
+    from complaintctl.roster import known_owner  # with a [[staff]] roster: one of its names
+
+    s = reg.settings
+    return {
+        "channel": lambda v: _choice("channel", v, s.channels),
+        "customer_name": lambda v: _field("customer_name", v),
+        "contact": lambda v: _field("contact", v),
+        "customer_type": lambda v: _choice("customer_type", v, _values(CustomerType)),
+        "summary": lambda v: _field("summary", v),
+        "description": lambda v: _field("description", v),
+        "demand": lambda v: _field("demand", v),
+        "order_no": lambda v: _field("order_no", v),
+        "product": lambda v: _field("product", v),
+        "amount_claimed_cents": lambda v: v,  # parsed by the caller (parse.parse_amount)
+        "external_ref": lambda v: _field("external_ref", v),
+        "category": lambda v: _choice("category", v, s.category_codes),
+        "severity": lambda v: _choice("severity", v, _values(Severity)),
+        "kind": lambda v: _choice("kind", v, _values(Kind)),
+        "department": lambda v: _choice("department", v, s.department_codes),
+        "owner": lambda v: known_owner(s, _field("owner", v, required=True)),
+        "findings": lambda v: _field("findings", v, required=True),
+        "root_cause": lambda v: _field("root_cause", v),
+        "responsibility": lambda v: _choice("responsibility", v, _values(Responsibility)),
+        "proposal": lambda v: _field("proposal", v),
+        "remedy": lambda v: _choice("remedy", v, _values(Remedy)),
+    }
+
+
+EDITABLE = (
+    "channel",
+    "customer_name",
+    "contact",
+    "customer_type",
+    "summary",
+    "description",
+    "demand",
+    "order_no",
+    "product",
+    "amount_claimed_cents",
+    "external_ref",
+    "category",
+    "severity",
+    "kind",
+    "department",
+    "owner",
+    "findings",
+    "root_cause",
+    "responsibility",
+    "proposal",
+    "remedy",
+)
+# A step's own fields, and the field whose value shows the case has that step's answer.
+_STEP_FIELDS = {
+    "category": ("category", "classify"),
+    "severity": ("category", "classify"),
+    "kind": ("category", "classify"),
+    "department": ("department", "assign"),
+    "owner": ("department", "assign"),
+    "findings": ("findings", "investigate"),
+    "root_cause": ("findings", "investigate"),
+    "responsibility": ("findings", "investigate"),
+    "proposal": ("findings", "investigate"),
+    "remedy": ("remedy", "resolve"),
+}
+
+
+@dataclass
+class Edited:
+    case: Case
+    changed: dict[str, tuple[object, object]]  # field: (old, new)
+
+
+def edit(
+    reg: Register,
+    number: str,
+    *,
+    values: dict[str, object],
+    reason: str,
+    now: dt.datetime,
+    actor: str,
+) -> Edited:
+    """Correct data fields of a case, open or ended, with a reason; its step, times and
+    clocks stay (a new severity does not start or stop the severity-A clocks: classify an
+    open case again for that).  The history keeps each old and new value."""
+    reason = _text("reason", reason, required=True)
+    editors = _editors(reg)
+    unknown = [name for name in values if name not in editors]
+    if unknown:
+        raise InvalidValue(
+            unknown[0], N_("cannot be edited; allowed: {allowed}"), allowed=", ".join(EDITABLE)
+        )
+    if not values:
+        raise InvalidValue(
+            "field",
+            N_("give at least one field to correct; allowed: {allowed}"),
+            allowed=", ".join(EDITABLE),
+        )
+    checked = {name: editors[name](value) for name, value in values.items()}
+    if "contact" in checked:
+        checked["contact_key"] = contact_key(checked["contact"])
+    with reg.store.transaction() as store:
+        case = _load(store, number)
+        for name in checked:
+            holder, step = _STEP_FIELDS.get(name, (None, None))
+            if holder is not None and getattr(case, holder) is None:
+                raise InvalidTransition(
+                    N_("case {number} has no {field} yet: {action} it first"),
+                    number=case.number,
+                    field=name,
+                    action=label("action", step),
+                )
+        changed = {
+            name: (getattr(case, name), value)
+            for name, value in checked.items()
+            if getattr(case, name) != value
+        }
+        changed.pop("contact_key", None)
+        if not changed:
+            raise InvalidValue(
+                next(iter(values)),
+                N_("nothing to change: case {number} already has these values"),
+                number=case.number,
+            )
+        read, before = case.values(), _snapshot(case)
+        for name, value in checked.items():
+            setattr(case, name, value)
+        _write(store, case, read)
+        _event(store, case, Action.edit, now, now, actor, before, case.step, note=reason)
+        return Edited(case, changed)
+
+
+# Events that are not steps: undo neither takes them back nor stops at them (notes and
+# files change nothing on the case), or refuses them (an edit is corrected by another).
+_PASSIVE = (Action.note.value, Action.attach.value)
+_NOT_UNDONE = {
+    Action.log.value: N_("case {number} has no step to undo (only its logging)"),
+    Action.import_.value: N_("case {number} has no step to undo (it was imported so)"),
+    Action.edit.value: N_(
+        "the last change to case {number} was an edit: edit the field back instead"
+    ),
+    Action.undo.value: N_("the last step of case {number} was already undone"),
+    Action.purge.value: N_("case {number} was purged; a purge cannot be undone"),
+}
+
+
+@dataclass
+class Undone:
+    case: Case
+    action: str  # the step taken back
+    at: dt.datetime  # when that step was taken
+
+
+def undo(
+    reg: Register,
+    number: str,
+    *,
+    reason: str,
+    now: dt.datetime,
+    actor: str,
+) -> Undone:
+    """Take back the case's last step (nothing but notes or files after it): every column
+    it changed returns to what it was before, from what its history recorded.  The
+    history keeps the step and this undo; reports count the case as if the step had not
+    happened.  Config [undo]: same_actor (only who took the step), within (how soon)."""
+    reason = _text("reason", reason, required=True)
+    s = reg.settings
+    with reg.store.transaction() as store:
+        case = _load(store, number)
+        last = store.one(
+            "SELECT id, action, at, recorded_at, actor, step_from, step_to, changes "
+            "FROM events WHERE case_id = :id AND action NOT IN (:note, :attach) "
+            "ORDER BY id DESC LIMIT 1",
+            {"id": case.id, "note": _PASSIVE[0], "attach": _PASSIVE[1]},
+        )
+        if last is None or last["action"] in _NOT_UNDONE:
+            action = last["action"] if last else Action.log.value
+            raise InvalidTransition(_NOT_UNDONE[action], number=case.number)
+        if s.undo_same_actor and last["actor"] != actor:
+            raise InvalidTransition(
+                N_(
+                    "only {actor} may undo their {action} of case {number} "
+                    "(undo.same_actor in the config)"
+                ),
+                actor=last["actor"],
+                action=label("action", last["action"]),
+                number=case.number,
+            )
+        if s.undo_within is not None and now - last["recorded_at"] > s.undo_within:
+            raise InvalidTransition(
+                N_(
+                    "the {action} of case {number} was recorded {time}, longer ago than "
+                    "undo.within allows ({within}); correct it with a new step instead"
+                ),
+                action=label("action", last["action"]),
+                number=case.number,
+                time=_local(reg, last["recorded_at"]),
+                within=_span_text(s.undo_within),
+            )
+        changes = json.loads(last["changes"]) if last["changes"] else {}
+        current = _snapshot(case)
+        if any(current.get(name) != new for name, (_old, new) in changes.items()):
+            raise CaseChanged(case.number)  # changed behind the history's back
+        read, before = case.values(), current
+        for name, (old, _new) in changes.items():
+            if old is not None and name in TIME_COLUMNS:
+                old = dt.datetime.fromisoformat(old)
+            setattr(case, name, old)
+        _write(store, case, read)
+        _event(store, case, Action.undo, now, now, actor, before, last["step_to"], note=reason)
+        return Undone(case, last["action"], last["at"])
+
+
+def _span_text(span: dt.timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours / 24:g}d" if hours >= 24 and hours % 24 == 0 else f"{hours:g}h"
+
+
+def merge(
+    reg: Register,
+    number: str,
+    *,
+    into: str,
+    reason: str,
+    now: dt.datetime,
+    actor: str,
+) -> Case:
+    """End a duplicate (a complaint logged twice) as merged into its original: it is no
+    complaint of its own in the reports, and the original's `show` lists it."""
+    reason = _text("reason", reason, required=True)
+    with reg.store.transaction() as store:
+        case = _load(store, number)
+        try:
+            original = _load(store, into)
+        except CaseNotFound:
+            raise InvalidValue("into", N_("case {number} does not exist"), number=into) from None
+        if original.id == case.id:
+            raise InvalidValue("into", N_("a case cannot be merged into itself"))
+        if original.outcome == Outcome.merged.value:
+            raise InvalidValue(
+                "into",
+                N_("case {number} is itself merged into {original}; merge into that one"),
+                number=original.number,
+                original=original.merged_into,
+            )
+        if not case.is_open:
+            raise InvalidTransition(
+                N_(
+                    "case {number} has ended ({outcome}); only an open case is merged "
+                    "(undo or reopen it first)"
+                ),
+                number=case.number,
+                outcome=label("outcome", case.outcome),
+            )
+        read, before, step_from = case.values(), _snapshot(case), case.step
+        case.merged_into = original.number
+        case.outcome = Outcome.merged.value
+        case.closed_at = now
+        case.step = Step.closed.value
+        case.step_started_at = now
+        case.step_due_at = None
+        case.due_at = None
+        case.on_hold = False
+        case.hold_started_at = None
+        _write(store, case, read)
+        _event(store, case, Action.merge, now, now, actor, before, step_from, note=reason)
+        return case
