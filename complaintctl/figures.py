@@ -272,7 +272,7 @@ FIGURES: tuple[Figure, ...] = (
         Cases(ANY_RECEIVED),
         headline=0,
         breakdown=0,
-        short=N_("Received"),
+        short=N_("Cases received"),  # a count (the catalog's "Received" is a time)
     ),
     Figure("accepted", "Accepted", N_("figure:accepted"), "cases", Cases(ACCEPTED)),
     Figure(
