@@ -206,3 +206,16 @@ def test_tab_offers_the_roster_names_for_owner(cli, roster):
     assert tab(cli, f"complaintctl --config {roster} assign C2025-000001 --owner 王") == ["王芳"]
     assert tab(cli, f"complaintctl --config {roster} warn --owner al") == ["Alice Chen"]
     assert tab(cli, "complaintctl list --owner ") == ["Someone Else"]  # no roster: the register
+
+
+def test_the_refusal_is_one_chinese_line_in_chinese(cli, roster):
+    from complaintctl import i18n
+
+    number = classified(cli)
+    i18n.use("zh")
+    try:
+        result = cli("--config", roster, "assign", number, "--department", "CS", "--owner", "王方")
+    finally:
+        i18n.use("en")
+    assert result.exit_code == 1
+    assert result.stderr == "错误：--owner：王方 不在员工名册中；您是不是要找 王芳？\n"
