@@ -170,6 +170,7 @@ class Settings:
     spike_factor: float = 2.0
     spike_min_cases: int = 3
     spike_weeks: int = 8
+    list_columns: tuple[str, ...] | None = None  # list's columns; None: by the width
     smtp: SmtpSettings | None = None
     targets: Targets = Targets()
     source: Path | None = None
@@ -577,6 +578,35 @@ def _targets(value: object, key: _Key, kw: dict) -> Targets:
     return Targets(**got)
 
 
+# The columns `list` can show: the fields of its rows (queries.LIST_FIELDS) but on_hold and
+# overdue, which it shows in the step and the deadline.
+LIST_COLUMNS = (
+    "number",
+    "step",
+    "received_at",
+    "channel",
+    "customer_name",
+    "summary",
+    "category",
+    "severity",
+    "department",
+    "owner",
+    "due_at",
+)
+
+
+def _list_columns(value: object, key: _Key, kw: dict) -> tuple[str, ...]:
+    """[display] list_columns: fields of `list`'s rows, a list or as --columns takes them."""
+    allowed = LIST_COLUMNS
+    if isinstance(value, str):
+        value = [n.strip() for n in value.split(",") if n.strip()]
+    names = value if isinstance(value, list) and value else [value]
+    for name in names:
+        if name not in allowed:
+            raise _refusal(key, name, allowed=", ".join(allowed))
+    return tuple(dict.fromkeys(names))
+
+
 _SMTP_KEYS = (
     _Key("smtp.host", _text, N_("smtp.host: must be a host name")),
     _Key("smtp.port", _whole(1, 65535), N_("smtp.port: must be a port number 1..65535")),
@@ -687,6 +717,11 @@ _KEYS = (
         _calendar_span,
         N_("undo.within: must be a calendar duration such as 24h or 7d"),
         sets="undo_within",
+    ),
+    _Key(
+        "display.list_columns",
+        _list_columns,
+        N_("{key}: {value} is not a column of list; allowed: {allowed}"),
     ),
     _Key("smtp", _smtp),
     _Key("targets", _targets),

@@ -7,15 +7,19 @@ import datetime as dt
 import io
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:  # Rich is loaded only when a table is drawn: JSON and CSV need none of it
     from rich.console import Console, Group
     from rich.table import Table
 
+from complaintctl.config import LIST_COLUMNS  # the names --columns takes
+from complaintctl.errors import InvalidValue
 from complaintctl.fields import FIELDS
-from complaintctl.i18n import _, label
+from complaintctl.i18n import N_, _, label
 
 # C0 and C1 control characters other than newline and tab, as people can see them: a
 # complaint's text must not move the cursor, recolour or retitle the operator's terminal.
@@ -148,45 +152,260 @@ _STATUS_STYLE = {
 }
 
 
-def list_table(rows: list[dict], total: int, page: int, per_page: int) -> Group:
-    from rich.console import Group
+# -- tables that fit the terminal ---------------------------------------------------------
+# Below this width a table is drawn without its frame (two spaces between columns), which
+# leaves a case table at 80 columns room for its summary; from it on, framed as always.
+COMPACT_BELOW = 120
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column of a table that fits the terminal: its heading; `cut` the narrowest it may
+    be cut to (with …), None when it is always shown whole (case numbers, times, codes);
+    `want` the width it should have before a column of lower priority is added; `wrap` for
+    the one column of notes that wraps at words instead of being cut (show's details)."""
+
+    header: str
+    cut: int | None = None
+    want: int = 0
+    wrap: bool = False
+
+
+def _lines(cell: object) -> list[str]:
+    return (cell.plain if hasattr(cell, "plain") else str(cell)).split("\n")
+
+
+def _cut(cell: object, width: int) -> object:
+    """`cell` (text or a Rich Text) no wider than `width`, each line whole or cut with …"""
+    from rich.cells import cell_len
+
+    def cut(line: str) -> str:
+        if cell_len(line) <= width:
+            return line
+        while line and cell_len(line) > width - 1:
+            line = line[:-1]
+        return line + "…"
+
+    if hasattr(cell, "plain"):
+        if cell_len(cell.plain) <= width or "\n" in cell.plain:
+            return cell
+        short = cell[: len(cut(cell.plain)) - 1]
+        short.append("…")
+        return short
+    return "\n".join(cut(line) for line in str(cell).split("\n"))
+
+
+# A line of notes breaks at spaces and between Chinese characters, never inside a run of
+# other characters: a case number, a word, a time.
+_TOKENS = re.compile(r"\s+|[^\s\u2e80-\ufaff\uff00-\uffef]+|.")
+
+
+def wrap(text: str, width: int) -> str:
+    """`text` in lines no wider than `width`, broken where _TOKENS allows (a run wider
+    than the whole line is cut with …)."""
+    from rich.cells import cell_len
+
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for token in _TOKENS.findall(paragraph):
+            if cell_len(line + token) <= width:
+                line += token
+            elif token.isspace():
+                out.append(line.rstrip())
+                line = ""
+            else:
+                if line.strip():
+                    out.append(line.rstrip())
+                line = token if cell_len(token) <= width else _cut(token, width)
+        out.append(line.rstrip())
+    return "\n".join(out)
+
+
+def fit_table(
+    cols: Sequence[Col],
+    rows: Sequence[Sequence[object]],
+    width: int,
+    priority: Sequence[int] | None = None,
+    core: int | None = None,
+    everything: bool = False,
+    row_styles: Sequence[str | None] | None = None,
+    **table_kw: object,
+) -> Table:
+    """A Rich table of `rows` no wider than `width`.  The columns are taken in `priority`
+    order (indexes into `cols`; default: left to right): the first `core` ones (default:
+    all) while their narrowest widths fit, each further one only when every column taken
+    so far can have the width it wants; the rest are left out (never squeezed to nothing)
+    and the chosen are shown in their own order.  A cell is one line, whole or cut with …;
+    the room left widens the cut columns, the narrowest first, up to their longest cell.
+    `everything` keeps every column, the table being as wide as they need when `width` is
+    too narrow.  Below COMPACT_BELOW columns the table has no frame."""
+    from rich import box
+    from rich.cells import cell_len
     from rich.table import Table
+
+    compact = width < COMPACT_BELOW
+
+    def frame(n: int) -> int:  # the columns taken by borders and padding
+        return 2 * (n - 1) if compact else 3 * n + 1
+
+    longest = [
+        max(cell_len(line) for cell in [c.header, *(r[i] for r in rows)] for line in _lines(cell))
+        for i, c in enumerate(cols)
+    ]
+    least = [
+        n if c.cut is None else min(n, max(c.cut, cell_len(c.header)))
+        for c, n in zip(cols, longest, strict=True)
+    ]
+    want = [max(m, min(n, c.want)) for c, n, m in zip(cols, longest, least, strict=True)]
+    order = list(priority if priority is not None else range(len(cols)))
+    order += [i for i in range(len(cols)) if i not in order]
+    core = len(order) if core is None else core
+    shown: list[int] = []
+    for rank, i in enumerate(order):
+        need = least if rank < core else want
+        if (
+            everything
+            or not shown
+            or sum(need[j] for j in [*shown, i]) + frame(len(shown) + 1) <= width
+        ):
+            shown.append(i)
+    shown.sort()
+    widths = {i: least[i] for i in shown}
+    room = width - sum(widths.values()) - frame(len(shown))
+    while room > 0:  # first up to the width each wants, the furthest from it first
+        short = [i for i in shown if widths[i] < want[i]]
+        if not short:
+            break
+        widths[min(short, key=lambda i: (widths[i] - want[i], i))] += 1
+        room -= 1
+    for i in order:  # then up to its longest cell, in order of priority
+        if i in widths and room > 0:
+            more = min(room, longest[i] - widths[i])
+            widths[i] += more
+            room -= more
+
+    if compact:
+        table_kw = {
+            "box": box.SIMPLE_HEAD,
+            "show_edge": False,
+            "pad_edge": False,
+            "collapse_padding": True,
+            **table_kw,
+        }
+    table = Table(header_style="bold", **table_kw)
+    for i in shown:
+        table.add_column(cols[i].header, width=widths[i], no_wrap=True, overflow="ellipsis")
+    for n, row in enumerate(rows):
+        table.add_row(
+            *(
+                wrap(row[i], widths[i])
+                if cols[i].wrap and isinstance(row[i], str)
+                else _cut(row[i], widths[i])
+                for i in shown
+            ),
+            style=row_styles[n] if row_styles else None,
+        )
+    return table
+
+
+# The order in which they are given the room there is: a narrower terminal leaves out the
+# last ones first.
+_LIST_PRIORITY = (
+    "number",
+    "due_at",
+    "step",
+    "summary",
+    "customer_name",
+    "owner",
+    "severity",
+    "received_at",
+    "category",
+    "department",
+    "channel",
+)
+
+
+def list_columns(text: str | None) -> tuple[str, ...] | None:
+    """--columns (field names separated by commas) as a tuple; None when not given."""
+    if text is None:
+        return None
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    wrong = [n for n in names if n not in LIST_COLUMNS] or ([] if names else [text])
+    if wrong:
+        raise InvalidValue(
+            "columns",
+            N_("{value} is not a column; allowed: {allowed}"),
+            value=repr(wrong[0]),
+            allowed=", ".join(LIST_COLUMNS),
+        )
+    return names
+
+
+def _list_cols() -> dict[str, Col]:
+    return {
+        "number": Col(_("Case")),
+        "step": Col(_("Step"), cut=11, want=11),
+        "received_at": Col(_("Received")),
+        "channel": Col(_("Ch."), cut=5, want=6),
+        "customer_name": Col(_("Customer"), cut=8, want=10),
+        "summary": Col(_("Summary"), cut=12, want=20),
+        "category": Col(_("Cat."), cut=4, want=6),
+        "severity": Col(_("Sev.")),
+        "department": Col(_("Dept."), cut=5, want=6),
+        "owner": Col(_("Owner"), cut=6, want=8),
+        "due_at": Col(_("Next deadline")),
+    }
+
+
+def list_table(
+    rows: list[dict],
+    total: int,
+    page: int,
+    per_page: int,
+    width: int = 160,
+    columns: Sequence[str] | None = None,
+    wide: bool = False,
+) -> Group:
+    """`list` as a table `width` columns wide: the case number, its next deadline, step,
+    summary, customer and owner first, the other columns as there is room (`wide`: all of
+    them; `columns`: these, in this order, whatever the width)."""
+    from rich.console import Group
     from rich.text import Text
 
-    table = Table(show_lines=False, header_style="bold")
-    columns = (
-        _("Case"),
-        _("Step"),
-        _("Received"),
-        _("Ch."),
-        _("Customer"),
-        _("Summary"),
-        _("Cat."),
-        _("Sev."),
-        _("Dept."),
-        _("Owner"),
-        _("Next deadline"),
-    )
-    for i, col in enumerate(columns):
-        table.add_column(col, overflow="fold", no_wrap=i in (0, 2, 10))
-    on_hold, overdue = _(" (on hold)"), _(" OVERDUE")
+    compact = width < COMPACT_BELOW
+    on_hold = _(" (on hold)")
+    overdue = " !" if compact and not wide and columns is None else _(" OVERDUE")
+    names = tuple(columns) if columns else LIST_COLUMNS
+    cells = []
     for r in map(visible, rows):
         due = fmt(r["due_at"])
-        step = label("step", r["step"]) + (on_hold if r["on_hold"] else "")
-        table.add_row(
-            r["number"],
-            step,
-            fmt(r["received_at"]),
-            label("channel", r["channel"]),
-            r["customer_name"],
-            r["summary"],
-            fmt(r["category"]),
-            label("severity", r["severity"]),
-            fmt(r["department"]),
-            fmt(r["owner"]),
-            Text(due + (overdue if r["overdue"] else ""), style="bold" if r["overdue"] else ""),
-            style="red" if r["overdue"] else None,  # the whole row stands out
-        )
+        cell = {
+            "number": r["number"],
+            "step": label("step", r["step"]) + (on_hold if r["on_hold"] else ""),
+            "received_at": fmt(r["received_at"]),
+            "channel": label("channel", r["channel"]),
+            "customer_name": r["customer_name"],
+            "summary": r["summary"],
+            "category": fmt(r["category"]),
+            "severity": label("severity", r["severity"]),
+            "department": fmt(r["department"]),
+            "owner": fmt(r["owner"]),
+            "due_at": Text(
+                due + (overdue if r["overdue"] else ""), style="bold" if r["overdue"] else ""
+            ),
+        }
+        cells.append([cell[n] for n in names])
+    defs = _list_cols()
+    table = fit_table(
+        [defs[n] for n in names],
+        cells,
+        width,
+        priority=None if columns else [names.index(n) for n in _LIST_PRIORITY],
+        core=6,  # case, deadline, step, summary, customer, owner: at their narrowest
+        everything=wide or bool(columns),
+        row_styles=["red" if r["overdue"] else None for r in rows],  # the row stands out
+    )
     first = (page - 1) * per_page + 1
     last = first + len(rows) - 1
     shown = (
@@ -218,8 +437,8 @@ def _labels() -> dict[str, str]:
 _CODED = ("channel", "customer_type", "severity", "kind", "responsibility", "remedy")
 
 
-def case_view(d: dict) -> Group:
-    """`show`: fields, deadlines, attachments and history of one case."""
+def case_view(d: dict, width: int = 160) -> Group:
+    """`show`: fields, deadlines, attachments and history of one case, `width` columns wide."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -237,7 +456,7 @@ def case_view(d: dict) -> Group:
 
     labels = _labels()
     fields = Table.grid(padding=(0, 2))
-    fields.add_column(style="bold")
+    fields.add_column(style="bold", no_wrap=True)
     fields.add_column(overflow="fold")
     for name, value in d.items():
         if name in (
@@ -253,6 +472,8 @@ def case_view(d: dict) -> Group:
             "overdue",
             "merged_into",
             "merged_duplicates",
+            "other_cases",
+            "other_cases_total",
         ) or value in (None, ""):
             continue
         shown = label(name, value) if name in _CODED else fmt(value)
@@ -261,26 +482,40 @@ def case_view(d: dict) -> Group:
         fields.add_row(_("Merged into"), d["merged_into"])
     if d.get("merged_duplicates"):
         fields.add_row(_("Merged duplicates"), ", ".join(d["merged_duplicates"]))
+    if d.get("other_cases"):
+        fields.add_row(_("Same customer"), _other_cases(d["other_cases"], d["other_cases_total"]))
 
-    parts: list = [head, fields, timeline(d)]
+    parts: list = [head, fields, timeline(d, width)]
     if d["attachments"]:
-        at = Table(title=_("Attachments"), title_justify="left", header_style="bold")
-        for col in ("ID", _("Name"), _("Bytes"), "SHA-256", _("Added"), _("By")):
-            at.add_column(col)
-        for a in d["attachments"]:
-            at.add_row(
-                str(a["id"]),
-                a["name"],
-                str(a["size"]),
-                a["sha256"][:16] + "…",
-                fmt(a["added_at"]),
-                a["added_by"],
+        parts.append(
+            fit_table(
+                [
+                    Col("ID"),
+                    Col(_("Name"), cut=8),
+                    Col(_("Bytes")),
+                    Col("SHA-256"),
+                    Col(_("Added")),
+                    Col(_("By"), cut=6),
+                ],
+                [
+                    [
+                        str(a["id"]),
+                        a["name"],
+                        str(a["size"]),
+                        a["sha256"][:16] + "…",
+                        fmt(a["added_at"]),
+                        a["added_by"],
+                    ]
+                    for a in d["attachments"]
+                ],
+                width,
+                priority=(0, 1, 4, 5, 2, 3),
+                title=_("Attachments"),
+                title_justify="left",
             )
-        parts.append(at)
+        )
 
-    hist = Table(title=_("History"), title_justify="left", header_style="bold")
-    for col in (_("When"), _("Who"), _("What"), _("Details")):
-        hist.add_column(col, overflow="fold")
+    rows = []
     for e in d["history"]:
         move = label("action", e["action"])
         if e["step_from"] != e["step_to"] and e["step_to"]:
@@ -306,9 +541,32 @@ def case_view(d: dict) -> Group:
             and abs(e["recorded_at"] - e["at"]) > dt.timedelta(minutes=5)
         ):
             when += "\n" + _("(recorded {time})").format(time=fmt(e["recorded_at"]))
-        hist.add_row(when, e["actor"], move, "; ".join(details))
+        rows.append([when, e["actor"], move, "; ".join(details)])
+    hist = fit_table(
+        [
+            Col(_("When"), cut=16, want=16),
+            Col(_("Who"), cut=6, want=8),
+            Col(_("What"), cut=10, want=12),
+            Col(_("Details"), cut=12, want=24, wrap=True),
+        ],
+        rows,
+        width,
+        priority=(3, 0, 2, 1),  # the room left goes to the details first
+        title=_("History"),
+        title_justify="left",
+    )
     parts.append(hist)
     return Group(*parts)
+
+
+def _other_cases(others: list[dict], total: int) -> str:
+    """The customer's other cases, latest first: number (step, received day)."""
+    text = ", ".join(
+        f"{o['number']} ({label('step', o['step'])}, {o['received_at']:%Y-%m-%d})" for o in others
+    )
+    if total > len(others):
+        text += _(" and {count} more").format(count=total - len(others))
+    return text
 
 
 def _changed(name: str, value: object) -> str:
@@ -335,15 +593,12 @@ _TIMELINE = (
 )
 
 
-def timeline(d: dict) -> Table:
+def timeline(d: dict, width: int = 160) -> Table:
     """The case as a timeline: each step of the procedure, when it was done and by whom,
     its deadline and whether it was met; the step the case waits at is marked."""
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=_("Timeline"), title_justify="left", header_style="bold")
-    for col in ("", _("Step"), _("Done"), _("By"), _("Due"), _("Status")):
-        table.add_column(col, no_wrap=col != _("By"))
+    rows = []
     clocks = d["deadlines"]
     ended = d["step"] in ("closed", "rejected")
     for step, actions in _TIMELINE:
@@ -364,18 +619,35 @@ def timeline(d: dict) -> Table:
         status = clock["status"] if clock else ("done" if done else "")
         if status in ("not started", "no clock"):
             status = "done" if done else ""
-        table.add_row(
-            Text("▶" if current else ("✓" if done else "·"), style="bold" if current else ""),
-            Text(label("step", name), style="bold" if current else ""),
-            fmt(done),
-            event["actor"] if done and event else "",
-            fmt(clock["due"]) if clock else "",
-            Text(
-                label("status", status) + (_(" (now)") if current else ""),
-                style=_STATUS_STYLE.get(status, ""),
-            ),
+        rows.append(
+            [
+                Text("▶" if current else ("✓" if done else "·"), style="bold" if current else ""),
+                Text(label("step", name), style="bold" if current else ""),
+                fmt(done),
+                event["actor"] if done and event else "",
+                fmt(clock["due"]) if clock else "",
+                Text(
+                    label("status", status) + (_(" (now)") if current else ""),
+                    style=_STATUS_STYLE.get(status, ""),
+                ),
+            ]
         )
-    return table
+    cols = (
+        Col(""),
+        Col(_("Step"), cut=11),
+        Col(_("Done")),
+        Col(_("By"), cut=6),
+        Col(_("Due")),
+        Col(_("Status"), cut=8),
+    )
+    return fit_table(
+        cols,
+        rows,
+        width,
+        priority=(1, 5, 4, 2, 3, 0),
+        title=_("Timeline"),
+        title_justify="left",
+    )
 
 
 def _last_event(history: list[dict], actions: tuple[str, ...], step: str) -> dict | None:
@@ -432,17 +704,27 @@ def localise(value: object) -> object:
     return value
 
 
-def print_paged(renderable: object) -> None:
+def print_paged(renderable: object, con: Console | None = None, wide: bool = False) -> None:
     """Print to the terminal through the pager ($PAGER, else less) when it would not fit
     on the screen; straight out otherwise, and always when not a terminal.  Like git, less
-    is asked to keep colours and to quit at once if the text fits after all."""
-    con = console()
+    is asked to keep colours and to quit at once if the text fits after all.  `wide`: the
+    renderable may be wider than the terminal (list --wide) and is printed whole."""
+    con = con or console()
+    if wide:
+        widen(con, renderable)
     if con.is_terminal and len(con.render_lines(renderable, pad=False)) > con.height - 2:
         os.environ.setdefault("LESS", "FRX")
         with con.pager(styles=not con.no_color):
             con.print(renderable)
     else:
         con.print(renderable)
+
+
+def widen(con: Console, renderable: object) -> None:
+    """Make `con` as wide as `renderable` needs (a table with more columns than fit)."""
+    need = con.measure(renderable, options=con.options.update_width(100_000)).maximum
+    if need > con.width:
+        con.width = need
 
 
 def console(stderr: bool = False) -> Console:

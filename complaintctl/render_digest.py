@@ -297,37 +297,61 @@ def digest_json(d: Digest) -> dict:
     return data
 
 
-def digest_rich(d: Digest) -> Group:
-    """The digest for a person at a terminal."""
+def digest_rich(d: Digest, width: int = 160, wide: bool = False) -> Group:
+    """The digest for a person at a terminal `width` columns wide: the case, its owner
+    (or department), step, deadline, summary and customer first, how late and the severity
+    as there is room (`wide`: all of them, however narrow the terminal)."""
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
+    from complaintctl.render import Col, fit_table
+
+    cols = [
+        Col(_headings(d)[0], cut=6, want=8),
+        Col(_("Case")),
+        Col(_("Step"), cut=11, want=11),
+        Col(_("Late"), cut=10, want=20),
+        Col(_("Due")),
+        Col(_("Sev.")),
+        Col(_("Summary"), cut=12, want=24),
+        Col(_("Customer"), cut=8, want=12),
+    ]
     parts: list = [Text(headline(d), style="bold red" if d.overdue else "bold")]
     for (title, rows), style in zip(_lists(d), ("red", "yellow"), strict=True):
         if not rows:
             continue
-        table = Table(
-            title=title, title_justify="left", title_style=f"bold {style}", header_style="bold"
-        )
-        for col in _headings(d):
-            table.add_column(col, overflow="fold")
+        cells = []
         for item in rows:
-            cells: list = list(_cells(d, item))
-            cells[3] = Text(cells[3], style=style)
-            table.add_row(*cells)
-        parts.append(table)
+            row: list = list(_cells(d, item))
+            row[3] = Text(row[3], style=style)
+            cells.append(row)
+        parts.append(
+            fit_table(
+                cols,
+                cells,
+                width,
+                priority=(1, 4, 6, 0, 2, 7, 3, 5),
+                core=6,
+                everything=wide,
+                title=title,
+                title_justify="left",
+                title_style=f"bold {style}",
+            )
+        )
     for key, title in _SECTIONS:
         items = getattr(d, key)
         if items:
-            table = Table(
-                title=_(title), title_justify="left", header_style="bold", show_header=False
+            rows = [[str(_subject_of(d, item)), _detail(d, key, item)] for item in items]
+            parts.append(
+                fit_table(
+                    [Col(""), Col("", cut=20, wrap=True)],
+                    rows,
+                    width,
+                    title=_(title),
+                    title_justify="left",
+                    show_header=False,
+                )
             )
-            table.add_column()
-            table.add_column(overflow="fold")
-            for item in items:
-                table.add_row(str(_subject_of(d, item)), _detail(d, key, item))
-            parts.append(table)
     if len(parts) == 1:
         parts.append(Text(_(_NOTHING), style="green"))
     return Group(*parts)

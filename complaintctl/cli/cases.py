@@ -679,7 +679,8 @@ def show_cli(
     elif format is Format.csv:
         render.write_csv([detail], queries.CASE_FIELDS, sys.stdout)
     else:
-        render.console().print(render.case_view(detail))
+        con = render.console()
+        con.print(render.case_view(detail, con.width))
 
 
 @app.command("list")
@@ -701,10 +702,25 @@ def list_cli(
         Format, typer.Option("--format", "-f", help=_("table, json or csv."))
     ] = Format.table,
     localise: LocaliseOpt = False,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME,...",
+            help=_(
+                "The table's columns, in this order: field names of --format csv, e.g. "
+                "number,step,owner,summary [default: the config's display.list_columns, "
+                "else as many as the terminal's width holds]."
+            ),
+        ),
+    ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help=_("Every column, however narrow the terminal."))
+    ] = False,
 ) -> None:
     """List cases, next deadline first, with filters; paged."""
     from complaintctl import queries, render
 
+    chosen = render.list_columns(columns)
     reg = _state(ctx).register()
     f = list_filter(
         status, step, owner, department, category, severity, overdue, from_, to, search,
@@ -720,4 +736,6 @@ def list_cli(
     elif format is Format.csv:
         render.write_csv(rows, queries.LIST_FIELDS, sys.stdout)
     else:
-        render.print_paged(render.list_table(rows, total, page, per_page))
+        con, chosen = render.console(), chosen or reg.settings.list_columns
+        table = render.list_table(rows, total, page, per_page, con.width, chosen, wide)
+        render.print_paged(table, con, wide=wide or bool(chosen))

@@ -101,6 +101,10 @@ def warn_cli(
     exit_zero: ExitZeroOpt = False,
     even_on_holidays: EvenOnHolidaysOpt = False,
     format: FormatOpt = Format.table,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help=_("On a terminal: every column, however narrow it is.")),
+    ] = False,
 ) -> None:
     """The morning digest for cron: overdue and due-soon cases by owner, and early warnings.
 
@@ -128,7 +132,7 @@ def warn_cli(
             ).format(day=f"{digest.at:%Y-%m-%d}", reason=reason)
         )
         return
-    _print_digest(digest, format)
+    _print_digest(digest, format, wide)
     if mail_to:
         _mail_digest(smtp, mail_to, digest, dry_run, password)
     if digest.has_overdue and not exit_zero:
@@ -165,7 +169,7 @@ def _mail_setup(reg, mail_to: list[str] | None, dry_run: bool):
     return smtp, password
 
 
-def _print_digest(digest, format: Format) -> None:
+def _print_digest(digest, format: Format, wide: bool = False) -> None:
     """The digest on stdout: JSON, CSV, a Rich view on a terminal, else plain text."""
     from complaintctl import render, render_digest
 
@@ -176,7 +180,10 @@ def _print_digest(digest, format: Format) -> None:
     else:
         console = render.console()
         if console.is_terminal:
-            console.print(render_digest.digest_rich(digest))
+            view = render_digest.digest_rich(digest, console.width, wide)
+            if wide:
+                render.widen(console, view)
+            console.print(view)
         else:
             sys.stdout.write(render_digest.digest_text(digest))
     sys.stdout.flush()
