@@ -873,7 +873,9 @@ def edit(
 _PASSIVE = (Action.note.value, Action.attach.value)
 _NOT_UNDONE = {
     Action.log.value: N_("case {number} has no step to undo (only its logging)"),
-    Action.import_.value: N_("case {number} has no step to undo (it was imported so)"),
+    Action.import_.value: N_(
+        "the last change to case {number} came from an import; undo takes back only steps"
+    ),
     Action.edit.value: N_(
         "the last change to case {number} was an edit: edit the field back instead"
     ),
