@@ -49,6 +49,23 @@ def _dayfirst(field: str, text: str, date_order: str | None) -> bool:
     )
 
 
+# The forms a typed date or time may take, and nothing else (dateutil alone would read
+# `1`, `Oct`, `Monday` or `251001` as some day, and ignore `PST`):
+# a date year first (2025-10-03, 2025/10/3, 2025.10.03, 2025年10月3日) or day and month
+# first (03/10/2025, 3.10.25: see _dayfirst), then optionally a time (09:15, 09:15:30,
+# 09:15:30.5, after a space or T) and an offset (Z, +08:00, +0800, -05); or a time alone
+# (today); or `now`.
+_DATE = (
+    r"(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2}))"
+)
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?"
+_OFFSET = r"(?:\s*(?:Z|[+-]\d{2}(?::?\d{2})?))?"
+DATE_FORM = re.compile(rf"\s*{_DATE}\s*")
+TIME_FORM = re.compile(rf"\s*(?:{_DATE}(?:(?:\s+|T){_CLOCK}{_OFFSET})?|{_CLOCK}{_OFFSET})\s*")
+_ZONE_WORD = re.compile(r"[A-Za-z]{2,5}\s*$")
+
+
 def _day_name(day: int, month: int) -> str:
     return _("{day} {month_name}").format(day=day, month=month, month_name=_MONTHS[month - 1])
 
@@ -65,6 +82,19 @@ def parse_time(
 
     if text.strip().lower() == "now":
         return now
+    if not TIME_FORM.fullmatch(text):
+        if _ZONE_WORD.search(text) and TIME_FORM.fullmatch(_ZONE_WORD.sub("", text)):
+            raise InvalidValue(
+                field,
+                N_("{value}: a time zone name is ambiguous; give an offset such as +08:00"),
+                value=_short(text),
+            )
+        raise InvalidValue(
+            field,
+            N_("{value} is not a date/time; use e.g. 2025-09-30 09:15 or 2025-09-30"),
+            value=_short(text),
+        )
+    text = text.replace("年", "-").replace("月", "-").replace("日", "")
     local_now = to_local(now, tz).replace(hour=0, minute=0, second=0, microsecond=0)
     dayfirst = _dayfirst(field, text, date_order)
     try:
@@ -107,6 +137,11 @@ def parse_date(field: str, text: str, date_order: str | None = None) -> dt.date:
     """A calendar date (2025-09-30, 2025/9/30, ...); 03/10/2025 as in parse_time()."""
     from dateutil import parser
 
+    if not DATE_FORM.fullmatch(text):
+        raise InvalidValue(
+            field, N_("{value} is not a date; use e.g. 2025-09-30"), value=_short(text)
+        )
+    text = text.replace("年", "-").replace("月", "-").replace("日", "")
     dayfirst = _dayfirst(field, text, date_order)
     try:
         day = parser.parse(text, dayfirst=dayfirst).date()
@@ -122,16 +157,33 @@ def parse_amount(field: str, text: str | float | None) -> int | None:
     if text is None or str(text).strip() == "":
         return None
     try:
-        return amount_cents(str(text))
+        return amount_cents(str(text), thousands=False)
     except ValueError as exc:
         raise InvalidValue(field, f"{text!r} {exc}") from None
 
 
-def amount_cents(text: str) -> int:
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+_DECIMAL = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+
+
+def amount_cents(text: str, thousands: bool = True) -> int:
     """A money amount (not empty) as whole cents; ValueError with the reason, which reads
-    after the value or a field's name ("… is not an amount; use e.g. 120.50")."""
+    after the value or a field's name ("… is not an amount; use e.g. 120.50").  A comma is
+    read only as a thousands separator in a file's column (1,234.50, with `thousands`);
+    anything else with one (120,50 could be 120.50 or 12,050) is refused."""
+    text = text.strip()
+    if "," in text:
+        if not (thousands and _THOUSANDS.fullmatch(text)):
+            raise ValueError(
+                _("is not an amount: write it with a decimal point and no separators, e.g. 120.50")
+            )
+        text = text.replace(",", "")
+    if text.startswith("-") and _DECIMAL.fullmatch(text[1:]):
+        raise ValueError(_("must be a non-negative amount"))
+    if not _DECIMAL.fullmatch(text):  # no exponent, NaN, Infinity or sign
+        raise ValueError(_("is not an amount; use e.g. 120.50"))
     try:
-        value = Decimal(text.strip().replace(",", ""))
+        value = Decimal(text)
     except InvalidOperation:
         raise ValueError(_("is not an amount; use e.g. 120.50")) from None
     if not value.is_finite() or value < 0:
