@@ -224,6 +224,35 @@ def test_undo_refuses_in_one_line_when_there_is_nothing_it_may_take_back(cli, tm
     db_check_clean(cli)
 
 
+def test_after_a_later_step_undo_takes_back_only_that_one_and_the_earlier_stays(cli):
+    n = to_feedback(cli)
+    cli.ok("feedback", n, "--score", "2", "--at", "2025-10-15 10:00")  # a real reopening
+    cli.ok("note", n, "客户不满意，重新调查")
+    cli.ok("investigate", n, "--findings", "复查", "--responsibility", "internal")
+    out = cli.ok("undo", n, "--reason", "recorded on the wrong case")
+    assert out.startswith(f"{n}: took back investigate of ")
+    d = show(cli, n)
+    assert (d["step"], d["reopen_count"], d["findings"]) == ("investigate", 1, "密封圈老化")
+    assert fails(cli, "undo", n, "--reason", "x") == (
+        f"error: the last step of case {n} was already undone"
+    )
+    assert figures(cli)["reopened"] == 1  # the feedback before it was not taken back
+    db_check_clean(cli)
+
+
+def test_a_new_severity_keeps_the_clocks_as_they_are(cli):
+    n = log(cli)
+    cli.ok("ack", n)
+    cli.ok("classify", n, "--category", "PQ", "--severity", "C", "--kind", "general")
+    before = show(cli, n)
+    cli.ok("edit", n, "--severity", "A", "--reason", "media called")
+    after = show(cli, n)
+    assert after["severity"] == "A"
+    assert after["deadlines"] == before["deadlines"]  # no escalation or plan clock started
+    assert "escalate" not in after["deadlines"]
+    db_check_clean(cli)
+
+
 # -- merge --------------------------------------------------------------------------------
 def test_a_complaint_logged_twice_is_merged_and_counted_apart(cli):
     original = log(cli, "13800000000", "2025-10-09 09:00")
