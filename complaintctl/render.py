@@ -182,6 +182,7 @@ def _cut(cell: object, width: int) -> object:
     def cut(line: str) -> str:
         if cell_len(line) <= width:
             return line
+        line = line[:width]  # a character takes a column or more
         while line and cell_len(line) > width - 1:
             line = line[:-1]
         return line + "…"
@@ -528,8 +529,6 @@ def case_view(d: dict, width: int = 160) -> Group:
                 for k, v in e["changes"].items()
                 if k != "contact_key"
             ]
-        elif e["action"] == "merge" and "merged_into" in e["changes"]:
-            details.append(_("Merged into") + ": " + e["changes"]["merged_into"][1])
         else:
             details += [
                 f"{labels.get(k, k)}: {label(k, v[1]) if k in _CODED else fmt(v[1])}"
@@ -591,7 +590,7 @@ _TIMELINE = (
     ("investigate", ("investigate",)),
     ("resolve", ("resolve",)),
     ("feedback", ("feedback",)),
-    ("closed", ("close", "feedback", "reject", "import", "merge")),
+    ("closed", ("close", "feedback", "reject", "import")),
 )
 
 

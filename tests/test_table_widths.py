@@ -84,6 +84,9 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, str
     up_to(log("assign", "空调不制冷", "赵敏", "2025-10-13 09:00"), "assign", "2025-10-13 09:30")
     n = log("investigate", LONG_ZH + LONG_ZH, "陈静", "2025-10-14 11:00", "social")
     up_to(n, "investigate", "2025-10-14 11:30", owner="Alexandra Konstantinopoulou")
+    photo = where / "客户提供的扫地机器人故障照片与购买发票扫描件（第一批，共三张）.jpg"
+    photo.write_bytes(b"\xff\xd8 not much of a photo")
+    run("attach", n, str(photo))
     n = log("on hold", "要求赔偿安装造成的地板损坏", "刘洋", "2025-10-15 09:30", "letter")
     up_to(n, "investigate", "2025-10-15 10:00", owner="赵磊")
     run("hold", n, "--reason", "等待客户提供照片", "--at", "2025-10-15 11:00")
@@ -265,7 +268,7 @@ def test_warn_wide_keeps_every_column(reg):
 
 # -- show ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("which", ["investigate", "on hold", "rejected", "closed"])
+@pytest.mark.parametrize("which", ["investigate", "on hold", "rejected", "closed", "acknowledge"])
 def test_show_fits_with_a_timeline_row_a_line(reg, office, language, width, which):
     number = office[1][which]
     detail = queries.case_detail(reg, number, NOW)
@@ -278,6 +281,18 @@ def test_show_fits_with_a_timeline_row_a_line(reg, office, language, width, whic
     assert _("Step") in headers and _("Status") in headers
     steps = [line[headers.index(_("Step"))] for line in cells]
     assert all(s and "…" not in s for s in steps), steps  # step names whole
+    if detail["attachments"]:
+        files = next(
+            t for t in view.renderables if str(getattr(t, "title", "")) == _("Attachments")
+        )
+        headers, cells = read_table(files, width)
+        assert _("Name") in headers
+        name = cells[0][headers.index(_("Name"))]
+        assert whole_or_cut(name, detail["attachments"][0]["name"])
+        if width <= 100:  # the name takes 62 columns
+            assert name.endswith("…")
+        if width >= 160:
+            assert name == detail["attachments"][0]["name"]
     history = next(t for t in view.renderables if str(getattr(t, "title", "")) == _("History"))
     assert all(c.width > 0 for c in history.columns)
     if _("Who") in [str(c.header) for c in history.columns]:
