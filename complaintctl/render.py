@@ -529,6 +529,8 @@ def case_view(d: dict, width: int = 160) -> Group:
                 for k, v in e["changes"].items()
                 if k != "contact_key"
             ]
+        elif e["action"] == "merge" and "merged_into" in e["changes"]:
+            details.append(_("Merged into") + ": " + e["changes"]["merged_into"][1])
         else:
             details += [
                 f"{labels.get(k, k)}: {label(k, v[1]) if k in _CODED else fmt(v[1])}"
@@ -590,7 +592,7 @@ _TIMELINE = (
     ("investigate", ("investigate",)),
     ("resolve", ("resolve",)),
     ("feedback", ("feedback",)),
-    ("closed", ("close", "feedback", "reject", "import")),
+    ("closed", ("close", "feedback", "reject", "import", "merge")),
 )
 
 
