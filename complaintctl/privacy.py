@@ -33,7 +33,8 @@ PERSONAL = ("customer_name", "contact", "contact_key", "description", "demand", 
             "feedback_comment")  # fmt: skip
 # Staff's free text, which may quote the customer: names, phones and e-mails masked out.
 FREE_TEXT = ("summary", "hold_reason", "reject_reason", "escalated_to", "plan", "findings",
-             "root_cause", "proposal", "resolution_note", "close_reason")  # fmt: skip
+             "root_cause", "proposal", "resolution_note", "close_reason", "external_ref",
+             "product")  # fmt: skip
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Phone-like: 7 or more digits, maybe spaced or dashed, not part of a longer word (a hash).
@@ -66,14 +67,41 @@ def mask_contact(contact: str | None) -> str | None:
 
 
 def mask_text(text: str | None, names: tuple[str, ...] = ()) -> str | None:
-    """Free text with e-mails, phone-like numbers and the given names and contacts masked."""
+    """Free text with e-mails, phone-like numbers and the given names and contacts masked:
+    a name in any letter case (ZHOU XIAOMING for Zhou Xiaoming), only where it stands as a
+    whole word in Latin letters (the customer Al leaves Alice alone; Chinese has no word
+    boundaries, so 王伟 is masked wherever it stands), and a contact handle such as
+    weibo:chenjing88 also without its prefix."""
     if not text:
         return text
-    for name in sorted((n.strip() for n in names if n and n.strip()), key=len, reverse=True):
+    for name in sorted(_names(names), key=len, reverse=True):
         contact_like = _EMAIL.fullmatch(name) or len(re.sub(r"\D", "", name)) >= 7
-        text = text.replace(name, (mask_contact(name) if contact_like else mask_name(name)) or "")
+        masked = (mask_contact(name) if contact_like else mask_name(name)) or ""
+        text = _whole(name).sub(lambda _m, masked=masked: masked, text)
     text = _EMAIL.sub(lambda m: mask_contact(m.group(0)) or "", text)
     return _DIGITS.sub(lambda m: mask_contact(m.group(0)) or "", text)
+
+
+def _names(names: tuple[str, ...]) -> set[str]:
+    """The names and contacts to mask, and a handle's id without its prefix
+    (weibo:chenjing88 → chenjing88)."""
+    out = set()
+    for n in names:
+        n = (n or "").strip()
+        if not n:
+            continue
+        out.add(n)
+        prefix, sep, handle = n.partition(":")
+        if sep and prefix.isalpha() and len(handle.strip()) >= 3 and not _EMAIL.fullmatch(n):
+            out.add(handle.strip())
+    return out
+
+
+def _whole(name: str) -> re.Pattern:
+    """`name` in any case, not inside a longer Latin word or number."""
+    left = r"(?<![A-Za-z0-9])" if name[0].isascii() and name[0].isalnum() else ""
+    right = r"(?![A-Za-z0-9])" if name[-1].isascii() and name[-1].isalnum() else ""
+    return re.compile(left + re.escape(name) + right, re.IGNORECASE)
 
 
 def redact_row(row: dict) -> dict:
@@ -171,16 +199,14 @@ def purge(
             )
             .order_by(Case.id)
         ).all()
-        # Cases of one customer keep one shared pseudonym ("(purged #<lowest case id>)"), so
-        # 'repeat complainants' counts the same after the purge; it says nothing of who.
-        first_case: dict[str, int] = {}
-        for case in cases:
-            first_case.setdefault(case.contact_key, case.id)
+        keys = _pseudonyms(
+            session, {case.contact_key for case in cases}, cutoff, ended, now, actor, dry_run
+        )
         for case in cases:
             total.cases += 1
             scrub = _Scrub(
                 tuple(v for v in (case.customer_name, case.contact) if v),
-                f"{PURGED[:-1]} #{first_case[case.contact_key]})",
+                keys.get(case.contact_key, case.contact_key),
             )
             events = session.scalars(
                 sa.select(Event).where(Event.case_id == case.id).order_by(Event.id)
@@ -228,6 +254,77 @@ def purge(
             session.add(purge_event)
             session.flush()
     return total
+
+
+def _pseudonyms(
+    session: sa.orm.Session,
+    keys: set[str],
+    cutoff: dt.datetime,
+    ended: list[str],
+    now: dt.datetime,
+    actor: str,
+    dry_run: bool,
+) -> dict[str, str]:
+    """The contact keys the purge replaces, each by one pseudonym for all its cases
+    ("(purged #<the customer's lowest case id>)"), so that 'repeat complainants' and every
+    other figure count the same after the purge; it says nothing of who.
+
+    A customer who still has cases the purge keeps keeps the key on the purged ones too
+    (the register holds it anyway): replacing it would part those cases from the kept ones
+    and change the figures.  When the last of a customer's cases is purged, the cases
+    purged before are given the pseudonym as well."""
+    if not keys:
+        return {}
+    cases = Case.__table__.c
+    kept = set(
+        session.execute(
+            sa.select(cases.contact_key)
+            .where(cases.contact_key.in_(keys))
+            .where(cases.customer_name != PURGED)
+            .where(~(cases.step.in_(ended) & (cases.closed_at < cutoff)))
+            .distinct()
+        ).scalars()
+    )
+    gone = keys - kept
+    if not gone:
+        return {}
+    first = dict(
+        session.execute(
+            sa.select(cases.contact_key, sa.func.min(cases.id))
+            .where(cases.contact_key.in_(gone))
+            .group_by(cases.contact_key)
+        ).all()
+    )
+    pseudonyms = {key: f"{PURGED[:-1]} #{first[key]})" for key in gone}
+    if dry_run:
+        return pseudonyms
+    earlier = session.scalars(
+        sa.select(Case).where(Case.contact_key.in_(gone), Case.customer_name == PURGED)
+    ).all()
+    for case in earlier:  # purged before, kept the key: the key out, here and in the history
+        scrub = _Scrub((), pseudonyms[case.contact_key])
+        case.contact_key = scrub.pseudonym
+        prev = None
+        for ev in session.scalars(
+            sa.select(Event).where(Event.case_id == case.id).order_by(Event.id)
+        ).all():
+            ev.changes = scrub.changes(ev.changes)
+            ev.hash = prev = event_hash(prev, _sealed(ev))
+        claim(session, case)
+        event = Event(
+            case_id=case.id,
+            action=Action.purge.value,
+            at=now,
+            recorded_at=now,
+            actor=actor,
+            step_from=case.step,
+            step_to=case.step,
+            changes=None,
+            note="contact key replaced by a pseudonym: the customer's last case was purged",
+        )
+        event.hash = event_hash(prev, _sealed(event))
+        session.add(event)
+    return pseudonyms
 
 
 def _sealed(ev: Event) -> Mapping[str, object]:
