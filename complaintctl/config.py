@@ -164,6 +164,8 @@ class Settings:
     departments: tuple[Code, ...] = tuple(Code(*d) for d in DEFAULT_DEPARTMENTS)
     staff: tuple[StaffMember, ...] = ()  # empty: no roster, any owner is taken
     warn_within: Duration = Duration(1, "wd")
+    # [warn] waiting: a case at classify or assign (steps without a clock) this long is listed
+    warn_waiting: Duration = Duration(1, "wd")
     repeat_window: dt.timedelta = dt.timedelta(days=90)
     undo_same_actor: bool = False  # [undo] same_actor: only who took a step may undo it
     undo_within: dt.timedelta | None = None  # [undo] within: how soon (None: any time)
@@ -693,6 +695,12 @@ _KEYS = (
         _span,
         N_("warn.within: must be a duration such as 1wd or 4h"),
         sets="warn_within",
+    ),
+    _Key(
+        "warn.waiting",
+        _span,
+        N_("warn.waiting: must be a duration such as 1wd or 4h"),
+        sets="warn_waiting",
     ),
     _Key(
         "warn.repeat_window",

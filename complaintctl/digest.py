@@ -34,18 +34,28 @@ class Lateness:
     late: bool
 
 
+def amount_words(amount: float, unit: str, tr: Callable[[str], str] = _) -> str:
+    """A length in words, the same for a deadline, a lateness and the `warn` headings:
+    '1 working day', '3 working h', '2 h', '30 min', '90 days' (`unit`: wd, wh, h, d, or
+    min/m)."""
+    n = int(amount) if amount == int(amount) else amount
+    if unit == "wd":
+        words = tr(N_("{n} working day")) if n == 1 else tr(N_("{n} working days"))
+    elif unit == "wh":
+        words = tr(N_("{n} working h"))
+    elif unit == "h":
+        words = tr(N_("{n} h"))
+    elif unit == "d":
+        words = tr(N_("{n} day")) if n == 1 else tr(N_("{n} days"))
+    else:
+        words = tr(N_("{n} min"))
+    return words.format(n=n)
+
+
 def late_words(late: Lateness, tr: Callable[[str], str] = _) -> str:
     """`late` in words: '2 working days late', 'due in 30 min' (in this run's language;
     with tr=N_, in English, as the JSON and CSV values are)."""
-    if late.unit == "wd":
-        amount = tr(N_("{n} working day")) if late.amount == 1 else tr(N_("{n} working days"))
-    elif late.unit == "wh":
-        amount = tr(N_("{n} working h"))
-    elif late.unit == "h":
-        amount = tr(N_("{n} h"))
-    else:
-        amount = tr(N_("{n} min"))
-    amount = amount.format(n=late.amount)
+    amount = amount_words(late.amount, late.unit, tr)
     words = tr(N_("{amount} late")) if late.late else tr(N_("due in {amount}"))
     return words.format(amount=amount)
 
@@ -64,6 +74,13 @@ class Digest:
     ready_to_close: list[dict] = field(default_factory=list)
     repeat_complainants: list[dict] = field(default_factory=list)
     category_spikes: list[dict] = field(default_factory=list)
+    # Cases no deadline speaks for: waiting at classify or assign (steps without a clock)
+    # longer than [warn] waiting, and cases whose clock is on hold, longest first.
+    waiting: list[dict] = field(default_factory=list)
+    hold_ended: list[dict] = field(default_factory=list)  # held until a day that has come
+    on_hold: list[dict] = field(default_factory=list)
+    # How long each of those has waited or been held, for the renderers' words.
+    waited: dict[str, Lateness] = field(default_factory=dict, metadata=FOR_RENDERERS)
     # The parts of the words above, by case number, for the renderers to say them in the
     # reader's language (the items' own values stay English): how late, what is missing.
     lateness: dict[str, Lateness] = field(default_factory=dict, metadata=FOR_RENDERERS)
@@ -99,6 +116,10 @@ def lateness(reg: Register, due: dt.datetime, now: dt.datetime) -> tuple[Latenes
     )
     office = cal.working_seconds_between(a, b)
     days = int(office // day.total_seconds())
+    if days >= 1 and due > now:
+        # Not more working days than the clocks count (a 1wd clock ends at closing time on
+        # the next working day): "due within 1 working day" holds nothing "due in 2".
+        days = min(days, _working_days_after(cal, cal.local_date(now), cal.local_date(due)))
     if days >= 1:
         amount, unit = float(days), "wd"
     elif office >= 3600:
@@ -109,6 +130,15 @@ def lateness(reg: Register, due: dt.datetime, now: dt.datetime) -> tuple[Latenes
         amount, unit = abs(hours) * 60, "min"
     # Rounded as "%.0f" rounds (half to even), as the words always were.
     return Lateness(int(f"{amount:.0f}"), unit, late=hours >= 0), round(hours, 2)
+
+
+def _working_days_after(cal: Any, first: dt.date, last: dt.date) -> int:
+    """How many working days follow `first`, up to and including `last`."""
+    days, day = 0, first
+    while day < last:
+        day += dt.timedelta(days=1)
+        days += cal.is_working_day(day)
+    return days
 
 
 def build_digest(
@@ -190,6 +220,10 @@ def build_digest(
                 _item(reg, r, window_ended=to_local(r["feedback_due"], s.tz), by=by)
             )
 
+        digest.waiting = _waiting(reg, now, scope, params, by, digest.waited)
+        held = _held(reg, now, scope, params, by, digest.waited)
+        digest.hold_ended = [i for i in held if i["until"] and i["until"] <= digest.at]
+        digest.on_hold = [i for i in held if not (i["until"] and i["until"] <= digest.at)]
         digest.repeat_complainants = _repeats(reg, owner, department)
         digest.category_spikes = _spikes(reg, now)
     for rows_ in (digest.overdue, digest.due_soon):
@@ -199,6 +233,72 @@ def build_digest(
             first.setdefault(row["group"], row["due_at"])
         rows_.sort(key=lambda row: (first[row["group"]], row["group"], row["due_at"]))
     return digest
+
+
+def _waiting(
+    reg: Register, now: dt.datetime, scope: str, params: dict, by: str, waited: dict
+) -> list[dict]:
+    """Open cases at classify or assign (no clock runs there) since longer than the
+    [warn] waiting setting, the longest waiting first."""
+    span = reg.settings.warn_waiting
+    if span.unit == "wd":  # n working days are at least n - 1 calendar days
+        cutoff = now - dt.timedelta(days=max(0, int(span.amount) - 1))
+    elif span.unit == "wh":
+        cutoff = now
+    else:
+        cutoff = now - span.timedelta
+    deadline = reg.calendar.deadline_function(span)
+    items = []
+    for r in reg.store.stream(
+        f"SELECT {COLUMNS}, step_started_at FROM cases"
+        " WHERE step IN (:classify, :assign) AND on_hold = :no"
+        f" AND step_started_at <= :cutoff{scope} ORDER BY step_started_at, number",
+        params
+        | {"classify": Step.classify.value, "assign": Step.assign.value, "no": False}
+        | {"cutoff": cutoff},
+    ):
+        if deadline(r["step_started_at"]) > now:
+            continue
+        length, _hours = lateness(reg, r["step_started_at"], now)
+        waited[r["number"]] = length
+        items.append(
+            _item(
+                reg,
+                r,
+                by=by,
+                since=to_local(r["step_started_at"], reg.settings.tz),
+                waiting=amount_words(length.amount, length.unit, N_),
+            )
+        )
+    return items
+
+
+def _held(
+    reg: Register, now: dt.datetime, scope: str, params: dict, by: str, waited: dict
+) -> list[dict]:
+    """Open cases whose clock is on hold, the longest held first, with how long and why."""
+    items = []
+    for r in reg.store.stream(
+        f"SELECT {COLUMNS}, hold_started_at, hold_reason, hold_until FROM cases"
+        f" WHERE on_hold = :yes AND step IN ({OPEN_IN}){scope}"
+        " ORDER BY hold_started_at, number",
+        params | {"yes": True},
+    ):
+        started = r["hold_started_at"] or now
+        length, _hours = lateness(reg, started, now)
+        waited[r["number"]] = length
+        items.append(
+            _item(
+                reg,
+                r,
+                by=by,
+                since=to_local(started, reg.settings.tz),
+                held=amount_words(length.amount, length.unit, N_),
+                hold_reason=r["hold_reason"],
+                until=to_local(r["hold_until"], reg.settings.tz) if r["hold_until"] else None,
+            )
+        )
+    return items
 
 
 # The columns an item of the digest is made from.

@@ -62,9 +62,17 @@ class InvalidValue(ComplaintError):
 
 
 class CaseNotFound(ComplaintError):
-    def __init__(self, number: str) -> None:
+    def __init__(self, number: str, near: tuple[str, ...] = ()) -> None:
         self.number = number
-        super().__init__(N_("case {number} does not exist"), number=number)
+        self.near = near
+        if near:
+            super().__init__(
+                N_("case {number} does not exist; did you mean {near}?"),
+                number=number,
+                near=", ".join(near),
+            )
+        else:
+            super().__init__(N_("case {number} does not exist"), number=number)
 
 
 class CaseChanged(ComplaintError):

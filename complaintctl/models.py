@@ -88,6 +88,8 @@ class Case(CaseRules, SQLModel, table=True):
     on_hold: bool = False
     hold_started_at: dt.datetime | None = Field(default=None, sa_type=sa.DateTime)
     hold_reason: str | None = None
+    # `hold --until DAY`: 00:00 of that office day, when `warn` brings the case back
+    hold_until: dt.datetime | None = Field(default=None, sa_type=sa.DateTime)
 
     acknowledged_at: dt.datetime | None = Field(default=None, sa_type=sa.DateTime)
     ack_due: dt.datetime | None = Field(default=None, sa_type=sa.DateTime)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -209,6 +210,9 @@ def _local_changes(reg: Register, changes: str | None) -> dict:
     return out
 
 
+OTHER_CASES = 10  # how many of the customer's other cases `show` names
+
+
 def case_detail(reg: Register, number: str, now: dt.datetime) -> dict:
     """One case with its deadlines, attachments and full history."""
     store = reg.store
@@ -234,13 +238,32 @@ def case_detail(reg: Register, number: str, now: dt.datetime) -> dict:
             "ORDER BY id",
             {"number": case.number, "merged": Outcome.merged.value},
         )
+        others = store.rows(
+            "SELECT number, step, outcome, received_at, summary FROM cases "
+            "WHERE contact_key = :key AND id <> :id ORDER BY received_at DESC, id DESC "
+            f"LIMIT {OTHER_CASES + 1}",
+            {"key": case.contact_key, "id": case.id},
+        )
+        other_count = (
+            store.scalar(
+                "SELECT count(*) FROM cases WHERE contact_key = :key AND id <> :id",
+                {"key": case.contact_key, "id": case.id},
+            )
+            if len(others) > OTHER_CASES
+            else len(others)
+        )
     detail = case_row(reg, case, now)
-    detail["deadlines"] = deadlines(reg, case, now)
-    detail["attachments"] = [dict(a, added_at=_local(reg, a["added_at"])) for a in atts]
+    # The same customer's other cases (one key: complaintctl.contacts), latest first.
+    detail["other_cases"] = [
+        dict(o, received_at=_local(reg, o["received_at"])) for o in others[:OTHER_CASES]
+    ]
+    detail["other_cases_total"] = other_count
     # A duplicate merged into another case, and the duplicates merged into this one.
     merged_into = found["merged_into"] if found["outcome"] == Outcome.merged.value else None
     detail["merged_into"] = merged_into
     detail["merged_duplicates"] = [r["number"] for r in merged]
+    detail["deadlines"] = deadlines(reg, case, now)
+    detail["attachments"] = [dict(a, added_at=_local(reg, a["added_at"])) for a in atts]
     detail["history"] = [
         dict(
             e,
@@ -268,6 +291,8 @@ class ListFilter:
     received_from: dt.date | None = None  # office-local day, included
     received_to: dt.date | None = None  # office-local day, included
     search: str | None = None
+    due_by: dt.datetime | None = None  # the next deadline falls before this (overdue too)
+    on_hold: bool = False
 
 
 _SEARCHED = (
@@ -317,6 +342,12 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> tuple[str, dict[st
         if value:
             conds.append(f"lower({col}) = :{col}")
             params[col] = value.strip().lower()
+    if f.due_by is not None:
+        conds.append("due_at < :due_by")
+        params["due_by"] = f.due_by
+    if f.on_hold:
+        conds.append("on_hold = :on_hold")
+        params["on_hold"] = True
     if f.overdue:
         conds.append("due_at < :now")
         params["now"] = now
@@ -347,22 +378,126 @@ def _where(reg: Register, f: ListFilter, now: dt.datetime) -> tuple[str, dict[st
 _ENDED_SQL = ", ".join(f"'{s}'" for s in _ENDED)
 
 
+def resolve_number(reg: Register, text: str, now: dt.datetime) -> str:
+    """The case a CASE argument names: as typed, or a bare sequence number (`15`) in this
+    year's numbering (C2025-000015).  A case that does not exist is refused with the
+    existing numbers nearest to it."""
+    typed = text.strip()
+    number = typed.upper()
+    pattern, year = reg.settings.number_pattern, reg.calendar.local_date(now).year
+    if number.isdigit() and len(number) <= 9:
+        number = pattern.format(year=year, seq=int(number))
+    store = reg.store
+    with store.transaction(write=False):
+        if _exists(store, number):
+            return number
+        # C2025-15 for C2025-000015: the year and the sequence, in the office's pattern
+        found = re.search(r"(\d{4})\D*?(\d{1,9})$", number)
+        if found and 1900 <= int(found[1]) <= 2999:
+            year = int(found[1])
+            number = pattern.format(year=year, seq=int(found[2]))
+            if _exists(store, number):
+                raise CaseNotFound(typed, (number,))
+        before = store.rows(
+            "SELECT number FROM cases WHERE number < :n ORDER BY number DESC LIMIT 2",
+            {"n": number},
+        )
+        after = store.rows(
+            "SELECT number FROM cases WHERE number > :n ORDER BY number LIMIT 2", {"n": number}
+        )
+    near = [r["number"] for r in reversed(before)] + [r["number"] for r in after]
+    raise CaseNotFound(typed, tuple(near))
+
+
+def _exists(store: Any, number: str) -> bool:
+    return store.scalar("SELECT 1 FROM cases WHERE number = :n", {"n": number}) is not None
+
+
+def due_by(reg: Register, when: str, now: dt.datetime) -> dt.datetime:
+    """`list --due`: the time a case's next deadline must fall before.  `today` is the end
+    of the office's day, `overdue` now, and a length (`2wd`, `4h`, `3d`) that long from
+    now, counted as the clocks count it."""
+    from complaintctl.config import ConfigError, parse_duration
+
+    text = when.strip().lower()
+    if text == "overdue":
+        return now
+    if text == "today":
+        today = reg.calendar.local_date(now)
+        return day_start(today + dt.timedelta(days=1), reg.settings.tz)
+    try:
+        span = parse_duration(text, "due")
+    except ConfigError:
+        span = None
+    if span is None or not 0 < span.amount <= 3660:
+        raise InvalidValue(
+            "due",
+            N_("{value} is not a time to be due by; use today, overdue or a length such as "
+               "2wd, 4h, 3d"),
+            value=repr(when),
+        )  # fmt: skip
+    return reg.calendar.add(now, span)
+
+
+# `list --sort`: the orders a list can be put in (a field, - before it for descending).
+SORTS = {
+    "due_at": "due_at IS NULL, due_at",
+    "received_at": "received_at",
+    "number": "number",
+    "step": "step",
+    "owner": "owner IS NULL, owner",
+    "department": "department IS NULL, department",
+    "category": "category IS NULL, category",
+    "severity": "severity IS NULL, severity",
+    "customer_name": "customer_name",
+}
+
+
+def _order(sort: str | None) -> str:
+    """The ORDER BY of a list: --sort's field (a - in front: the other way round), then the
+    next deadline, received time and id, so that pages never overlap."""
+    default = "due_at IS NULL, due_at, received_at, id"
+    if not sort:
+        return default
+    name = sort.strip().lower()
+    descending = name.startswith("-")
+    name = name.lstrip("-")
+    if name not in SORTS:
+        raise InvalidValue(
+            "sort",
+            N_("unknown field {value}; allowed: {allowed} (a - in front for descending)"),
+            value=repr(sort),
+            allowed=", ".join(SORTS),
+        )
+    keys = SORTS[name].split(", ")
+    if descending:
+        keys = [k if k.endswith(" IS NULL") else f"{k} DESC" for k in keys]
+    return ", ".join(keys) + ", " + default
+
+
 def list_cases(
-    reg: Register, f: ListFilter, now: dt.datetime, page: int = 1, per_page: int = 50
+    reg: Register,
+    f: ListFilter,
+    now: dt.datetime,
+    page: int = 1,
+    per_page: int = 50,
+    sort: str | None = None,
 ) -> tuple[list[dict], int]:
-    """Cases matching `f`, next deadline first (cases with none last); (rows, total)."""
+    """Cases matching `f`, next deadline first (cases with none last) or in the order of
+    `sort` (a SORTS field, - in front for descending); (rows, total)."""
     if not 1 <= page <= 10_000_000:
         raise InvalidValue("page", N_("must be 1 or more (at most 10,000,000)"))
     if not 1 <= per_page <= 10_000:
         raise InvalidValue("per_page", N_("must be 1 or more (at most 10,000)"))
     where, params = _where(reg, f, now)
+    order = _order(sort)
     columns = ", ".join(n for n in LIST_FIELDS if n != "overdue")
     store = reg.store
     with store.transaction(write=False):
         total = store.scalar(f"SELECT count(*) FROM cases WHERE {where}", params)
         rows = store.rows(
             f"SELECT {columns} FROM cases WHERE {where} "
-            "ORDER BY due_at IS NULL, due_at, received_at, id LIMIT :limit OFFSET :offset",
+            f"ORDER BY {order} LIMIT :limit OFFSET :offset",
             params | {"limit": per_page, "offset": (page - 1) * per_page},
         )
     out = []

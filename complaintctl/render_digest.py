@@ -14,7 +14,7 @@ from functools import reduce
 from typing import TYPE_CHECKING
 
 from complaintctl.config import parse_duration
-from complaintctl.digest import UNASSIGNED, Digest, late_words
+from complaintctl.digest import UNASSIGNED, Digest, amount_words, late_words
 from complaintctl.i18n import N_, _, current, label
 from complaintctl.render import fmt
 
@@ -42,27 +42,21 @@ DIGEST_FIELDS = (
 _SECTIONS = (
     ("severity_a", N_("Severity A: escalation or plan missing")),
     ("ready_to_close", N_("Feedback window ended: ready to close")),
+    ("waiting", N_("Waiting to be classified or assigned")),
+    ("hold_ended", N_("Hold ended: resume or hold again")),
+    ("on_hold", N_("On hold")),
     ("repeat_complainants", N_("Repeat complainants")),
     ("category_spikes", N_("Category spikes this week")),
 )
 _NOTHING = N_("Nothing overdue, nothing due soon, no warnings.")
-# A duration as written in the config and on the command line (1wd, 4h), in words.
-_DURATION_WORDS = {
-    "m": N_("{n}m"),
-    "h": N_("{n}h"),
-    "d": N_("{n}d"),
-    "wh": N_("{n}wh"),
-    "wd": N_("{n}wd"),
-}
 
 
 def _within(d: Digest, tr: Translate = _) -> str:
-    """The due-soon span: '1wd' in English (as given), '1 个工作日' in Chinese."""
+    """The due-soon span in the words the items use: '1 working day', '4 h'."""
     span = parse_duration(d.within, "--within")
     if span is None:
         return d.within
-    amount = int(span.amount) if span.amount == int(span.amount) else span.amount
-    return tr(_DURATION_WORDS[span.unit]).format(n=amount)
+    return amount_words(span.amount, span.unit, tr)
 
 
 def _join(items: list[str], tr: Translate = _) -> str:
@@ -126,6 +120,25 @@ def _detail(d: Digest, section: str, item: dict, tr: Translate = _) -> str:
         return _join([tr(m) for m in missing], tr) if missing is not None else item["problem"]
     if section == "ready_to_close":
         return tr(N_("window ended {time}")).format(time=fmt(item["window_ended"]))
+    if section in ("waiting", "on_hold", "hold_ended"):
+        length = d.waited.get(item["number"])
+        amount = (
+            amount_words(length.amount, length.unit, tr)
+            if length is not None
+            else item["waiting" if section == "waiting" else "held"]
+        )
+        if section == "waiting":
+            return tr(N_("at {step} for {amount}, since {time}")).format(
+                step=label("step", item["step"]) if tr is _ else item["step"],
+                amount=amount,
+                time=fmt(item["since"]),
+            )
+        words = tr(N_("on hold for {amount}, since {time}: {reason}")).format(
+            amount=amount, time=fmt(item["since"]), reason=item["hold_reason"] or ""
+        )
+        if item.get("until"):
+            words += tr(N_(" (until {day})")).format(day=f"{item['until']:%Y-%m-%d}")
+        return words
     if section == "repeat_complainants":
         earlier = item["earlier"]
         if item.get("earlier_count", len(earlier)) <= len(earlier):
@@ -159,11 +172,20 @@ def _subject_of(d: Digest, item: dict) -> str:
     return item.get("number") or _category(d, item.get("category"))
 
 
+def _clock(item: dict) -> str:
+    """What a late or due item waits on: its step, or a severity-A clock (escalate, plan)
+    by that clock's name."""
+    clock = item.get("clock")
+    if clock in ("escalate", "plan"):
+        return label("action", clock)
+    return label("step", item["step"])
+
+
 def _line(d: Digest, item: dict) -> str:
     sev = f"[{label('severity', item['severity'])}] " if item.get("severity") else ""
     return "  " + _("{number}  {step}  {late}  due {due}  {severity}{summary} ({customer})").format(
         number=item["number"],
-        step=_pad(label("step", item["step"]), 11),
+        step=_pad(_clock(item), 11),
         late=_pad(_late(d, item), 22),
         due=fmt(item["due_at"]),
         severity=sev,
@@ -191,7 +213,7 @@ def _cells(d: Digest, item: dict) -> tuple[str, ...]:
     return (
         _group(d, item["group"]),
         item["number"],
-        label("step", item["step"]),
+        _clock(item),
         _late(d, item),
         fmt(item["due_at"]),
         label("severity", item.get("severity")),

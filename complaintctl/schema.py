@@ -33,6 +33,7 @@ TABLES: dict[str, dict[str, str]] = {
         "on_hold": BOOLEAN,
         "hold_started_at": TIME,
         "hold_reason": TEXT,
+        "hold_until": TIME,
         "acknowledged_at": TIME,
         "ack_due": TIME,
         "category": TEXT,

@@ -33,7 +33,7 @@ from complaintctl.schema import BOOLEAN_COLUMNS, TIME_COLUMNS
 
 # Every migration in complaintctl/migrations/versions, oldest first (a test checks this
 # against Alembic).  Kept here so that opening a database never has to import Alembic.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 HEAD = REVISIONS[-1]
 BUSY_TIMEOUT_ENV = "COMPLAINTCTL_BUSY_TIMEOUT"
 DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer before giving up

@@ -59,6 +59,7 @@ COLUMNS = (
     "on_hold",
     "hold_started_at",
     "hold_reason",
+    "hold_until",
     "acknowledged_at",
     "ack_due",
     "severity",
@@ -174,7 +175,7 @@ MOVES: dict[Action, Move] = {
     Action.resume: Move(
         OPEN_STEPS,
         starts=(STEP,),
-        clears=("hold_started_at", "hold_reason"),
+        clears=("hold_started_at", "hold_reason", "hold_until"),
         side=True,
         on_hold=True,
     ),

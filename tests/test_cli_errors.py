@@ -266,24 +266,24 @@ INVALID = [
     ),
     pytest.param(
         ("ack", "C2025-999999"),
-        "error: case C2025-999999 does not exist",
+        "error: case C2025-999999 does not exist; did you mean C2025-000004, C2025-000005?",
         id="unknown case on ack",
     ),
     pytest.param(
         ("show", "C2025-999999"),
-        "error: case C2025-999999 does not exist",
+        "error: case C2025-999999 does not exist; did you mean C2025-000004, C2025-000005?",
         id="unknown case on show",
         marks=pytest.mark.slow,
     ),
     pytest.param(
         ("resolve", "C2025-999999", "--remedy", "repair"),
-        "error: case C2025-999999 does not exist",
+        "error: case C2025-999999 does not exist; did you mean C2025-000004, C2025-000005?",
         id="unknown case on resolve",
         marks=pytest.mark.slow,
     ),
     pytest.param(
         ("fetch", "C2025-999999"),
-        "error: case C2025-999999 does not exist",
+        "error: case C2025-999999 does not exist; did you mean C2025-000004, C2025-000005?",
         id="unknown case on fetch",
         marks=pytest.mark.slow,
     ),
@@ -767,7 +767,9 @@ def test_debug_still_reports_a_user_error_as_one_line(cli, db_url, cases):
     line = run_and_check_nothing_changed(
         cli, db_url, cases, ("--debug", "ack", "C2025-999999"), exit_code=1
     )
-    assert line == "error: case C2025-999999 does not exist"
+    assert (
+        line == "error: case C2025-999999 does not exist; did you mean C2025-000004, C2025-000005?"
+    )
 
 
 def test_debug_works_on_a_command_that_moves_a_case(cli, cases):

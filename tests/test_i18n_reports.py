@@ -109,7 +109,9 @@ def test_warn_in_chinese_has_chinese_headings_reasons_and_code_names(cli, office
 def test_warn_lists_the_same_cases_and_numbers_in_both_languages(cli, office):
     english, chinese = in_both(cli, "warn", "--at", AT, code=3)
     assert NUMBER.findall(chinese) == NUMBER.findall(english)
-    assert english.splitlines()[1] == "3 overdue, 2 due within 1wd (before 2025-10-21 18:00)"
+    assert (
+        english.splitlines()[1] == "3 overdue, 2 due within 1 working day (before 2025-10-21 18:00)"
+    )
     assert numbers_in(chinese.splitlines()[1]) == ["3", "1", "2"]
 
     def per_case(text: str) -> dict[str, list[str]]:

@@ -192,7 +192,7 @@ def test_overdue_cases_are_grouped_by_owner_with_the_most_overdue_group_first(cl
         ("王芳", c.c8, "1 working day late"),
         ("张伟", c.c2, "2 working h late"),
     ]
-    assert d["headline"] == "4 overdue, 3 due within 1wd (before 2025-10-21 18:00)"
+    assert d["headline"] == "4 overdue, 3 due within 1 working day (before 2025-10-21 18:00)"
     assert d["by"] == "owner"
 
 
@@ -282,7 +282,7 @@ def test_department_filter_is_case_insensitive_and_drops_unassigned_cases(cli, o
 def test_a_filter_that_leaves_nothing_overdue_exits_zero(cli, office):
     result = cli("warn", "--at", AT, "--department", "LOG")
     assert result.exit_code == 0, result.stderr
-    assert "0 overdue, 0 due within 1wd" in result.stdout
+    assert "0 overdue, 0 due within 1 working day" in result.stdout
     assert "Nothing overdue, nothing due soon, no warnings." in result.stdout
 
 
@@ -307,7 +307,7 @@ def test_plain_text_lists_groups_then_their_cases_with_lateness_in_words(cli, of
     assert result.exit_code == 3, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "complaintctl warn — Mon 2025-10-20 11:00 (CST)"
-    assert lines[1] == "4 overdue, 3 due within 1wd (before 2025-10-21 18:00)"
+    assert lines[1] == "4 overdue, 3 due within 1 working day (before 2025-10-21 18:00)"
 
     def section(title: str) -> list[str]:
         start = lines.index(title) + 1
@@ -329,7 +329,7 @@ def test_plain_text_lists_groups_then_their_cases_with_lateness_in_words(cli, of
         "张伟",
         f"{c.c2} | 2 working h late",
     ]
-    assert section("DUE WITHIN 1wd (by owner)") == [
+    assert section("DUE WITHIN 1 working day (by owner)") == [
         "(unassigned)",
         f"{c.c6} | due in 2 working h",
         "李娜",
@@ -354,7 +354,7 @@ def test_lateness_across_a_weekend_or_a_night_is_in_calendar_hours(cli, register
     assert listed(d["due_soon"]) == [("(unassigned)", soon, "due in 14 h")]
 
 
-def test_a_case_on_hold_is_not_listed(cli, register):
+def test_a_case_on_hold_is_listed_apart_with_how_long_and_why(cli, register):
     number = assigned(register, local(2025, 10, 14, 10), owner="张伟", department="QA")
     services.hold(
         register,
@@ -365,8 +365,16 @@ def test_a_case_on_hold_is_not_listed(cli, register):
         at=local(2025, 10, 15, 10),
     )
     result = cli("warn", "--at", AT)
-    assert result.exit_code == 0, result.stdout
-    assert number not in result.stdout
+    assert result.exit_code == 0, result.stdout  # its clock is paused: nothing overdue
+    text = result.stdout.split("\n\n")
+    assert [p for p in text if number in p] == [
+        "ON HOLD\n"
+        f"  {number}  on hold for 3 working days, since 2025-10-15 10:00: waiting for photos\n"
+    ]
+    item = warn_json(cli, "--at", AT)["on_hold"][0]
+    assert (item["number"], item["held"], item["hold_reason"]) == (
+        number, "3 working days", "waiting for photos"
+    )  # fmt: skip
 
 
 # -- early-warning signals ----------------------------------------------------------------
@@ -615,7 +623,7 @@ def test_mail_to_two_addresses_delivers_one_text_and_html_message(
     assert msg["To"] == "a@example.com, b@example.com"
     # (Whitespace normalised: the stdlib folds this long subject before its encoded dash.)
     assert " ".join(msg["Subject"].split()) == (
-        "complaintctl: 4 overdue, 3 due within 1wd (before 2025-10-21 18:00) - 2025-10-20"
+        "complaintctl: 4 overdue, 3 due within 1 working day (before 2025-10-21 18:00) - 2025-10-20"
     )
     parts = [p.get_content_type() for p in msg.iter_parts()]
     assert parts == ["text/plain", "text/html"]
@@ -626,7 +634,7 @@ def test_mail_to_two_addresses_delivers_one_text_and_html_message(
     assert overdue_numbers_in_text(text) == printed
     overdue_table = html[html.index("<h3>Overdue</h3>") : html.index("</table>")]
     assert NUMBER.findall(overdue_table) == printed
-    assert "<h2>4 overdue, 3 due within 1wd (before 2025-10-21 18:00)</h2>" in html
+    assert "<h2>4 overdue, 3 due within 1 working day (before 2025-10-21 18:00)</h2>" in html
 
 
 @pytest.mark.slow
@@ -638,7 +646,7 @@ def test_mail_is_sent_when_nothing_is_overdue_and_then_the_exit_code_is_zero(
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert len(smtp_server.messages) == 1
     msg = email.message_from_bytes(smtp_server.messages[0].content, policy=policy.default)
-    assert msg["Subject"].startswith("complaintctl: 0 overdue, 0 due within 1wd")
+    assert msg["Subject"].startswith("complaintctl: 0 overdue, 0 due within 1 working day")
 
 
 def test_dry_run_prints_the_whole_message_and_sends_nothing(cli, office, smtp_server, tmp_path):
@@ -649,7 +657,7 @@ def test_dry_run_prints_the_whole_message_and_sends_nothing(cli, office, smtp_se
     digest, marker, message = result.stdout.partition("--- message that would be sent ---\n")
     assert marker
     assert overdue_numbers_in_text(digest) == [office.c1, office.c7, office.c8, office.c2]
-    assert "Subject: complaintctl: 4 overdue, 3 due within 1wd" in message
+    assert "Subject: complaintctl: 4 overdue, 3 due within 1 working day" in message
     assert "Content-Type: multipart/alternative" in message
     msg = email.message_from_string(message, policy=policy.default)
     assert msg["To"] == "a@example.com"
@@ -840,7 +848,7 @@ def test_under_cron_the_digest_is_plain_text_and_exit_3_when_something_is_overdu
     assert proc.stderr == b""
     assert "\x1b" not in out
     assert BOX_DRAWING.search(out) is None
-    assert out.splitlines()[1] == "4 overdue, 3 due within 1wd (before 2025-10-21 18:00)"
+    assert out.splitlines()[1] == "4 overdue, 3 due within 1 working day (before 2025-10-21 18:00)"
     assert overdue_numbers_in_text(out) == [c.c1, c.c7, c.c8, c.c2]
 
     proc = run_installed("warn", "--at", AT, "--exit-zero")
@@ -856,7 +864,7 @@ def test_under_cron_exit_0_when_nothing_is_overdue(register):
     assert proc.returncode == 0, (out, proc.stderr)
     assert "\x1b" not in out
     assert BOX_DRAWING.search(out) is None
-    assert out.splitlines()[1] == "0 overdue, 0 due within 1wd (before 2025-10-21 18:00)"
+    assert out.splitlines()[1] == "0 overdue, 0 due within 1 working day (before 2025-10-21 18:00)"
     assert number not in out
 
 
@@ -891,3 +899,82 @@ def test_under_cron_json_and_csv_hold_the_same_cases_as_the_text(office):
     late = {row["number"]: row["late"] for row in rows if row["section"] == "overdue"}
     assert late[c.c1] == "4 working days late"
     assert [r["detail"] for r in rows if r["section"] == "severity_a"] == ["not escalated"]
+
+
+# -- cases no deadline speaks for (issue 17) ----------------------------------------------
+def test_a_case_left_at_classify_or_assign_past_the_waiting_time_is_listed(
+    cli, register, tmp_path, monkeypatch
+):
+    # Received and acknowledged Friday 17 October 10:00; nobody classifies it.
+    waiting = logged(register, local(2025, 10, 17, 10))
+    # Classified Monday 09:00; nobody assigns it.
+    unassigned = classified(register, local(2025, 10, 20, 9))
+
+    def listed_waiting(at: str) -> list[tuple[str, str, str]]:
+        return [
+            (i["number"], i["step"], i["waiting"]) for i in warn_json(cli, "--at", at)["waiting"]
+        ]
+
+    # 1 working day (the default): closing time on the next working day after the step began
+    assert listed_waiting("2025-10-20 17:59") == []
+    assert listed_waiting("2025-10-20 18:01") == [(waiting, "classify", "1 working day")]
+    assert listed_waiting("2025-10-21 18:01") == [
+        (waiting, "classify", "2 working days"),
+        (unassigned, "assign", "2 working days"),  # Monday and Tuesday, 09:00 to 18:00
+    ]
+    text = cli("warn", "--at", "2025-10-20 18:01").stdout
+    assert "WAITING TO BE CLASSIFIED OR ASSIGNED\n" in text
+    assert f"  {waiting}  at classify for 1 working day, since 2025-10-17 10:00\n" in text
+
+    config = tmp_path / "office.toml"
+    config.write_text('[warn]\nwaiting = "4h"\n', encoding="utf-8")
+    monkeypatch.setenv("COMPLAINTCTL_CONFIG", str(config))
+    assert [n for n, _s, _w in listed_waiting("2025-10-20 13:01")] == [waiting, unassigned]
+
+
+def test_a_late_severity_a_clock_is_named_as_that_clock(cli, register):
+    graded = local(2025, 10, 20, 9, 30)
+    number = classified(register, local(2025, 10, 20, 9), severity="A", classified_at=graded)
+    d = warn_json(cli, "--at", "2025-10-20 10:45")
+    (item,) = [i for i in d["overdue"] if i["number"] == number]
+    assert (item["step"], item["clock"], item["late"]) == ("assign", "escalate", "15 min late")
+    line = [x for x in cli("warn", "--at", "2025-10-20 10:45").stdout.splitlines() if number in x]
+    assert line[0].startswith(f"  {number}  escalate     15 min late")
+
+
+def test_items_due_soon_never_say_more_than_the_heading(cli, register):
+    # Monday 08:00, before opening: "within 1 working day" ends Tuesday 18:00, and a case
+    # due then is due in 1 working day, not in the 18 office hours between.
+    soon = assigned(register, local(2025, 10, 16, 10), owner="张伟", department="QA")
+    d = warn_json(cli, "--at", "2025-10-20 08:00")
+    assert d["due_soon"][0]["number"] == soon
+    assert d["due_soon"][0]["late"] == "due in 1 working day"
+    assert d["headline"].endswith("due within 1 working day (before 2025-10-21 18:00)")
+
+
+def test_a_hold_until_a_day_comes_back_into_warn_that_day(cli, register):
+    number = assigned(register, local(2025, 10, 14, 10), owner="张伟", department="QA")
+    other = assigned(register, local(2025, 10, 14, 10), owner="张伟", department="QA")
+    cli.ok(
+        "hold", number, "--reason", "客户出差", "--until", "2025-10-22", "--at", "2025-10-15 10:00"
+    )
+    cli.ok("hold", other, "--reason", "等配件", "--at", "2025-10-15 10:00")
+
+    def sections(at: str) -> tuple[list[str], list[str]]:
+        d = warn_json(cli, "--at", at)
+        return numbers(d["hold_ended"]), numbers(d["on_hold"])
+
+    assert sections("2025-10-21 23:59") == ([], [number, other])
+    assert sections("2025-10-22 00:00") == ([number], [other])
+    text = cli("warn", "--at", "2025-10-22 09:00").stdout
+    assert "HOLD ENDED: RESUME OR HOLD AGAIN\n" in text
+    assert (
+        f"  {number}  on hold for 4 working days, since 2025-10-15 10:00: 客户出差 (until 2025-10-22)\n"
+        in text
+    )
+    cli.ok("resume", number, "--at", "2025-10-22 09:30")
+    assert sections("2025-10-22 10:00") == ([], [other])
+
+    for until, why in (("2025-10-15", "not a day after"), ("someday", "--until")):
+        bad = cli("hold", other, "--reason", "x", "--until", until)
+        assert bad.exit_code != 0 and why in bad.stderr and len(bad.stderr.splitlines()) == 1

@@ -551,10 +551,21 @@ def hold_cli(
     ctx: typer.Context,
     case: CaseArg,
     reason: Annotated[str, typer.Option(help=_("What the office is waiting for."))],
+    until: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DATE",
+            help=_("The day `warn` lists the case again (hold ended), e.g. 2025-11-03."),
+        ),
+    ] = None,
     at: AtOpt = None,
 ) -> None:
     """Pause the current step's clock while the office waits on the customer."""
-    reg, c = _move(ctx, "hold", case, at, reason=reason)
+    from complaintctl.parse import parse_date
+
+    settings = _state(ctx).register().settings
+    day = parse_date("--until", until, settings.date_order) if until else None
+    reg, c = _move(ctx, "hold", case, at, reason=reason, until=day)
     _report(reg, c, _("on hold"))
 
 
@@ -696,6 +707,32 @@ def list_cli(
     from_: FromOpt = None,
     to: ToOpt = None,
     search: SearchOpt = None,
+    due: Annotated[
+        str | None,
+        typer.Option(
+            metavar="WHEN",
+            help=_(
+                "Only cases whose next deadline falls by then: today (the end of the day), "
+                "overdue, or a length such as 2wd, 4h; overdue cases included."
+            ),
+        ),
+    ] = None,
+    mine: Annotated[
+        bool, typer.Option("--mine", help=_("Only the acting user's cases (as --owner)."))
+    ] = False,
+    on_hold: Annotated[
+        bool, typer.Option("--on-hold", help=_("Only cases whose clock is on hold."))
+    ] = False,
+    sort: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FIELD",
+            help=_(
+                "Order by due_at (the default), received_at, number, step, owner, "
+                "department, category, severity or customer_name; -FIELD for descending."
+            ),
+        ),
+    ] = None,
     page: Annotated[int, typer.Option(help=_("Page number."))] = 1,
     per_page: Annotated[int, typer.Option(help=_("Cases per page (at most 10,000)."))] = 50,
     format: Annotated[
@@ -717,16 +754,22 @@ def list_cli(
         bool, typer.Option("--wide", help=_("Every column, however narrow the terminal."))
     ] = False,
 ) -> None:
-    """List cases, next deadline first, with filters; paged."""
+    """List cases, next deadline first (or --sort), with filters; paged."""
     from complaintctl import queries, render
 
     chosen = render.list_columns(columns)
-    reg = _state(ctx).register()
+
+    st = _state(ctx)
+    if mine and owner:
+        raise UsageError(_("--mine and --owner are two owners: give one"))
+    reg, now = st.register(), _now()
     f = list_filter(
-        status, step, owner, department, category, severity, overdue, from_, to, search,
-        reg.settings.date_order,
+        status, step, st.actor if mine else owner, department, category, severity, overdue,
+        from_, to, search, reg.settings.date_order,
     )  # fmt: skip
-    rows, total = queries.list_cases(reg, f, _now(), page, per_page)
+    f.due_by = queries.due_by(reg, due, now) if due else None
+    f.on_hold = on_hold
+    rows, total = queries.list_cases(reg, f, now, page, per_page, sort)
     if localise and format is not Format.table:
         rows = render.localise(rows)
     if format is Format.json:

@@ -292,7 +292,24 @@ LocaliseOpt = Annotated[
 ]
 
 
-CaseArg = Annotated[str, typer.Argument(metavar="CASE", help=_("Case number, e.g. C2025-000123."))]
+def _case_number(ctx: typer.Context, value: str | None) -> str | None:
+    """A CASE argument as the case's number: a bare sequence (`15`) is this year's case,
+    and a number that does not exist is refused with the nearest existing ones."""
+    if value is None or ctx.resilient_parsing:
+        return value
+    from complaintctl import queries
+
+    return queries.resolve_number(_state(ctx).register(), value, _now())
+
+
+CaseArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="CASE",
+        help=_("Case number, e.g. C2025-000123, or 123 for this year's."),
+        callback=_case_number,
+    ),
+]
 AtOpt = Annotated[
     str | None,
     typer.Option(

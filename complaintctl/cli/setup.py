@@ -469,6 +469,11 @@ def config_toml(
         "# What `warn` (the morning digest) looks at.",
         line("warn.within", _q(str(s.warn_within)), "also list deadlines due within this long"),
         line(
+            "warn.waiting",
+            _q(str(s.warn_waiting)),
+            "list cases waiting this long to be classified or assigned",
+        ),
+        line(
             "warn.repeat_window",
             _q(_span(s.repeat_window)),
             "same contact again within this = repeat complainant",
