@@ -486,6 +486,16 @@ def config_toml(
         line("warn.spike_weeks", str(s.spike_weeks), "... its mean over this many weeks, and"),
         line("warn.spike_min_cases", str(s.spike_min_cases), "... at least this many this week"),
         "",
+        "#[undo]",
+        "# Who may take back a step with `undo` (any user, any time by default).  For example:",
+        "# same_actor = true   # only who took the step",
+        '# within = "24h"      # only this soon after it was recorded',
+        "",
+        "#[display]",
+        "# The columns of `list` when --columns is not given (default: chosen by the",
+        "# terminal's width).  For example:",
+        '# list_columns = ["number", "step", "customer_name", "summary", "owner", "due_at"]',
+        "",
     ]
     lines += _smtp_block(s, line)
     targets = getattr(s, "targets", None)
