@@ -725,7 +725,7 @@ def print_paged(renderable: object, con: Console | None = None, wide: bool = Fal
 
 def widen(con: Console, renderable: object) -> None:
     """Make `con` as wide as `renderable` needs (a table with more columns than fit)."""
-    need = con.measure(renderable, options=con.options.update_width(100_000)).maximum
+    need = con.measure(renderable, options=con.options.update_width(1 << 16)).maximum
     if need > con.width:
         con.width = need
 
