@@ -10,7 +10,7 @@ from typing import Any
 
 from complaintctl.clock import to_local
 from complaintctl.config import Duration
-from complaintctl.enums import OPEN_STEPS, Severity, Step
+from complaintctl.enums import OPEN_STEPS, Outcome, Severity, Step
 from complaintctl.messages import N_, _
 from complaintctl.parse import day_start
 from complaintctl.register import Register
@@ -394,7 +394,7 @@ def _repeats(reg: Register, owner: str | None, department: str | None) -> list[d
     micros = int(window.total_seconds() * 1_000_000)
     scope_c, params = _scope("c.", owner, department)
     scope_p = _scope("p.", owner, department)[0]
-    params |= _open_params()
+    params |= _open_params() | {"merged": Outcome.merged.value}
     store = reg.store
     # -- The one place the SQL differs by database: time arithmetic. --------------------
     if store.dialect == "sqlite":
@@ -432,6 +432,7 @@ WITH flagged AS (
     WHERE c.step IN ({OPEN_IN}){scope_c}
       AND (SELECT e.received_at FROM cases e
            WHERE e.contact_key = c.contact_key AND e.received_at < c.received_at
+             AND COALESCE(e.outcome, '') <> :merged
            ORDER BY e.received_at DESC LIMIT 1) >= {since("c.received_at")}
     GROUP BY c.contact_key
 ), counted AS (
@@ -448,6 +449,8 @@ WITH flagged AS (
     FROM flagged f
     JOIN cases p ON p.contact_key = f.contact_key
       AND p.received_at >= {since("f.lo")} AND p.received_at <= f.hi
+      -- a duplicate merged into its original is not a complaint of its own
+      AND COALESCE(p.outcome, '') <> :merged
     WINDOW w AS (PARTITION BY p.contact_key ORDER BY {key}
                  RANGE BETWEEN {frame} AND CURRENT ROW)
 ), recent AS (

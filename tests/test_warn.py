@@ -978,3 +978,15 @@ def test_a_hold_until_a_day_comes_back_into_warn_that_day(cli, register):
     for until, why in (("2025-10-15", "not a day after"), ("someday", "--until")):
         bad = cli("hold", other, "--reason", "x", "--until", until)
         assert bad.exit_code != 0 and why in bad.stderr and len(bad.stderr.splitlines()) == 1
+
+
+def test_a_merged_duplicate_is_not_an_earlier_complaint_of_a_repeat(cli, register):
+    original = logged(register, local(2025, 10, 1, 9), contact="13900000077")
+    duplicate = logged(register, local(2025, 10, 1, 10), contact="13900000077")
+    cli.ok("merge", duplicate, "--into", original, "--reason", "logged twice")
+    repeat = logged(register, local(2025, 10, 15, 9), contact="13900000077")
+    d = warn_json(cli, "--at", AT)
+    ((number, earlier, count),) = [
+        (i["number"], i["earlier"], i["earlier_count"]) for i in d["repeat_complainants"]
+    ]
+    assert (number, earlier, count) == (repeat, [original], 1)
