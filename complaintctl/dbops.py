@@ -11,9 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from complaintctl import models, workflow
+from complaintctl import models, outputs, workflow
 from complaintctl.db import engine_name, open_db
 from complaintctl.enums import ENDED_STEPS, Action, Step
 from complaintctl.errors import DatabaseError
@@ -29,6 +27,7 @@ from complaintctl.history import broken_link
 from complaintctl.messages import N_, _
 
 BATCH = 5_000
+_SQLITE_FULL = 13  # the disk (or the file size limit) is full
 BLOB_BATCH = 50  # attachments hold up to 10 MiB each: fetch and write few at a time
 
 CASES = models.Case.__table__
@@ -79,53 +78,42 @@ def backup(engine: sa.Engine, target: Path, force: bool = False) -> Backup:
         )
     source = Path(engine.url.database or "")
     target = Path(target).expanduser()
-    if not target.parent.is_dir():
-        raise DatabaseError(N_("backup: directory {path} does not exist"), path=target.parent)
-    if target.exists() or target.is_symlink():
-        if target.exists() and target.samefile(source):
-            raise DatabaseError(N_("backup: {path} is the database itself"), path=target)
-        if not force:
-            raise DatabaseError(N_("backup: {path} exists; use --force to replace it"), path=target)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
+        itself = target.exists() and target.samefile(source)
+    except OSError:  # a name too long, no permission…: said by outputs.check
+        itself = False
+    if itself:
+        raise DatabaseError(N_("backup: {path} is the database itself"), path=target)
+    outputs.check(target, "file", replace=force)
+
+    def copy(out) -> int:
         src = sqlite3.connect(source, timeout=30)
         try:
-            dst = sqlite3.connect(tmp)
+            dst = sqlite3.connect(out.name)
             try:
                 # pages=-1: one step under one read lock, so writers committing meanwhile
                 # can neither restart nor tear the copy (WAL lets them carry on).
                 src.backup(dst, pages=-1)
                 # A self-contained file: no -wal beside it once closed.
                 dst.execute("PRAGMA journal_mode = DELETE")
-                cases = dst.execute("SELECT count(*) FROM cases").fetchone()[0]
+                return dst.execute("SELECT count(*) FROM cases").fetchone()[0]
             finally:
                 dst.close()
         finally:
             src.close()
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        if force:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)  # fails if target appeared meanwhile: never overwrite
-            except FileExistsError:
-                raise DatabaseError(
-                    N_("backup: {path} exists; use --force to replace it"), path=target
-                ) from None
-            tmp.unlink()
+
+    try:
+        # A new file beside the target (owner only: it holds personal data), synced and
+        # renamed into place; an existing target replaced only with `force`.
+        cases = outputs.write_file(target, copy, "file", replace=force, binary=True)
     except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF == _SQLITE_FULL:  # the copy's disk
+            raise outputs.OutputError(
+                "file", N_("{path}: {reason} (nothing was written)"), path=target, reason=exc
+            ) from None
         raise DatabaseError(
             N_("backup of {path} failed: {error}"), path=source, error=exc
         ) from None
-    except OSError as exc:
-        raise DatabaseError(
-            N_("backup: cannot write {path}: {error}"), path=target, error=exc.strerror
-        ) from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return Backup(target, cases, target.stat().st_size)
 
 

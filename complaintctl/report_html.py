@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from complaintctl import figures
-from complaintctl.errors import ComplaintError, InvalidValue
+from complaintctl import figures, outputs
+from complaintctl.errors import ComplaintError
 from complaintctl.i18n import N_, _, current
 from complaintctl.i18n import label as code_label
 from complaintctl.register import Register
@@ -564,42 +562,15 @@ def write_report(reg: Register, report: Report, target: Path, now: dt.datetime) 
     into place: never half a file). Returns warnings for the user."""
     check_target(target)
     text, warnings = render(reg, build(reg, report, now))
-    try:
-        # A short prefix: the temporary name must fit wherever the target's name fits.
-        fd, tmp = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name[:60]}.", suffix=".part"
-        )
-    except OSError as exc:
-        raise InvalidValue("--html", f"cannot write {target}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        # mkstemp makes the file 0600 (the overdue list names owners and quotes complaints);
-        # a file it replaces keeps its own mode.
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o777)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InvalidValue("--html", f"cannot write {target}: {exc.strerror}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Beside the target, renamed into place, owner only (the overdue list names owners
+    # and quotes complaints): complaintctl.outputs.
+    outputs.write_file(target, lambda out: out.write(text), "--html", newline="\n")
     return warnings
 
 
 def check_target(target: Path) -> None:
     """Refuse a target that cannot be written, before any work is done."""
-    parent = target.parent
-    try:
-        if not parent.is_dir():
-            raise InvalidValue("--html", f"{parent} is not a directory")
-        if target.is_dir():
-            raise InvalidValue("--html", f"{target} is a directory; give a file name")
-    except OSError as exc:  # a name too long, a component that is a file, ...
-        raise InvalidValue("--html", f"cannot write {target}: {exc.strerror}") from None
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InvalidValue("--html", f"cannot write in {parent}: permission denied")
+    outputs.check(target, "--html")
 
 
 # Nothing may be fetched: a browser reports any attempt as a console error (the tests

@@ -259,7 +259,7 @@ def test_backup_is_owner_only_refuses_to_overwrite_and_checks_clean(cli, cases, 
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert sorted(p.name for p in target.parent.iterdir()) == ["register-backup.db"]
     message = one_line_error(cli("db", "backup", str(target)))
-    assert message == f"error: backup: {target} exists; use --force to replace it"
+    assert message == f"error: FILE: {target} exists; use --force to replace it"
     cli.ok("note", cases["open"], "after the backup")
     cli.ok("db", "backup", str(target), "--force")
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
@@ -267,7 +267,7 @@ def test_backup_is_owner_only_refuses_to_overwrite_and_checks_clean(cli, cases, 
     assert rows(f"sqlite:///{target}") == rows(f"sqlite:///{tmp_path / 'register.db'}")
     missing = tmp_path / "nowhere" / "b.db"
     message = one_line_error(cli("db", "backup", str(missing)))
-    assert message == f"error: backup: directory {missing.parent} does not exist"
+    assert message == f"error: FILE: directory {missing.parent} does not exist"
 
 
 # A separate process logging (and acknowledging) cases until told to stop: each case is

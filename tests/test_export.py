@@ -732,32 +732,32 @@ def test_two_thousand_cases_export_completely_in_both_formats(cli, register, tmp
 
 
 @pytest.mark.slow
-def test_an_export_into_a_pipe_is_written_into_it_and_the_pipe_stays_a_pipe(cli, mixed, tmp_path):
+def test_an_export_onto_a_pipe_is_refused_and_the_pipe_stays_a_pipe(cli, mixed, tmp_path):
     import stat
-    import threading
 
+    # A file name is a regular file; standard output is `-` (outputs.py: a pipe or device
+    # at the name is refused, never written into or replaced).
     fifo = tmp_path / "reader"
     os.mkfifo(fifo)
-    got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
-    reader.start()
     result = cli("export", str(fifo), "--status", "ended")
-    reader.join(10)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: FILE: {fifo} is a named pipe (FIFO), not a regular file; "
+        "use - for standard output\n"
+    )
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
-    rows = csv_dicts(got[0].decode("utf-8"))
-    assert [r["number"] for r in rows] == [mixed["closed"], mixed["rejected"]]
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
-def test_an_export_to_a_device_writes_into_it_and_never_replaces_it(cli, mixed, tmp_path):
+def test_an_export_to_a_device_is_refused_and_never_replaces_it(cli, mixed, tmp_path):
     import stat
 
     null = tmp_path / "null"  # a device like /dev/null, in the test's own folder
     os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
     result = cli("export", str(null))
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1
+    assert "is a character device, not a regular file" in result.stderr
     assert stat.S_ISCHR(os.stat(null).st_mode)
     assert files_beside_db(tmp_path) == ["null"]
 
@@ -767,4 +767,4 @@ def test_an_export_onto_a_directory_is_refused_in_one_line(cli, mixed, tmp_path)
     (tmp_path / "out").mkdir()
     result = cli("export", str(tmp_path / "out"))
     assert result.exit_code == 1
-    assert result.stderr == f"error: FILE: {tmp_path / 'out'} is a directory\n"
+    assert result.stderr == f"error: FILE: {tmp_path / 'out'} is a directory, not a regular file\n"

@@ -383,7 +383,7 @@ def test_a_language_other_than_zh_or_en_is_a_usage_error(tmp_path: Path):
 
 def test_a_directory_is_not_a_config_file(tmp_path: Path):
     line = refused("config", "init", "--path", str(tmp_path))
-    assert line == f"error: --path: {tmp_path} is a directory"
+    assert line == f"error: --path: {tmp_path} is a directory, not a regular file"
 
 
 # -- config show ----------------------------------------------------------------------------

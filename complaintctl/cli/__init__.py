@@ -8,7 +8,6 @@ services) are imported inside the commands so that `--help` and shell completion
 fast.
 """
 
-import getpass
 import os
 from typing import Annotated
 
@@ -16,7 +15,14 @@ import typer
 
 from complaintctl import __version__
 from complaintctl.cli import cases, db, fixes, imports, reports, setup
-from complaintctl.cli.common import ComplaintGroup, State, one_line, option_name, show_tracebacks
+from complaintctl.cli.common import (
+    ComplaintGroup,
+    State,
+    login_name,
+    one_line,
+    option_name,
+    show_tracebacks,
+)
 from complaintctl.i18n import _, translate_commands
 
 # What other code takes from the command line: the app, the console script, and how an
@@ -84,7 +90,7 @@ def root(
     elif os.environ.get("COMPLAINTCTL_USER"):
         actor = _actor("COMPLAINTCTL_USER", os.environ["COMPLAINTCTL_USER"])
     else:
-        actor = getpass.getuser()
+        actor = login_name()
     ctx.obj = State(db=db, config=config, actor=actor)
 
 

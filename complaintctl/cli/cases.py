@@ -644,26 +644,29 @@ def fetch_cli(
     force: Annotated[bool, typer.Option(help=_("Overwrite existing files."))] = False,
 ) -> None:
     """Write a case's attachments back out to files."""
-    from complaintctl import queries
+    from complaintctl import outputs, queries
     from complaintctl.errors import InvalidValue
 
     files = queries.attachment_files(_state(ctx).register(), case, ids)
     if not files:
         raise InvalidValue("CASE", _("case {number} has no attachments").format(number=case))
-    to.mkdir(parents=True, exist_ok=True)
+    outputs.make_folder(to, "--to")
     names = [Path(name).name for _, name, _ in files]
     # Two attachments with one name are both kept: each written as "ID-name".
     targets = [
         (to / (f"{att_id}-{name}" if names.count(name) > 1 else name), data)
         for (att_id, _, data), name in zip(files, names, strict=True)
     ]
-    clash = [str(p) for p, _ in targets if p.exists()]
-    if clash and not force:
-        raise InvalidValue(
-            "--to", _("{path} exists; use --force to overwrite").format(path=clash[0])
-        )
+    # All checked, then all written, then all put in place: owner only, never through a
+    # link or out of --to, an existing file replaced only with --force.
+    outputs.write_files(
+        [(path, lambda out, data=data: out.write(data)) for path, data in targets],
+        "--to",
+        replace=force,
+        within=to,
+        binary=True,
+    )
     for path, data in targets:
-        path.write_bytes(data)
         typer.echo(_("wrote {path} ({size} bytes)").format(path=path, size=len(data)))
 
 

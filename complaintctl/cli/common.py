@@ -60,6 +60,7 @@ class ComplaintGroup(TyperGroup):
                 if standalone_mode:
                     sys.exit(code)
                 return code
+        _tolerant_streams()
         try:
             if args is None:
                 args = sys.argv[1:]
@@ -114,6 +115,28 @@ class ComplaintGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _tolerant_streams() -> None:
+    """Text that standard output's encoding cannot hold (PYTHONIOENCODING=ascii, a C
+    locale) is written escaped (\\u5f20) instead of ending the command with an error."""
+    import contextlib
+
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(ValueError, OSError):  # one that cannot change: as it is
+                stream.reconfigure(errors="backslashreplace")
+
+
+def login_name() -> str:
+    """Who is acting when neither --as nor COMPLAINTCTL_USER says: the login name, or, for
+    a user id the system has no name for (a container, a deleted account), "uid N"."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError, ImportError):
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
 MESSAGE_LIMIT = 400

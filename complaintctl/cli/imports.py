@@ -81,6 +81,10 @@ AgainOpt = Annotated[
         ),
     ),
 ]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help=_("With --skip-invalid: replace the rejects file if it exists.")),
+]
 
 
 @app.command("import")
@@ -97,6 +101,7 @@ def import_cli(
     fail_over: FailOverOpt = None,
     update: UpdateOpt = False,
     again: AgainOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Import complaints from CSV or JSON Lines: validated, all-or-nothing, safe to re-run.
 
@@ -113,7 +118,9 @@ def import_cli(
     mapping_ = importer.load_mapping(mapping) if mapping else importer.Mapping()
     raw, stream, content = _open_source(file, encoding, mapping, again)
     rows = importer.read_csv(stream) if fmt == "csv" else importer.read_jsonl(stream)
-    rejects = _open_rejects(skip_invalid) if skip_invalid is not None and not dry_run else None
+    rejects = (
+        _check_rejects(skip_invalid, force) if skip_invalid is not None and not dry_run else None
+    )
     try:
         with _progress(raw, file) as tick:
             result = importer.import_rows(
@@ -142,7 +149,7 @@ def import_cli(
         ) from None
     finally:
         stream.close()
-    _print_import(result, rejects, dry_run)
+    _print_import(result, rejects, dry_run, force)
     _import_verdict(result, skip_invalid is not None, dry_run, limit, fail_over)
 
 
@@ -194,21 +201,16 @@ def _open_source(file: str, encoding: str, mapping: Path | None, again: bool):
     return raw, io.TextIOWrapper(raw, encoding=encoding, newline=""), content
 
 
-def _open_rejects(path: Path):
-    """The --skip-invalid file, opened before anything is imported: an unwritable path
-    refuses the whole run."""
-    try:
-        return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-    except OSError as exc:
-        from complaintctl.errors import InvalidValue
+def _check_rejects(path: Path, force: bool) -> Path:
+    """The --skip-invalid file, checked before anything is imported: a path that cannot be
+    written (a folder missing, a device, a link, an existing file without --force) refuses
+    the whole run.  It is written once the import is done (complaintctl.outputs)."""
+    from complaintctl import outputs
 
-        raise InvalidValue(
-            "--skip-invalid",
-            _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror),
-        ) from None
+    return outputs.check(path, "--skip-invalid", replace=force)
 
 
-def _print_import(result, rejects, dry_run: bool) -> None:
+def _print_import(result, rejects, dry_run: bool, force: bool = False) -> None:
     """Each bad row on stderr (and, with --skip-invalid, in its file), then the summary."""
     from complaintctl import render
 
@@ -221,9 +223,12 @@ def _print_import(result, rejects, dry_run: bool) -> None:
             err=True,
         )
     if rejects is not None:
-        with rejects:
-            extra = list(dict.fromkeys(k for e in result.errors for k in e.row))
-            render.write_csv(
+        from complaintctl import outputs
+
+        extra = list(dict.fromkeys(k for e in result.errors for k in e.row))
+        outputs.write_file(
+            rejects,
+            lambda out: render.write_csv(
                 (
                     {
                         "line": e.line,
@@ -235,8 +240,11 @@ def _print_import(result, rejects, dry_run: bool) -> None:
                     for e in result.errors
                 ),
                 ["line", "field", "value", "reason", *extra],
-                rejects,
-            )
+                out,
+            ),
+            "--skip-invalid",
+            replace=force,
+        )
     done = result.imported if result.written else 0
     summary = (
         _(

@@ -426,39 +426,12 @@ def _write_rows(out, rows, fields, format: FileFormat, excel: bool) -> int:
 
 def _write_replacing(target: Path, write):
     """Run `write(out)` on a file beside `target`, then rename it into place: never a
-    half-written file.  A target that is a device or a pipe (/dev/stdout, /dev/null, a
-    FIFO someone reads) is written in place: renaming over it would replace the device
-    with a regular file.  Returns what `write` returns."""
-    import os
-    import stat
-    import tempfile
+    half-written file, owner only (0600).  Only a regular file is replaced: a device, a
+    pipe, a directory or a symbolic link at `target` is refused (`-` writes standard
+    output).  Returns what `write` returns."""
+    from complaintctl import outputs
 
-    from complaintctl.errors import InvalidValue
-
-    if not target.parent.is_dir():
-        raise InvalidValue("FILE", _("{path} is not a directory").format(path=target.parent))
-    try:
-        mode = target.stat().st_mode
-    except OSError:
-        mode = None
-    if mode is not None and stat.S_ISDIR(mode):
-        raise InvalidValue("FILE", _("{path} is a directory").format(path=target))
-    if mode is not None and not stat.S_ISREG(mode):
-        with open(target, "w", encoding="utf-8", newline="") as out:
-            return write(out)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            done = write(out)
-        # mkstemp makes the file 0600 (owner only: an export holds personal data); a file
-        # it replaces keeps its own mode, so an export someone shared stays shared.
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o777)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return done
+    return outputs.write_file(target, write, "FILE", dash=True)
 
 
 @app.command("purge")

@@ -609,52 +609,12 @@ def _default_zone(country: str) -> tuple[str, list[str]]:
 
 
 def _write_private(path: Path, text: str, force: bool) -> None:
-    """Write `text` to `path`, readable by its owner only, atomically: a temporary file
-    beside it, then a rename (a link when not forced, which fails if `path` appeared)."""
-    import tempfile
+    """Write `text` to `path`, readable by its owner only, atomically, replacing a file
+    only with --force (complaintctl.outputs); its folder is made if missing."""
+    from complaintctl import outputs
 
-    from complaintctl.errors import InvalidValue
-
-    if path.is_dir():
-        raise InvalidValue("--path", _("{path} is a directory").format(path=path))
-    if path.exists() and not force:
-        raise InvalidValue(
-            "--path", _("{path} exists; use --force to replace it").format(path=path)
-        )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InvalidValue(
-            "--path", _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror)
-        ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp made it 0600
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if force:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise InvalidValue(
-                    "--path", _("{path} exists; use --force to replace it").format(path=path)
-                ) from None
-            except OSError:  # a file system without hard links
-                if path.exists():
-                    raise InvalidValue(
-                        "--path", _("{path} exists; use --force to replace it").format(path=path)
-                    ) from None
-                os.replace(tmp, path)
-    except OSError as exc:
-        raise InvalidValue(
-            "--path", _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror)
-        ) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    outputs.make_folder(path.parent, "--path")  # only when missing: then so is the file
+    outputs.write_file(path, lambda f: f.write(text), "--path", replace=force, newline=None)
 
 
 # config init's options.
