@@ -281,7 +281,7 @@ def test_merge_refuses_itself_a_merged_case_an_unknown_case_and_an_ended_one(cli
         "error: --into: a case cannot be merged into itself"
     )
     assert fails(cli, "merge", b, "--into", "C2025-999999", "--reason", "x") == (
-        "error: --into: case C2025-999999 does not exist"
+        f"error: --into: case C2025-999999 does not exist; did you mean {b}, {c}?"
     )
     assert "--into is required" in fails(cli, "merge", b, "--reason", "x")
     assert "--reason is required" in fails(cli, "merge", b, "--into", a)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from complaintctl.cli.common import CaseArg, UsageError, _local, _now, _report, _state, option_name
+from complaintctl.errors import CaseNotFound, InvalidValue
 from complaintctl.i18n import _, label
 
 # The commands join the root app as top-level commands (see complaintctl/cli/__init__.py).
@@ -150,12 +151,16 @@ def merge_cli(
 ) -> None:
     """End a complaint logged twice as a duplicate of its original: outcome merged, not
     counted as a complaint of its own; the original's show lists it."""
-    from complaintctl import services
+    from complaintctl import queries, services
 
     if into is None or not into.strip():
         raise UsageError(_("--into is required: the case this one duplicates"))
     reason = _need_reason(reason)
     st = _state(ctx)
-    reg = st.register()
-    c = services.merge(reg, case, into=into, reason=reason, now=_now(), actor=st.actor)
+    reg, now = st.register(), _now()
+    try:  # as CASE: 15 for this year's, the nearest numbers for one that does not exist
+        into = queries.resolve_number(reg, into, now)
+    except CaseNotFound as exc:
+        raise InvalidValue("into", exc.message, **exc.values) from None
+    c = services.merge(reg, case, into=into, reason=reason, now=now, actor=st.actor)
     _report(reg, c, _("merged into {original}").format(original=c.merged_into))
