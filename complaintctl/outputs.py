@@ -85,7 +85,7 @@ def check(
     if not os.access(parent, os.W_OK | os.X_OK):  # said now, before any work is done
         raise _refuse(
             option, N_("{path}: {reason} (nothing was written)"), path=target,
-            reason=os.strerror(errno.EACCES),
+            reason=os.strerror(errno.EROFS if _read_only(parent) else errno.EACCES),
         )  # fmt: skip
     if within is not None and os.path.realpath(parent) != os.path.realpath(within):
         raise _refuse(option, N_("{path} is outside {folder}"), path=target, folder=within)
@@ -114,6 +114,13 @@ def check(
     if not replace:
         raise _refuse(option, N_("{path} exists; use --force to replace it"), path=target)
     return target
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 0))
+    except (OSError, AttributeError):
+        return False
 
 
 def make_folder(folder: Path | str, option: str) -> Path:

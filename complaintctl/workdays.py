@@ -181,19 +181,14 @@ class DayTable:
 
 
 def _write_quietly(path: Path, text: str) -> None:
-    """Write the cache file whole (a temporary file renamed over it), or not at all: a
-    cache that cannot be written only costs the next run the package's time."""
-    import tempfile
+    """Write the cache file whole (complaintctl.outputs: a temporary file renamed over it,
+    never through a link), or not at all: a cache that cannot be written only costs the
+    next run the package's time."""
+    from complaintctl import outputs
+    from complaintctl.errors import ComplaintError
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".calendar-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
+        outputs.make_folder(path.parent, "cache")
+        outputs.write_file(path, lambda f: f.write(text), "cache")
+    except ComplaintError:
         pass

@@ -281,16 +281,62 @@ def test_an_export_that_fails_part_way_leaves_the_old_file_and_no_temporary(cli,
     assert names(tmp_path) == ["e.csv"]
 
 
-@pytest.fixture
-def full_disk(tmp_path):
-    """A 64 KiB tmpfs (mounting needs root, or is not allowed here: skipped then)."""
-    where = tmp_path / "small"
+def _tmpfs(where: Path, options: str) -> None:
+    """Mount a small tmpfs at `where` (needs root, and a system that allows it: skipped
+    otherwise)."""
     where.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True
     )
     if mounted.returncode != 0:
         pytest.skip("cannot mount a small tmpfs here; the file-size limit test covers it")
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """A read-only file system (which root cannot write either)."""
+    where = tmp_path / "ro"
+    _tmpfs(where, "ro,size=64k")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+def test_a_read_only_file_system_is_one_line_for_every_writer(cli, case, tmp_path, read_only):
+    source = tmp_path / "in.csv"
+    source.write_text(CSV, encoding="utf-8")
+    runs = {
+        "FILE": [("export", "x.csv"), ("db", "backup", "b.db")],
+        "--path": [("config", "init", "--path", "c.toml")],
+        "--skip-invalid": [("import", str(source), "--skip-invalid", "r.csv")],
+        "--to": [("fetch", case, "--to", ".")],
+    }
+    for option, commands in runs.items():
+        for argv in commands:
+            name = argv[-1] if argv[-1] != "." else "evidence.txt"
+            argv = [str(read_only / a) if a == argv[-1] else a for a in argv]
+            line = one_line(cli(*argv))
+            path = read_only / name
+            assert line == f"error: {option}: {path}: Read-only file system (nothing was written)"
+    assert names(read_only) == []
+    assert "R-1" not in cli.ok("list", "--format", "csv")  # the import was refused first
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a folder without permission")
+def test_a_folder_without_write_permission_is_one_line(cli, case, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    line = one_line(cli("export", str(locked / "x.csv")))
+    assert line == f"error: FILE: {locked / 'x.csv'}: Permission denied (nothing was written)"
+    assert names(locked) == []
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs, all but 1 KiB of it taken."""
+    where = tmp_path / "small"
+    _tmpfs(where, "size=64k")
     try:
         with open(where / "filler", "wb", buffering=0) as filler:  # all but 1 KiB taken
             try:
