@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import os
 import re
+import string
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, make_dataclass
@@ -96,7 +97,18 @@ def parse_duration(text: str, key: str) -> Duration | None:
         raise ConfigError(
             N_("{key}: working days must be a whole number, not {value}"), key=key, value=repr(text)
         )
+    if amount > MAX_DURATION[m.group(2)]:
+        raise ConfigError(
+            N_("{key}: {value} is too long; at most {most} (about ten years)"),
+            key=key,
+            value=repr(text),
+            most=f"{MAX_DURATION[m.group(2)]:g}{m.group(2)}",
+        )
     return Duration(amount, m.group(2))
+
+
+# The longest duration of each unit: about ten years (no clock, window or span is longer).
+MAX_DURATION = {"m": 5_270_400, "h": 87_840, "d": 3_660, "wh": 87_840, "wd": 3_660}
 
 
 @dataclass(frozen=True)
@@ -236,6 +248,10 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         raise ConfigError(
             N_("config: {path} is not valid TOML: {error}"), path=cfg_path, error=exc
         ) from None
+    except RecursionError:  # arrays or tables nested hundreds deep
+        raise ConfigError(
+            N_("config: {path} is nested too deeply to be a config"), path=cfg_path
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
             N_("config: cannot read {path}: {error}"), path=cfg_path, error=exc
@@ -326,17 +342,35 @@ def _one_of(choices: tuple[str, ...]) -> _Reader:
     return read
 
 
+# A field of number_pattern: {year} or {seq}, with at most a zero-padded width of 1-12.
+_PATTERN_FIELD = re.compile(r"(?:year|seq)(?::0?(?:[1-9]|1[0-2])?d)?")
+
+
 def _number_pattern(value: object, key: _Key, kw: dict) -> str:
     pattern = str(value)
     if "{seq" not in pattern:
         raise ConfigError(N_("number_pattern: must contain {seq}, e.g. C{year}-{seq:06d}"))
+    refusal = ConfigError(
+        N_(
+            "number_pattern: {pattern} may use only the fields {{year}} and {{seq}}, each "
+            "with a width of at most 12 (e.g. {{seq:06d}}), and printable characters"
+        ),
+        pattern=repr(pattern)[:80],
+    )
     try:
-        pattern.format(year=2025, seq=1)
-    except (KeyError, ValueError, IndexError, TypeError, AttributeError):
-        raise ConfigError(
-            N_("number_pattern: {pattern} may use only {{year}} and {{seq}} fields"),
-            pattern=repr(pattern),
-        ) from None
+        fields = list(string.Formatter().parse(pattern))
+    except ValueError:
+        raise refusal from None
+    for literal, name, spec, conversion in fields:
+        if not literal.isprintable() or len(literal) > 20:
+            raise refusal
+        if name is None:
+            continue
+        text = name + (f":{spec}" if spec else "")
+        if conversion or not _PATTERN_FIELD.fullmatch(text):
+            raise refusal
+    if [name for _l, name, _s, _c in fields if name == "seq"] != ["seq"]:
+        raise refusal
     return pattern
 
 
@@ -458,11 +492,15 @@ def _flag(value: object, key: _Key, kw: dict) -> bool:
     return value
 
 
-def _positive(value: object, key: _Key, kw: dict) -> float:
-    """A number above 0, whole or not (not a bool)."""
-    if type(value) not in (int, float) or value <= 0:
-        raise _refusal(key, value)
-    return float(value)
+def _positive_up_to(high: float) -> _Reader:
+    """A reader for a number above 0 and at most `high`, whole or not (not a bool)."""
+
+    def read(value: object, key: _Key, kw: dict) -> float:
+        if type(value) not in (int, float) or not 0 < value <= high:
+            raise _refusal(key, value)
+        return float(value)
+
+    return read
 
 
 def _text(value: object, key: _Key, kw: dict) -> str:
@@ -473,9 +511,18 @@ def _text(value: object, key: _Key, kw: dict) -> str:
 
 
 def _names(value: object, key: _Key, kw: dict) -> tuple[str, ...]:
-    """A non-empty list of non-empty strings."""
+    """A non-empty list of distinct (without regard to case), printable, non-empty strings."""
     if not isinstance(value, list) or not value or not all(isinstance(c, str) and c for c in value):
         raise _refusal(key, value)
+    for i, name in enumerate(value):
+        if not name.isprintable() or len(name) > 40:
+            raise ConfigError(
+                N_("{key}: {value} must be at most 40 printable characters"),
+                key=f"{key.path}[{i}]",
+                value=repr(name)[:50],
+            )
+        if name.casefold() in (n.casefold() for n in value[:i]):
+            raise ConfigError(N_("{key}: {value} appears twice"), key=key.path, value=repr(name))
     return tuple(value)
 
 
@@ -485,6 +532,12 @@ def _code(item: object, where: str) -> Code:
         raise ConfigError(N_("{key}: every entry needs a non-empty code"), key=f"{where}.code")
     _check_keys(item, {"code", "name", "name_zh"}, f"{where}.")
     code = str(item["code"]).strip()
+    if not code.isprintable() or len(code) > 20:
+        raise ConfigError(
+            N_("{key}: {value} must be at most 20 printable characters"),
+            key=f"{where}.code",
+            value=repr(code)[:40],
+        )
     return Code(code, str(item.get("name", code)), str(item.get("name_zh", "")))
 
 
@@ -497,12 +550,10 @@ def _codes(defaults: tuple[tuple[str, str, str], ...]) -> _Reader:
         if not isinstance(value, list) or not value:
             raise _refusal(key, value)
         out = tuple(_code(item, f"{key.path}[{i}]") for i, item in enumerate(value))
-        seen = [c.code for c in out]
-        dupes = {c for c in seen if seen.count(c) > 1}
+        seen = [c.code.casefold() for c in out]  # codes are matched without regard to case
+        dupes = [c.code for i, c in enumerate(out) if seen[i] in seen[:i]]
         if dupes:
-            raise ConfigError(
-                N_("{key}: code {code} appears twice"), key=key.path, code=sorted(dupes)[0]
-            )
+            raise ConfigError(N_("{key}: code {code} appears twice"), key=key.path, code=dupes[0])
         return out
 
     return read
@@ -620,7 +671,11 @@ _SMTP_KEYS = (
     _Key("smtp.user", _text, N_("{key}: must be a non-empty string")),
     _Key("smtp.password_env", _text, N_("{key}: must be a non-empty string")),
     _Key("smtp.from", _text, N_("{key}: must be a non-empty string"), sets="sender"),
-    _Key("smtp.timeout", _positive, N_("smtp.timeout: must be a positive number of seconds")),
+    _Key(
+        "smtp.timeout",
+        _positive_up_to(3600),
+        N_("smtp.timeout: must be a number of seconds above 0, at most 3600"),
+    ),
 )
 
 
@@ -686,8 +741,8 @@ _KEYS = (
     ),
     _Key(
         "attachments.max_bytes",
-        _whole(1),
-        N_("attachments.max_bytes: must be a positive whole number of bytes"),
+        _whole(1, 2**31),
+        N_("attachments.max_bytes: must be a whole number of bytes, 1 to 2147483648 (2 GiB)"),
         sets="max_attachment_bytes",
     ),
     _Key(
@@ -709,11 +764,17 @@ _KEYS = (
     ),
     _Key(
         "warn.spike_factor",
-        _positive,
-        N_("warn.spike_factor: must be a positive number such as 2.0"),
+        _positive_up_to(1000),
+        N_("warn.spike_factor: must be a positive number such as 2.0, at most 1000"),
     ),
-    _Key("warn.spike_min_cases", _whole(1), N_("{key}: must be a whole number, 1 or more")),
-    _Key("warn.spike_weeks", _whole(1), N_("{key}: must be a whole number, 1 or more")),
+    _Key(
+        "warn.spike_min_cases",
+        _whole(1, 1_000_000),
+        N_("{key}: must be a whole number, 1 to 1000000"),
+    ),
+    _Key(
+        "warn.spike_weeks", _whole(1, 520), N_("{key}: must be a whole number of weeks, 1 to 520")
+    ),
     _Key(
         "undo.same_actor",
         _flag,

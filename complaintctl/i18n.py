@@ -48,7 +48,7 @@ def _configured_language() -> str | None:
 
         with open(path, "rb") as f:
             value = tomllib.load(f).get("language")
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return normalise(value) if isinstance(value, str) else None
 

@@ -77,6 +77,10 @@ def load_mapping(path: Path) -> Mapping:
         raise ConfigError(
             _("--mapping: cannot read {path}: {error}").format(path=path, error=exc)
         ) from None
+    except RecursionError:  # arrays or tables nested hundreds deep
+        raise ConfigError(
+            _("--mapping: cannot read {path}: nested too deeply").format(path=path)
+        ) from None
     for key in data:
         if key not in ("columns", "defaults", "values", "unmapped"):
             raise ConfigError(

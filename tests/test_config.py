@@ -486,12 +486,32 @@ def test_a_number_pattern_without_seq_is_named() -> None:
 
 
 @pytest.mark.parametrize(
-    "pattern", ["C{year}-{seq}-{month}", "C{seq:06q}", "C{0}{seq}", "C{seq[0]}", "C{seq.real.x}"]
+    "pattern",
+    [
+        "C{year}-{seq}-{month}",
+        "C{seq:06q}",
+        "C{0}{seq}",
+        "C{seq[0]}",
+        "C{seq.real.x}",
+        "C{seq.__class__.__mro__}",  # every case would get the same number
+        "C{seq:0200000000d}",  # 200 million digits: one log took 74 s and 600 MB
+        "C{seq:09999999999d}",
+        "C{seq:013d}",
+        "C{seq!r}",
+        "C{seq}{seq}",
+        "C\x00{seq}",
+    ],
 )
 def test_a_number_pattern_with_other_fields_is_named(pattern: str) -> None:
     assert config_error({"number_pattern": pattern}) == (
-        f"number_pattern: {pattern!r} may use only {{year}} and {{seq}} fields"
+        f"number_pattern: {pattern!r} may use only the fields {{year}} and {{seq}}, each with "
+        "a width of at most 12 (e.g. {seq:06d}), and printable characters"
     )
+
+
+@pytest.mark.parametrize("pattern", ["C{year}-{seq:06d}", "{seq:012d}", "TS-{year:04d}-{seq}"])
+def test_a_number_pattern_of_year_and_seq_is_taken(pattern: str) -> None:
+    assert settings_from_dict({"number_pattern": pattern}).number_pattern == pattern
 
 
 @pytest.mark.parametrize("score", [0, 6, 3.5, "4", True])
@@ -501,10 +521,10 @@ def test_a_satisfied_score_outside_one_to_five_is_named(score: object) -> None:
     )
 
 
-@pytest.mark.parametrize("size", [0, -1, 1.5, "10MB", True])
+@pytest.mark.parametrize("size", [0, -1, 1.5, "10MB", True, 2**31 + 1, 10**20])
 def test_a_bad_attachment_size_is_named(size: object) -> None:
     assert config_error({"attachments": {"max_bytes": size}}) == (
-        "attachments.max_bytes: must be a positive whole number of bytes"
+        "attachments.max_bytes: must be a whole number of bytes, 1 to 2147483648 (2 GiB)"
     )
 
 
