@@ -95,6 +95,13 @@ def check(
         return target
     except OSError as exc:
         raise _os_error(option, target, exc) from None
+    if stat.S_ISLNK(mode) and dash:  # /dev/stdout, /dev/fd/1: a link to a pipe or device
+        try:
+            pointed = os.stat(target).st_mode
+        except OSError:
+            pointed = 0
+        if stat.S_ISCHR(pointed) or stat.S_ISFIFO(pointed):
+            mode = pointed
     if stat.S_ISLNK(mode):
         raise _refuse(
             option,

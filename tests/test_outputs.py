@@ -120,6 +120,18 @@ def test_export_points_to_standard_output_when_refusing_a_device_or_pipe(cli, ca
     assert case in cli.ok("export", "-")  # `-` is how a pipe is written
 
 
+def test_export_to_dev_stdout_on_a_pipe_says_to_use_a_dash(cli, case):
+    done = subprocess.run(
+        [sys.executable, "-m", "complaintctl", "export", "/dev/stdout"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == REFUSED
+    assert done.stderr == (
+        "error: FILE: /dev/stdout is a named pipe (FIFO), not a regular file; "
+        "use - for standard output\n"
+    )
+
+
 @pytest.mark.parametrize("writer", WRITERS)
 def test_a_directory_or_a_socket_at_the_name_is_refused(cli, case, tmp_path, writer):
     folder = tmp_path / "d"
