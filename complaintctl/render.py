@@ -16,23 +16,18 @@ if TYPE_CHECKING:  # Rich is loaded only when a table is drawn: JSON and CSV nee
     from rich.console import Console, Group
     from rich.table import Table
 
+from complaintctl import escapes
 from complaintctl.config import LIST_COLUMNS  # the names --columns takes
 from complaintctl.errors import InvalidValue
 from complaintctl.fields import FIELDS
 from complaintctl.i18n import N_, _, label
-
-# C0 and C1 control characters other than newline and tab, as people can see them: a
-# complaint's text must not move the cursor, recolour or retitle the operator's terminal.
-_INVISIBLE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-for _keep in (ord("\n"), ord("\t")):
-    del _INVISIBLE[_keep]
 
 
 def visible(value: object) -> object:
     """`value` (a string, or a dict/list holding strings) with control characters escaped,
     for tables printed to a terminal; JSON and CSV output keep the text as stored."""
     if isinstance(value, str):
-        return value.translate(_INVISIBLE)
+        return escapes.visible(value)
     if isinstance(value, dict):
         return {k: visible(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

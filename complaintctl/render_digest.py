@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from functools import reduce
 from typing import TYPE_CHECKING
 
 from complaintctl.config import parse_duration
 from complaintctl.digest import UNASSIGNED, Digest, amount_words, late_words
+from complaintctl.escapes import visible
 from complaintctl.i18n import N_, _, current, label
 from complaintctl.render import fmt
 
@@ -234,8 +235,24 @@ def _nothing(d: Digest) -> bool:
     return not (d.overdue or d.due_soon or any(getattr(d, k) for k, _t in _SECTIONS))
 
 
+def shown(d: Digest) -> Digest:
+    """The digest with its items' texts as a person is shown them: nothing in a summary
+    or a name acts on a terminal or reorders a line (complaintctl.escapes).  The JSON and
+    CSV forms keep them as stored."""
+    sections = {
+        f.name: [
+            {k: visible(v, lines=False) if isinstance(v, str) else v for k, v in item.items()}
+            for item in getattr(d, f.name)
+        ]
+        for f in fields(d)
+        if isinstance(getattr(d, f.name), list)
+    }
+    return replace(d, **sections)
+
+
 def digest_text(d: Digest) -> str:
     """The digest as plain text: no colour, no box drawing (cron mails it as it is)."""
+    d = shown(d)
     out = [
         _("complaintctl warn — {weekday} {time} ({zone})").format(
             weekday=_weekday(d), time=f"{d.at:%Y-%m-%d %H:%M}", zone=d.at.tzname()
@@ -269,6 +286,7 @@ def digest_text(d: Digest) -> str:
 
 def digest_html(d: Digest) -> str:
     """The digest as a small HTML document (the mail's HTML part)."""
+    d = shown(d)
     e = html.escape
     parts = [
         f"<h2>{e(headline(d))}</h2>",
@@ -323,6 +341,7 @@ def digest_rich(d: Digest, width: int = 160, wide: bool = False) -> Group:
     """The digest for a person at a terminal `width` columns wide: the case, its owner
     (or department), step, deadline, summary and customer first, how late and the severity
     as there is room (`wide`: all of them, however narrow the terminal)."""
+    d = shown(d)
     from rich.console import Group
     from rich.text import Text
 

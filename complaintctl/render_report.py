@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from complaintctl.escapes import visible
 from complaintctl.figures import BREAKDOWN_BY_KEY, BY_KEY, FIGURES, Figure
 from complaintctl.i18n import N_, _, current, label
 from complaintctl.report import ALL, NONE, Period, Report
@@ -143,10 +144,10 @@ def group_name(report: Report, group: str) -> str:
     if group == NONE:
         return _(NONE)
     if report.by and BREAKDOWN_BY_KEY[report.by].coded:
-        return label(report.by, group)
+        return visible(label(report.by, group), lines=False)
     if current() == "zh":
-        return report.group_names_zh.get(group, group)
-    return group
+        return visible(report.group_names_zh.get(group, group), lines=False)
+    return visible(group, lines=False)
 
 
 def _cell(value: float | int | None, unit: str = "") -> str:

@@ -14,13 +14,14 @@ matplotlib (the `charts` extra) is imported only here, and only when `report --h
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 
 from complaintctl import figures, outputs
 from complaintctl.errors import ComplaintError
+from complaintctl.escapes import visible
 from complaintctl.i18n import N_, _, current
 from complaintctl.i18n import label as code_label
 from complaintctl.register import Register
@@ -99,6 +100,12 @@ LABELS: dict[str, str] = {
     "none_group": N_("(none)"),
     "definitions": N_("Definitions of every figure: README, section report."),
 }
+
+
+def escape(text: str) -> str:
+    """Text for the page: HTML-escaped, with terminal escapes, bidi overrides and line
+    separators written out (complaintctl.escapes)."""
+    return html.escape(visible(text))
 
 
 def label(key: str, **values: object) -> str:

@@ -140,14 +140,13 @@ def login_name() -> str:
 
 
 MESSAGE_LIMIT = 400
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-_CONTROL |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
-
-
 def one_line(text: str) -> str:
     """A message as one short line: control characters (a value's newline, a terminal
-    escape) shown escaped, and a very long message (a refused 10 MB value) cut short."""
-    text = text.translate(_CONTROL)
+    escape, a bidi override) shown escaped, and a very long message (a refused 10 MB
+    value) cut short."""
+    from complaintctl.escapes import visible
+
+    text = visible(text, lines=False)
     if len(text) > MESSAGE_LIMIT:
         text = f"{text[: MESSAGE_LIMIT - 60]}… [{len(text) - MESSAGE_LIMIT + 60} characters more]"
     return text
