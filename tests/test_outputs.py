@@ -401,3 +401,20 @@ def test_a_user_id_without_a_name_acts_as_uid_n(cli, case, monkeypatch):
     cli.ok("note", case, "noted by a user without a name")
     history = cli.ok("show", case, "--format", "json")
     assert f'"actor": "uid {os.getuid()}"' in history
+
+
+def test_rejects_on_a_full_disk_say_the_import_itself_was_committed(cli, tmp_path, full_disk):
+    bad = "".join(
+        f"B-{i},2025-10-09 11:00,pigeon,李四,13900000002,{'坏' * 200}\n" for i in range(30)
+    )
+    source = tmp_path / "in.csv"
+    source.write_text(CSV + bad, encoding="utf-8")
+    rejects = full_disk / "r.csv"
+    result = cli("import", str(source), "--skip-invalid", str(rejects))
+    assert result.exit_code == 3  # imported, rows rejected (listed on stderr)
+    assert result.stderr.splitlines()[-1] == (
+        f"error: --skip-invalid: {rejects}: No space left on device (nothing was written); "
+        "the import itself was committed"
+    )
+    assert result.stdout.startswith("read 32, imported 1,")
+    assert names(full_disk) == ["filler"]

@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from complaintctl.cli.common import FileFormat, Format, UsageError, _now, _state
+from complaintctl.cli.common import (
+    FileFormat,
+    Format,
+    UsageError,
+    _now,
+    _state,
+    one_line,
+    option_name,
+)
 from complaintctl.i18n import _
 
 # `import` joins the root app as a top-level command (see complaintctl/cli/__init__.py).
@@ -210,10 +218,35 @@ def _check_rejects(path: Path, force: bool) -> Path:
     return outputs.check(path, "--skip-invalid", replace=force)
 
 
+def _write_rejects(rejects: Path, result, force: bool) -> None:
+    """The rejected rows, with line and reason, to the --skip-invalid file (under the
+    columns their rows had)."""
+    from complaintctl import outputs, render
+
+    extra = list(dict.fromkeys(k for e in result.errors for k in e.row))
+    outputs.write_file(
+        rejects,
+        lambda out: render.write_csv(
+            (
+                {
+                    "line": e.line,
+                    "field": e.field,
+                    "value": e.value,
+                    "reason": e.reason,
+                    **{k: e.row.get(k, "") for k in extra},
+                }
+                for e in result.errors
+            ),
+            ["line", "field", "value", "reason", *extra],
+            out,
+        ),
+        "--skip-invalid",
+        replace=force,
+    )
+
+
 def _print_import(result, rejects, dry_run: bool, force: bool = False) -> None:
     """Each bad row on stderr (and, with --skip-invalid, in its file), then the summary."""
-    from complaintctl import render
-
     for e in result.errors:
         value = e.value if len(e.value) <= 80 else e.value[:77] + "..."
         typer.echo(
@@ -223,28 +256,20 @@ def _print_import(result, rejects, dry_run: bool, force: bool = False) -> None:
             err=True,
         )
     if rejects is not None:
-        from complaintctl import outputs
+        from complaintctl.outputs import OutputError
 
-        extra = list(dict.fromkeys(k for e in result.errors for k in e.row))
-        outputs.write_file(
-            rejects,
-            lambda out: render.write_csv(
-                (
-                    {
-                        "line": e.line,
-                        "field": e.field,
-                        "value": e.value,
-                        "reason": e.reason,
-                        **{k: e.row.get(k, "") for k in extra},
-                    }
-                    for e in result.errors
+        try:
+            _write_rejects(rejects, result, force)
+        except OutputError as exc:
+            if not result.written:
+                raise
+            # The good rows are in: say so, and still give the summary.
+            typer.echo(
+                _("error: {message}; the import itself was committed").format(
+                    message=one_line(exc.describe(option_name))
                 ),
-                ["line", "field", "value", "reason", *extra],
-                out,
-            ),
-            "--skip-invalid",
-            replace=force,
-        )
+                err=True,
+            )
     done = result.imported if result.written else 0
     summary = (
         _(
