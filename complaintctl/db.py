@@ -153,6 +153,16 @@ def _ensure_schema(engine: sa.Engine, create: bool) -> str | None:
             # Re-check under the write lock: another process may have just created it.
             revision = current_revision(conn)
             if revision is None:
+                foreign = sorted(sa.inspect(conn).get_table_names())
+                if foreign:  # another application's database: not ours to add tables to
+                    raise DatabaseError(
+                        N_(
+                            "--db: {url} holds another application's tables ({tables}); a "
+                            "register is made only in a new file or an empty database"
+                        ),
+                        url=engine_name(engine),
+                        tables=", ".join(foreign[:5]) + (", …" if len(foreign) > 5 else ""),
+                    )
                 _create(conn)
                 revision = HEAD
     if revision is not None and engine.dialect.name == "sqlite":
@@ -211,7 +221,12 @@ def current_revision(conn: sa.Connection) -> str | None:
     ).scalar_one_or_none()
     if value is None:
         return None
-    return f"{int(value):04d}"
+    try:
+        return f"{int(value):04d}"
+    except (TypeError, ValueError):
+        from complaintctl.errors import RegisterDamaged
+
+        raise RegisterDamaged(f"meta.schema_version is {value!r:.40}") from None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from complaintctl import models, outputs, workflow
 from complaintctl.db import engine_name, open_db
 from complaintctl.enums import ENDED_STEPS, Action, Step
-from complaintctl.errors import DatabaseError
+from complaintctl.errors import DatabaseError, RegisterDamaged
 from complaintctl.history import broken_link
 from complaintctl.messages import N_, _
 
@@ -264,18 +264,25 @@ def check(engine: sa.Engine, report: Callable[[Problem], None]) -> CheckSummary:
         summary.problems += 1
         report(Problem(case, text))
 
+    damaged = False  # the file itself: reading every case would only stumble on it
     with snapshot(engine) as conn:
         if conn.dialect.name == "sqlite":
-            for (line,) in conn.exec_driver_sql("PRAGMA integrity_check"):
-                if line != "ok":
-                    problem(None, _("SQLite integrity: {result}").format(result=line))
-            for table, rowid, parent, _fk in conn.exec_driver_sql("PRAGMA foreign_key_check"):
-                problem(
-                    None,
-                    _("{table} row {id} refers to a missing row of {parent}").format(
-                        table=table, id=rowid, parent=parent
-                    ),
-                )
+            try:
+                for (line,) in conn.exec_driver_sql("PRAGMA integrity_check"):
+                    if line != "ok":
+                        damaged = True
+                        problem(None, _("SQLite integrity: {result}").format(result=line))
+                for table, rowid, parent, _fk in conn.exec_driver_sql("PRAGMA foreign_key_check"):
+                    problem(
+                        None,
+                        _("{table} row {id} refers to a missing row of {parent}").format(
+                            table=table, id=rowid, parent=parent
+                        ),
+                    )
+            except sa.exc.DatabaseError as exc:  # damaged past what the check can walk
+                damaged = True
+                detail = str(exc.orig).splitlines()[0]
+                problem(None, _("SQLite integrity: {result}").format(result=detail))
         else:
             for table in (EVENTS, ATTACHMENTS):
                 orphans = conn.execute(
@@ -291,17 +298,83 @@ def check(engine: sa.Engine, report: Callable[[Problem], None]) -> CheckSummary:
                             table=table.name, id=row_id, case_id=case_id
                         ),
                     )
-        for h in histories(conn):
-            summary.cases += 1
-            summary.events += len(h.events)
-            summary.attachments += len(h.attachments)
-            found, unsealed = case_problems(h)
-            for text in found:
-                problem(h.case["number"], text)
-            summary.problem_cases += bool(found)
-            summary.unsealed_events += unsealed
-            summary.unsealed_cases += bool(unsealed)
+        if conn.dialect.name == "sqlite" and not damaged:
+            for where, text in _stored_value_problems(conn):
+                damaged = True
+                problem(where, text)
+        if damaged:
+            summary.notes.append(
+                _(
+                    "the case-by-case checks were skipped until the damage above is repaired: restore "
+                    "the last good backup (complaintctl db backup makes one)"
+                )
+            )
+            return summary
+        try:
+            for h in histories(conn):
+                summary.cases += 1
+                summary.events += len(h.events)
+                summary.attachments += len(h.attachments)
+                found, unsealed = case_problems(h)
+                for text in found:
+                    problem(h.case["number"], text)
+                summary.problem_cases += bool(found)
+                summary.unsealed_events += unsealed
+                summary.unsealed_cases += bool(unsealed)
+        except (sa.exc.DatabaseError, RegisterDamaged, ValueError, TypeError) as exc:
+            detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+            problem(
+                None, _("the register could not be read to the end: {error}").format(error=detail)
+            )
     return summary
+
+
+# A time as complaintctl stores it on SQLite ('2025-10-13 01:05:00.000000').
+_STORED_TIME = (
+    "-".join(["[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2])
+    + " "
+    + ":".join(["[0-9]" * 2] * 3)
+    + "."
+    + "[0-9]" * 6
+)
+
+
+def _stored_value_problems(conn: sa.Connection) -> Iterator[tuple[str | None, str]]:
+    """Values a register never holds, read without the ORM (which would stop at the first):
+    a time column holding anything but a stored time, attachment contents that are not
+    bytes, a schema version that is not a number."""
+    from complaintctl.schema import TABLES, TIME
+
+    for table, columns in TABLES.items():
+        number = "number" if table == "cases" else "id"
+        for column, kind in columns.items():
+            if kind != TIME:
+                continue
+            rows = conn.exec_driver_sql(
+                f"SELECT {number}, {column} FROM {table} WHERE {column} IS NOT NULL "
+                f"AND (typeof({column}) <> 'text' OR NOT {column} GLOB '{_STORED_TIME}') "
+                "LIMIT 20"
+            )
+            for key, value in rows:
+                yield (
+                    key if table == "cases" else None,
+                    _("{table}.{column} holds {value}, not a time").format(
+                        table=table if table == "cases" else f"{table} row {key}:",
+                        column=column,
+                        value=repr(value)[:40],
+                    ),
+                )
+    for key, kind in conn.exec_driver_sql(
+        "SELECT id, typeof(content) FROM attachments WHERE typeof(content) <> 'blob' LIMIT 20"
+    ):
+        yield (
+            None,
+            _("attachment {id} holds {kind}, not the file's bytes").format(id=key, kind=kind),
+        )
+    for (value,) in conn.exec_driver_sql(
+        "SELECT value FROM meta WHERE key = 'schema_version' AND NOT value GLOB '[0-9]*'"
+    ):
+        yield None, _("meta.schema_version is {value}, not a number").format(value=repr(value))
 
 
 def case_problems(h: CaseHistory) -> tuple[list[str], int]:

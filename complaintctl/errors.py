@@ -101,6 +101,18 @@ class DatabaseError(ComplaintError):
     exit_code = 1
 
 
+class RegisterDamaged(DatabaseError):
+    """The register holds what complaintctl never writes: a damaged page of the file, text
+    in a time column, a schema version that is no number.  The command stops before it
+    writes anything; `db check` lists the damage."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(
+            N_("the register is damaged ({detail}): run complaintctl db check"), detail=detail
+        )
+
+
 class NoRegister(DatabaseError):
     """There is no register where the run looks (a missing or empty file, a database
     without our tables): 2, like a wrong option, so cron never takes it for an all-clear."""

@@ -15,7 +15,7 @@ from typing import Any
 from complaintctl.clock import to_local
 from complaintctl.contacts import contact_key, is_phone
 from complaintctl.enums import CLOCKED_STEPS, ENDED_STEPS, Outcome, Step
-from complaintctl.errors import CaseNotFound, InvalidValue
+from complaintctl.errors import CaseNotFound, InvalidValue, RegisterDamaged
 from complaintctl.messages import N_, _
 from complaintctl.parse import day_start, format_amount
 from complaintctl.register import Register
@@ -537,6 +537,9 @@ def attachment_files(
                 ids=", ".join(str(i) for i in sorted(known)) or _("none"),
             )
         rows = [r for r in rows if r["id"] in ids]
+    for r in rows:
+        if not isinstance(r["content"], bytes | memoryview):
+            raise RegisterDamaged(f"attachment {r['id']} holds {type(r['content']).__name__}")
     return [(r["id"], r["name"], bytes(r["content"])) for r in rows]
 
 

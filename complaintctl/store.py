@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from complaintctl.errors import DatabaseError, NoRegister
+from complaintctl.errors import DatabaseError, NoRegister, RegisterDamaged
 from complaintctl.messages import N_
 from complaintctl.schema import BOOLEAN_COLUMNS, TIME_COLUMNS
 
@@ -114,7 +114,10 @@ def _decoder(names: list[str]):
         values = list(row)
         for i in times:
             if values[i] is not None:
-                values[i] = parse(values[i])
+                try:
+                    values[i] = parse(values[i])
+                except (TypeError, ValueError):
+                    raise RegisterDamaged(f"{names[i]} holds {values[i]!r:.40}") from None
         for i in flags:
             if values[i] is not None:
                 values[i] = bool(values[i])
@@ -208,6 +211,8 @@ class Store(_Reads):
             return run()
         except sqlite3.OperationalError as exc:
             raise storage_error(str(exc), f"sqlite:///{self.path}") from None
+        except sqlite3.DatabaseError as exc:  # "database disk image is malformed", ...
+            raise RegisterDamaged(str(exc)) from None
 
 
 def storage_error(text: str, where: str) -> DatabaseError:
@@ -251,6 +256,8 @@ def open_sqlite(path: str, check: bool = True) -> Store:
         conn.execute("PRAGMA synchronous = FULL")
         revision = _revision(conn)
     except sqlite3.DatabaseError as exc:
+        if "malformed" in str(exc):
+            raise RegisterDamaged(str(exc)) from None
         raise DatabaseError(
             N_("--db: cannot open {url}: {reason}"), url=f"sqlite:///{path}", reason=exc
         ) from None
@@ -281,7 +288,12 @@ def _revision(conn: sqlite3.Connection) -> str | None:
     if "meta" not in tables:
         return None
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return None if row is None else f"{int(row[0]):04d}"
+    if row is None:
+        return None
+    try:
+        return f"{int(row[0]):04d}"
+    except (TypeError, ValueError):
+        raise RegisterDamaged(f"meta.schema_version is {row[0]!r:.40}") from None
 
 
 class EngineStore(_Reads):

@@ -197,7 +197,15 @@ def _storage_error(exc: Exception) -> ComplaintError | None:
         from complaintctl.store import storage_error
 
         return storage_error(str(exc), "file")  # the storage layer's own connection
+    if sqlite3 is not None and isinstance(exc, sqlite3.DatabaseError):
+        from complaintctl.errors import RegisterDamaged
+
+        return RegisterDamaged(str(exc))  # "database disk image is malformed"
     sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.DatabaseError) and "malformed" in str(exc):
+        from complaintctl.errors import RegisterDamaged
+
+        return RegisterDamaged(str(getattr(exc, "orig", exc)).splitlines()[0])
     if sa_exc is None or not isinstance(exc, sa_exc.OperationalError):
         return None
     from complaintctl import db
