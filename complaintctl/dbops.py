@@ -96,6 +96,14 @@ def backup(engine: sa.Engine, target: Path, force: bool = False) -> Backup:
                 src.backup(dst, pages=-1)
                 # A self-contained file: no -wal beside it once closed.
                 dst.execute("PRAGMA journal_mode = DELETE")
+                # The copy is checked before it is called a backup: a damaged register
+                # copies page for page, damage and all.
+                damage = [r for (r,) in dst.execute("PRAGMA integrity_check") if r != "ok"]
+                if damage:
+                    raise RegisterDamaged(
+                        f"{damage[0][:120]}; no backup was written, and the last good one "
+                        "is the one to keep"
+                    )
                 return dst.execute("SELECT count(*) FROM cases").fetchone()[0]
             finally:
                 dst.close()
@@ -107,6 +115,10 @@ def backup(engine: sa.Engine, target: Path, force: bool = False) -> Backup:
         # renamed into place; an existing target replaced only with `force`.
         cases = outputs.write_file(target, copy, "file", replace=force, binary=True)
     except sqlite3.Error as exc:
+        if "malformed" in str(exc):  # the integrity check could not walk the copy
+            raise RegisterDamaged(
+                f"{exc}; no backup was written, and the last good one is the one to keep"
+            ) from None
         if getattr(exc, "sqlite_errorcode", 0) & 0xFF == _SQLITE_FULL:  # the copy's disk
             raise outputs.OutputError(
                 "file", N_("{path}: {reason} (nothing was written)"), path=target, reason=exc
@@ -305,8 +317,8 @@ def check(engine: sa.Engine, report: Callable[[Problem], None]) -> CheckSummary:
         if damaged:
             summary.notes.append(
                 _(
-                    "the case-by-case checks were skipped until the damage above is repaired: restore "
-                    "the last good backup (complaintctl db backup makes one)"
+                    "the case-by-case checks were skipped until the damage above is repaired: "
+                    "restore the last good backup (complaintctl db backup makes one)"
                 )
             )
             return summary

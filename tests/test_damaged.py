@@ -107,3 +107,19 @@ def test_db_init_adds_no_tables_to_another_applications_database(cli, db_path):
         tables = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     assert tables == ["invoices"]
     assert one_line(cli("list"), code=2).startswith("error: no register at")
+
+
+def test_db_backup_refuses_to_call_a_damaged_copy_good(cli, db_path, tmp_path):
+    seeded(cli, tmp_path)
+    good = tmp_path / "good.db"
+    cli.ok("db", "backup", str(good))
+    tamper(db_path, "SELECT 1")
+    with open(db_path, "r+b") as f:
+        size = f.seek(0, 2)
+        f.seek((size // 4096 // 2) * 4096)
+        f.write(b"\0" * 4096)
+    line = one_line(cli("db", "backup", str(good), "--force"))
+    assert line.startswith(f"error: {DAMAGED} (") and "no backup was written" in line
+    with sqlite3.connect(good) as conn:  # the last good backup is as it was
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*) FROM cases").fetchone() == (40,)
