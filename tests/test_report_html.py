@@ -26,6 +26,7 @@ from test_report import build_world  # the report tests' ~200 walked complaints
 from complaintctl import services
 from complaintctl.config import Settings
 from complaintctl.db import open_db
+from complaintctl.figures import FIGURES
 from complaintctl.register import Register
 
 # Each page draws its charts with matplotlib on a 200-case register, and a real browser
@@ -177,7 +178,7 @@ def test_every_figure_in_the_page_equals_the_json_report_of_the_same_period(worl
     page = Page(html_report(world, *PERIODS[period]))
     expected = json_report(world, *PERIODS[period])
     assert page.totals() == json_totals(expected)
-    assert len(page.totals()) == 20  # every figure of the report is on the page
+    assert len(page.totals()) == len(FIGURES) == 21  # every figure of the report is on the page
     received = json.loads(page.charts["received"]["data-points"])
     assert received == [[b["label"], b["count"]] for b in expected["chart"]["received"]]
 
