@@ -310,6 +310,7 @@ def check(engine: sa.Engine, report: Callable[[Problem], None]) -> CheckSummary:
                             table=table.name, id=row_id, case_id=case_id
                         ),
                     )
+            damaged = _postgres_indexes(conn, problem, summary.notes)
         if conn.dialect.name == "sqlite" and not damaged:
             for where, text in _stored_value_problems(conn):
                 damaged = True
@@ -339,6 +340,43 @@ def check(engine: sa.Engine, report: Callable[[Problem], None]) -> CheckSummary:
                 None, _("the register could not be read to the end: {error}").format(error=detail)
             )
     return summary
+
+
+def _postgres_indexes(conn: sa.Connection, problem, notes: list[str]) -> bool:
+    """PostgreSQL's own check of the register's B-tree indexes (amcheck's bt_index_check),
+    where the extension is installed; otherwise a note saying the files were not checked.
+    Whether damage was found."""
+    installed = conn.execute(
+        sa.text("SELECT 1 FROM pg_extension WHERE extname = 'amcheck'")
+    ).scalar()
+    if not installed:
+        notes.append(
+            _(
+                "PostgreSQL's files were not checked: the amcheck extension is not installed "
+                "in this database (CREATE EXTENSION amcheck; as its owner)"
+            )
+        )
+        return False
+    indexes = conn.execute(
+        sa.text(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_am a ON a.oid = c.relam "
+            "WHERE a.amname = 'btree' AND t.relname = ANY(:tables) ORDER BY c.relname"
+        ),
+        {"tables": ["cases", "events", "attachments", "counters", "meta", "import_batches"]},
+    ).scalars()
+    damaged = False
+    for name in list(indexes):
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    sa.text("SELECT bt_index_check(CAST(:name AS regclass))"), {"name": name}
+                )
+        except sa.exc.DatabaseError as exc:
+            damaged = True
+            detail = str(exc.orig).splitlines()[0]
+            problem(None, _("PostgreSQL index {name}: {result}").format(name=name, result=detail))
+    return damaged
 
 
 # A time as complaintctl stores it on SQLite ('2025-10-13 01:05:00.000000').

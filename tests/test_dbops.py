@@ -460,3 +460,23 @@ def test_imported_history_is_sealed_like_any_other(cli, db_url, tmp_path):
     result = cli(*config, "db", "check")
     assert result.exit_code == 1
     assert "history seal broken at event 1 (import)" in result.stdout
+
+
+def test_db_check_on_postgresql_checks_the_indexes_with_amcheck_or_says_it_did_not(
+    cli, db_url, backend
+):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's own index check (the SQLite one is integrity_check)")
+    cli.ok("log", "--channel", "phone", "--customer", "王伟", "--contact", "13800000000",
+           "--summary", "洗衣机漏水")  # fmt: skip
+    sql(db_url, "DROP EXTENSION IF EXISTS amcheck")
+    result = cli("db", "check")
+    assert result.exit_code == 0
+    assert "note: PostgreSQL's files were not checked: the amcheck extension" in result.stderr
+    sql(db_url, "CREATE EXTENSION amcheck")
+    try:
+        result = cli("db", "check")
+        assert result.exit_code == 0 and "no problems found" in result.stdout
+        assert "amcheck" not in result.stderr
+    finally:
+        sql(db_url, "DROP EXTENSION IF EXISTS amcheck")

@@ -93,7 +93,7 @@ def db_check_cli(ctx: typer.Context) -> None:
     reg = _state(ctx).register()
     summary = dbops.check(reg.engine, lambda problem: typer.echo(str(problem)))
     for note in summary.notes:
-        typer.echo(note)
+        typer.echo(f"note: {note}", err=True)
     typer.echo(
         f"checked {summary.cases} cases, {summary.events} events, {summary.attachments} attachments"
     )
