@@ -24,18 +24,10 @@ from complaintctl.clock import offset_periods
 from complaintctl.queries import _AMOUNTS, EXPORT_FIELDS, ListFilter, _where
 from complaintctl.register import Register
 from complaintctl.schema import BOOLEAN, INTEGER, TABLES, TIME
-from complaintctl.store import TIME_FORMAT
+from complaintctl.store import TIME_FORMAT, TIME_GLOB
 
 # render.csv_cell's formula starts (OWASP "CSV injection"), as SQL.
 _FORMULA_START = ("'='", "'+'", "'-'", "'@'", "char(9)", "char(13)")
-# How a time is stored (store.TIME_FORMAT): anything else goes to Python.
-_STORED_TIME = (
-    "-".join(["[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2])
-    + " "
-    + ":".join(["[0-9]" * 2] * 3)
-    + "."
-    + "[0-9]" * 6
-)
 # The cell of a value SQLite cannot format exactly: a double quote, which makes the line
 # one for Python (see _checked).
 _BAD = "'\"'"
@@ -120,7 +112,7 @@ def _cell(name: str, periods: list, lo: dt.datetime, hi: dt.datetime) -> str:
         return _typed(name, "integer", name)
     if kind == TIME:
         return (
-            f"CASE WHEN {name} GLOB '{_STORED_TIME}' AND {name} >= '{lo:{TIME_FORMAT}}' "
+            f"CASE WHEN {name} GLOB '{TIME_GLOB}' AND {name} >= '{lo:{TIME_FORMAT}}' "
             f"AND {name} < '{hi:{TIME_FORMAT}}' THEN {_local_iso(name, periods)} "
             f"WHEN {name} NOT NULL THEN {_BAD} END"
         )

@@ -379,21 +379,12 @@ def _postgres_indexes(conn: sa.Connection, problem, notes: list[str]) -> bool:
     return damaged
 
 
-# A time as complaintctl stores it on SQLite ('2025-10-13 01:05:00.000000').
-_STORED_TIME = (
-    "-".join(["[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2])
-    + " "
-    + ":".join(["[0-9]" * 2] * 3)
-    + "."
-    + "[0-9]" * 6
-)
-
-
 def _stored_value_problems(conn: sa.Connection) -> Iterator[tuple[str | None, str]]:
     """Values a register never holds, read without the ORM (which would stop at the first):
     a time column holding anything but a stored time, attachment contents that are not
     bytes, a schema version that is not a number."""
     from complaintctl.schema import TABLES, TIME
+    from complaintctl.store import TIME_GLOB
 
     for table, columns in TABLES.items():
         number = "number" if table == "cases" else "id"
@@ -402,7 +393,7 @@ def _stored_value_problems(conn: sa.Connection) -> Iterator[tuple[str | None, st
                 continue
             rows = conn.exec_driver_sql(
                 f"SELECT {number}, {column} FROM {table} WHERE {column} IS NOT NULL "
-                f"AND (typeof({column}) <> 'text' OR NOT {column} GLOB '{_STORED_TIME}') "
+                f"AND (typeof({column}) <> 'text' OR NOT {column} GLOB '{TIME_GLOB}') "
                 "LIMIT 20"
             )
             for key, value in rows:

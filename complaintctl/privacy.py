@@ -239,19 +239,7 @@ def purge(
                 f"{len(attachments)} attachment(s) removed; names, phones and e-mails masked "
                 f"in free text and history; previous seal {old_head or 'none'}"
             )
-            purge_event = Event(
-                case_id=case.id,
-                action=Action.purge.value,
-                at=now,
-                recorded_at=now,
-                actor=actor,
-                step_from=case.step,
-                step_to=case.step,
-                changes=None,
-                note=note,
-            )
-            purge_event.hash = event_hash(prev, _sealed(purge_event))
-            session.add(purge_event)
+            session.add(_purge_event(case, prev, note, now, actor))
             session.flush()
     return total
 
@@ -311,20 +299,26 @@ def _pseudonyms(
             ev.changes = scrub.changes(ev.changes)
             ev.hash = prev = event_hash(prev, _sealed(ev))
         claim(session, case)
-        event = Event(
-            case_id=case.id,
-            action=Action.purge.value,
-            at=now,
-            recorded_at=now,
-            actor=actor,
-            step_from=case.step,
-            step_to=case.step,
-            changes=None,
-            note="contact key replaced by a pseudonym: the customer's last case was purged",
-        )
-        event.hash = event_hash(prev, _sealed(event))
-        session.add(event)
+        note = "contact key replaced by a pseudonym: the customer's last case was purged"
+        session.add(_purge_event(case, prev, note, now, actor))
     return pseudonyms
+
+
+def _purge_event(case: Case, prev: str | None, note: str, now: dt.datetime, actor: str) -> Event:
+    """The `purge` entry that closes a case's resealed history (`prev`: its last seal)."""
+    event = Event(
+        case_id=case.id,
+        action=Action.purge.value,
+        at=now,
+        recorded_at=now,
+        actor=actor,
+        step_from=case.step,
+        step_to=case.step,
+        changes=None,
+        note=note,
+    )
+    event.hash = event_hash(prev, _sealed(event))
+    return event
 
 
 def _sealed(ev: Event) -> Mapping[str, object]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from complaintctl.clock import to_local
+from complaintctl.config import LIST_COLUMNS
 from complaintctl.contacts import contact_key, is_phone
 from complaintctl.enums import CLOCKED_STEPS, ENDED_STEPS, Outcome, Step
 from complaintctl.errors import CaseNotFound, InvalidValue, RegisterDamaged
@@ -96,21 +97,9 @@ EXPORT_FIELDS = CASE_FIELDS + (
     "escalate_due",
     "plan_due",
 )
-LIST_FIELDS = (
-    "number",
-    "step",
-    "on_hold",
-    "received_at",
-    "channel",
-    "customer_name",
-    "summary",
-    "category",
-    "severity",
-    "department",
-    "owner",
-    "due_at",
-    "overdue",
-)
+# `list`'s rows: its columns (config.LIST_COLUMNS), and whether the case is on hold and
+# overdue (shown in the step and the deadline).
+LIST_FIELDS = (*LIST_COLUMNS[:2], "on_hold", *LIST_COLUMNS[2:], "overdue")
 
 
 def _local(reg: Register, t: dt.datetime | None) -> dt.datetime | None:

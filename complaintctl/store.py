@@ -38,6 +38,14 @@ HEAD = REVISIONS[-1]
 BUSY_TIMEOUT_ENV = "COMPLAINTCTL_BUSY_TIMEOUT"
 DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer before giving up
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's SQLite dialect stores a DateTime
+# The same as a GLOB pattern ('2025-10-13 01:05:00.000000'): a stored time, nothing else.
+TIME_GLOB = (
+    "-".join(["[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2])
+    + " "
+    + ":".join(["[0-9]" * 2] * 3)
+    + "."
+    + "[0-9]" * 6
+)
 
 Params = Mapping[str, Any]
 
