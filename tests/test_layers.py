@@ -21,6 +21,7 @@ EDGE_PREFIXES = (
     "complaintctl.cli",  # the command line (and its groups)
     "complaintctl.render",  # text, tables, CSV/JSON writers
     "complaintctl.report_html",  # the HTML report and its charts
+    "complaintctl.xlsx",  # the Excel workbooks (export/list/report --xlsx)
 )
 EDGE = {"complaintctl.i18n", "complaintctl.completion", "complaintctl.__main__"}
 # What the domain may not import: the edge, and the libraries only the edge uses.

@@ -756,11 +756,26 @@ def list_cli(
     wide: Annotated[
         bool, typer.Option("--wide", help=_("Every column, however narrow the terminal."))
     ] = False,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option(
+            "--xlsx",
+            metavar="FILE",
+            help=_(
+                "Write the page as an Excel workbook (the fields of --format csv, typed "
+                "cells; needs openpyxl: pip install 'complaintctl[excel]')."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """List cases, next deadline first (or --sort), with filters; paged."""
     from complaintctl import queries, render
 
     chosen = render.list_columns(columns)
+    if xlsx is not None:
+        from complaintctl.cli.reports import check_xlsx
+
+        check_xlsx(str(xlsx), "--xlsx", format is not Format.table, excel=False)
 
     st = _state(ctx)
     if mine and owner:
@@ -773,9 +788,11 @@ def list_cli(
     f.due_by = queries.due_by(reg, due, now) if due else None
     f.on_hold = on_hold
     rows, total = queries.list_cases(reg, f, now, page, per_page, sort)
-    if localise and format is not Format.table:
+    if localise and (format is not Format.table or xlsx is not None):
         rows = render.localise(rows)
-    if format is Format.json:
+    if xlsx is not None:
+        _list_xlsx(reg, rows, xlsx, localise)
+    elif format is Format.json:
         typer.echo(
             render.to_json({"total": total, "page": page, "per_page": per_page, "cases": rows})
         )
@@ -785,3 +802,20 @@ def list_cli(
         con, chosen = render.console(), chosen or reg.settings.list_columns
         table = render.list_table(rows, total, page, per_page, con.width, chosen, wide)
         render.print_paged(table, con, wide=wide or bool(chosen))
+
+
+def _list_xlsx(reg, rows: list[dict], target: Path, localise: bool) -> None:
+    """list --xlsx: the page's rows as a workbook; how many on stderr."""
+    from complaintctl import outputs, queries
+    from complaintctl.cli.reports import write_xlsx
+
+    count = outputs.write_file(
+        target,
+        lambda out: write_xlsx(out, reg, _("Cases"), rows, queries.LIST_FIELDS, localise),
+        "--xlsx",
+        binary=True,
+    )
+    typer.echo(
+        _("wrote {count} case(s) to {path}").format(count=count, path=one_line(str(target))),
+        err=True,
+    )

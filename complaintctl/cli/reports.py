@@ -241,18 +241,36 @@ def report_cli(
             ),
         ),
     ] = None,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option(
+            "--xlsx",
+            metavar="FILE",
+            help=_(
+                "Write the report as an Excel workbook: a sheet of totals, one for the "
+                "--by breakdown, one of cases received (needs openpyxl: "
+                "pip install 'complaintctl[excel]')."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """The monthly report (投诉处理月报): counts, on-time rates, resolution times and rates,
     satisfaction, reopened and repeat cases, each against the previous period."""
     from complaintctl.report import monthly_report
 
+    if html is not None and xlsx is not None:
+        raise UsageError(_("--html and --xlsx are two files: give one"))
     if html is not None:
         _check_html(html, format, excel)
+    if xlsx is not None:
+        check_xlsx(str(xlsx), "--xlsx", format is not Format.table or excel)
     reg, now = _state(ctx).register(), _now()
     period = _period(reg, now, month, quarter, year, from_, to)
     report = monthly_report(reg, period, by.value if by else None)
     if html is not None:
         _write_html(reg, report, period, html, now)
+    elif xlsx is not None:
+        _write_report_xlsx(reg, report, period, xlsx)
     else:
         _print_report(report, format, excel)
 
@@ -298,6 +316,20 @@ def _write_html(reg, report, period, html: Path, now) -> None:
     )
 
 
+def _write_report_xlsx(reg, report, period, target: Path) -> None:
+    """The report as a workbook; where it went on stderr."""
+    from complaintctl import outputs, render_report, xlsx
+
+    sheets = xlsx.report_sheets(report, xlsx.code_names(reg.settings))
+    outputs.write_file(target, lambda out: xlsx.write(out, sheets), "--xlsx", binary=True)
+    typer.echo(
+        _("wrote the {period} report to {path}").format(
+            period=render_report.period_name(period), path=one_line(str(target))
+        ),
+        err=True,
+    )
+
+
 def _print_report(report, format: Format, excel: bool) -> None:
     """The report on stdout: CSV (with a BOM for --excel), JSON, or the Rich view."""
     from complaintctl import render, render_report
@@ -332,7 +364,22 @@ def export_cli(
         FileFormat, typer.Option("--format", "-f", help=_("csv or jsonl."))
     ] = FileFormat.csv,
     excel: Annotated[
-        bool, typer.Option("--excel", help=_("CSV with a UTF-8 BOM for Excel."))
+        bool,
+        typer.Option(
+            "--excel",
+            help=_("CSV with a UTF-8 BOM for Excel (text as stored; for typed cells use --xlsx)."),
+        ),
+    ] = False,
+    xlsx: Annotated[
+        bool,
+        typer.Option(
+            "--xlsx",
+            help=_(
+                "Write FILE as an Excel workbook (.xlsx): date-time cells in office time, "
+                "contacts and order numbers as text, headers in the language of the run "
+                "(needs openpyxl: pip install 'complaintctl[excel]')."
+            ),
+        ),
     ] = False,
     redact: Annotated[
         bool,
@@ -351,30 +398,35 @@ def export_cli(
     localise: LocaliseOpt = False,
 ) -> None:
     """Export cases (all, or filtered as for list) with every field, step time and deadline,
-    to CSV or JSON Lines; or, with --events, their history."""
+    to CSV, JSON Lines or an Excel workbook; or, with --events, their history."""
     if excel and format is not FileFormat.csv:
         raise UsageError(_("--excel applies to --format csv"))
+    if xlsx:
+        check_xlsx(file, "FILE", format is not FileFormat.csv or excel)
     reg = _state(ctx).register()
     f = list_filter(
         status, step, owner, department, category, severity, overdue, from_, to, search,
         reg.settings.date_order,
     )  # fmt: skip
-    write, fields, what = _export_rows(reg, f, events, redact, localise, format, excel)
+    write, fields, what = _export_rows(reg, f, events, redact, localise, format, excel, xlsx)
     if file == "-":
         write(sys.stdout)
         return
     target = Path(file)
-    count = _write_replacing(target, write)
+    count = _write_replacing(target, write, binary=xlsx)
     typer.echo(
         _("exported {count} {what} to {path}").format(count=count, what=what, path=target), err=True
     )
 
 
-def _export_rows(reg, f, events: bool, redact: bool, localise: bool, format, excel: bool):
+def _export_rows(
+    reg, f, events: bool, redact: bool, localise: bool, format, excel: bool, xlsx: bool = False
+):
     """(a function writing the export to a file and returning how many rows it wrote, the
     rows' field names, what they are called in the summary): the cases, or with --events
     their history entries; masked with --redact, codes named in the run's language with
-    --localise.  The filter is checked here, before anything is written."""
+    --localise; a workbook with --xlsx.  The filter is checked here, before anything is
+    written."""
     from complaintctl import csvsql, queries, render
 
     now = _now()
@@ -383,7 +435,7 @@ def _export_rows(reg, f, events: bool, redact: bool, localise: bool, format, exc
         fields, what = queries.EVENT_FIELDS, _("history entries")
     else:
         fields, what = queries.EXPORT_FIELDS, _("case(s)")
-        plain = format is FileFormat.csv and not (redact or localise)
+        plain = format is FileFormat.csv and not (redact or localise or xlsx)
         lines = csvsql.export_lines(reg, f, now) if plain else None
         if lines is not None:  # SQLite writes the lines: a plain CSV at its speed
 
@@ -401,7 +453,48 @@ def _export_rows(reg, f, events: bool, redact: bool, localise: bool, format, exc
             rows = map(redact_row, rows)
     if localise:
         rows = map(render.localise, rows)
+    if xlsx:
+        title = _("History") if events else _("Cases")
+        return (lambda out: write_xlsx(out, reg, title, rows, fields, localise)), fields, what
     return (lambda out: _write_rows(out, rows, fields, format, excel)), fields, what
+
+
+def check_xlsx(file: str, option: str, other: bool, excel: bool = True) -> None:
+    """Refuse --xlsx with another format, to standard output, to a path that cannot be
+    written, or without openpyxl: before any work."""
+    from complaintctl import outputs, xlsx
+
+    if other:
+        raise UsageError(
+            _("--xlsx writes a workbook of its own; leave out --format and --excel")
+            if excel
+            else _("--xlsx writes a workbook of its own; leave out --format")
+        )
+    if file == "-":
+        raise UsageError(_("--xlsx writes a file: give its name, not -"))
+    xlsx.require_openpyxl()
+    outputs.check(file, option)
+
+
+def write_xlsx(out, reg, title: str, rows, fields, localise: bool) -> int:
+    """The rows as a one-sheet workbook (categories and departments by their config names
+    with --localise); warns of text cut to a cell's size; how many rows."""
+    from complaintctl import xlsx
+
+    names = xlsx.code_names(reg.settings) if localise else {}
+    written = xlsx.write_table(out, title, fields, xlsx.case_cells(rows, fields, names))
+    _warn_cut(written)
+    return written.rows[0]
+
+
+def _warn_cut(written) -> None:
+    if written.cut:
+        typer.echo(
+            _(
+                "warning: {count} text(s) longer than {most} characters were cut to fit a cell"
+            ).format(count=written.cut, most=f"{32_767:,}"),
+            err=True,
+        )
 
 
 def _write_rows(out, rows, fields, format: FileFormat, excel: bool) -> int:
@@ -424,14 +517,14 @@ def _write_rows(out, rows, fields, format: FileFormat, excel: bool) -> int:
     return count
 
 
-def _write_replacing(target: Path, write):
+def _write_replacing(target: Path, write, binary: bool = False):
     """Run `write(out)` on a file beside `target`, then rename it into place: never a
     half-written file, owner only (0600).  Only a regular file is replaced: a device, a
     pipe, a directory or a symbolic link at `target` is refused (`-` writes standard
     output).  Returns what `write` returns."""
     from complaintctl import outputs
 
-    return outputs.write_file(target, write, "FILE", dash=True)
+    return outputs.write_file(target, write, "FILE", dash=True, binary=binary)
 
 
 @app.command("purge")
