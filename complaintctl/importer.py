@@ -246,6 +246,26 @@ def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, dict]]:
         yield number, {k: "" if v is None else str(v) for k, v in obj.items()}
 
 
+class CellTime(str):
+    """A spreadsheet's date or date-time cell (complaintctl.xlsxread): its text as the CSV
+    twin would hold it, and `at`, the naive office-local time it holds, which the importer
+    takes as it is (no text parsing, no day/month guessing; a date cell is 00:00 that day)."""
+
+    at: dt.datetime
+
+    def __new__(cls, at: dt.datetime) -> CellTime:
+        if at.time() == dt.time():
+            text = at.date().isoformat()
+        else:
+            text = at.isoformat(" ", "milliseconds" if at.microsecond else "seconds")
+        cell = super().__new__(cls, text)
+        cell.at = at
+        return cell
+
+    def __reduce__(self) -> tuple:
+        return CellTime, (self.at,)
+
+
 # -- values ---------------------------------------------------------------------------
 _YMD = re.compile(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _XYY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
@@ -368,12 +388,7 @@ def scan_dates(stream: IO[str], columns: Collection[str], jsonl: bool = False) -
     match = DAY_MONTH.match
     try:
         if jsonl:
-            for line, row in read_jsonl(stream):
-                for column, dates in found.items():
-                    text = row.get(column)
-                    if text and (m := match(text)):
-                        dates.add(line, text.strip(), int(m.group(1)), int(m.group(2)))
-            return found
+            return scan_rows(read_jsonl(stream), columns)
         reader = csv.reader(stream, strict=True)
         header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
         where = [(header.index(c), dates) for c, dates in found.items() if c in header]
@@ -387,6 +402,19 @@ def scan_dates(stream: IO[str], columns: Collection[str], jsonl: bool = False) -
             line = reader.line_num + 1
     except (csv.Error, ImportError_):
         pass
+    return found
+
+
+def scan_rows(rows: Iterator[tuple[int, dict]], columns: Collection[str]) -> dict:
+    """scan_dates() over rows already read (JSON Lines, a workbook's sheet): only text
+    cells count (a spreadsheet's date cells have no order to guess)."""
+    found = {c: ColumnDates() for c in columns}
+    match = DAY_MONTH.match
+    for line, row in rows:
+        for column, dates in found.items():
+            text = row.get(column)
+            if text and text.__class__ is str and (m := match(text)):
+                dates.add(line, text.strip(), int(m.group(1)), int(m.group(2)))
     return found
 
 
@@ -584,6 +612,9 @@ class RowConverter:
         utcoffset = self.time._utcoffset
         for name, column, default, parse in self._times:
             raw = get(column) if column else None
+            if raw.__class__ is CellTime and _FIRST_YEAR <= raw.at.year <= _LAST_YEAR:
+                v[name] = raw.at - utcoffset(raw.at)  # a spreadsheet's date: no text to read
+                continue
             raw = (raw.strip() if raw else "") or default
             if not raw:
                 continue
@@ -750,15 +781,20 @@ def import_rows(
     fail_over: float | None = None,
     reread: Callable[[], contextlib.AbstractContextManager[IO[str]]] | None = None,
     content: batches_.Content | None = None,
+    rescan: Callable[[], Iterator[tuple[int, dict]]] | None = None,
 ) -> ImportResult:
     """Import every row in one transaction: committed only if every row is good (or
     `skip_invalid`, unless more than `fail_over` % of the rows are rejected), and never
     with `dry_run`; a re-run finds rows already present by their external reference.
     With `content`, the run is recorded as an import batch (complaintctl.batches), and
-    content imported before is refused unless asked again."""
+    content imported before is refused unless asked again.  `rescan` gives the rows again
+    where they are not text (a workbook's sheet), for the day/month pass `reread` makes."""
     conv = RowConverter(reg, mapping, dayfirst, now)
     if reread is not None and dayfirst is None:
         _set_date_orders(conv, reread, reg.settings.date_order, jsonl=not check_header)
+    elif rescan is not None and dayfirst is None:
+        columns = {conv.mapping.columns[f] for f in TIME_FIELDS if f in conv.mapping.columns}
+        conv.set_orders(column_orders(scan_rows(rescan(), columns), reg.settings.date_order))
     run = _ImportRun(
         reg,
         rows,

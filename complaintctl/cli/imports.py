@@ -33,7 +33,10 @@ imports_app = typer.Typer(
 
 # import's options.
 FileArg = Annotated[
-    str, typer.Argument(metavar="FILE", help=_("CSV or JSON Lines file; - for standard input."))
+    str,
+    typer.Argument(
+        metavar="FILE", help=_("CSV, JSON Lines or .xlsx file; - for standard input (not .xlsx).")
+    ),
 ]
 MappingOpt = Annotated[
     Path | None,
@@ -89,6 +92,26 @@ AgainOpt = Annotated[
         ),
     ),
 ]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        metavar="NAME",
+        help=_("The .xlsx workbook's sheet to read [default: the first]."),
+    ),
+]
+HeaderRowOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--header-row",
+        metavar="N",
+        min=1,
+        help=_(
+            "The .xlsx sheet's row that names the columns (below a title row) [default: 1]; "
+            "the rows below it are read."
+        ),
+    ),
+]
 ForceOpt = Annotated[
     bool,
     typer.Option("--force", help=_("With --skip-invalid: replace the rejects file if it exists.")),
@@ -110,22 +133,42 @@ def import_cli(
     update: UpdateOpt = False,
     again: AgainOpt = False,
     force: ForceOpt = False,
+    sheet: SheetOpt = None,
+    header_row: HeaderRowOpt = None,
 ) -> None:
-    """Import complaints from CSV or JSON Lines: validated, all-or-nothing, safe to re-run.
+    """Import complaints from CSV, JSON Lines or an .xlsx workbook: validated,
+    all-or-nothing, safe to re-run.
 
     Exit status: 0 every row imported (or, with --dry-run, every row good); 1 bad rows
     and nothing written (without --skip-invalid, or past --fail-over), or an unreadable
     file; 3 imported with --skip-invalid, with rows rejected.
     """
-    from complaintctl import importer
+    from complaintctl import importer, xlsxread
 
     limit = _import_checks(dayfirst, monthfirst, fail_over, skip_invalid, encoding)
     fmt = format.value if format else ("jsonl" if file.endswith((".jsonl", ".ndjson")) else "csv")
+    if format is None and file != "-" and xlsxread.is_workbook(file):
+        fmt = "xlsx"
+    if fmt != "xlsx" and (sheet is not None or header_row is not None):
+        raise UsageError(
+            _("{option} applies to .xlsx workbooks").format(
+                option="--sheet" if sheet is not None else "--header-row"
+            )
+        )
     st = _state(ctx)
     reg, now = st.register(adds=not dry_run), _now()
     mapping_ = importer.load_mapping(mapping) if mapping else importer.Mapping()
     raw, stream, content = _open_source(file, encoding, mapping, again)
-    rows = importer.read_csv(stream) if fmt == "csv" else importer.read_jsonl(stream)
+    book = None
+    if fmt == "xlsx":
+        try:
+            book = xlsxread.Sheet(raw, file, sheet, header_row or 1)
+        except BaseException:
+            stream.close()
+            raise
+        rows = book.rows()
+    else:
+        rows = importer.read_csv(stream) if fmt == "csv" else importer.read_jsonl(stream)
     rejects = (
         _check_rejects(skip_invalid, force) if skip_invalid is not None and not dry_run else None
     )
@@ -142,11 +185,12 @@ def import_cli(
                 dry_run=dry_run,
                 skip_invalid=skip_invalid is not None,
                 update=update,
-                check_header=fmt == "csv",
+                check_header=fmt != "jsonl",
                 progress=tick,
                 fail_over=limit,
-                reread=importer.rereader(raw, encoding),
+                reread=importer.rereader(raw, encoding) if book is None else None,
                 content=content,
+                rescan=book.rows if book is not None else None,
             )
     except UnicodeDecodeError as exc:
         raise importer.ImportError_(
@@ -156,6 +200,8 @@ def import_cli(
             ).format(encoding=encoding, reason=exc.reason, byte=exc.start)
         ) from None
     finally:
+        if book is not None:
+            book.close()
         stream.close()
     _print_import(result, rejects, dry_run, force)
     _import_verdict(result, skip_invalid is not None, dry_run, limit, fail_over)
