@@ -185,6 +185,8 @@ class Settings:
     spike_min_cases: int = 3
     spike_weeks: int = 8
     list_columns: tuple[str, ...] | None = None  # list's columns; None: by the width
+    office_name: str | None = None  # [office] name: the head of the printed forms
+    office_logo_text: str | None = None  # [office] logo_text: a short mark beside it
     smtp: SmtpSettings | None = None
     targets: Targets = Targets()
     source: Path | None = None
@@ -791,6 +793,20 @@ _KEYS = (
         "display.list_columns",
         _list_columns,
         N_("{key}: {value} is not a column of list; allowed: {allowed}"),
+    ),
+    _Key(
+        "office.name",
+        _text,
+        N_("{key}: must be a non-empty string"),
+        sets="office_name",
+        blank_is_unset=True,
+    ),
+    _Key(
+        "office.logo_text",
+        _text,
+        N_("{key}: must be a non-empty string"),
+        sets="office_logo_text",
+        blank_is_unset=True,
     ),
     _Key("smtp", _smtp),
     _Key("targets", _targets),

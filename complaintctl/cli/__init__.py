@@ -2,6 +2,7 @@
 
 The root app is built here from the command modules: `cases` (log, the workflow, show,
 list), `fixes` (edit, undo, merge), `reports` (warn, report, export, purge, import),
+`forms` (form),
 `setup` (calendar, config), `db` and `imports`.  Each of them imports only `common` and
 the domain, never this package or each other.  Heavy modules (SQLAlchemy, Rich, the
 services) are imported inside the commands so that `--help` and shell completion start
@@ -14,7 +15,7 @@ from typing import Annotated
 import typer
 
 from complaintctl import __version__
-from complaintctl.cli import cases, db, fixes, imports, reports, setup
+from complaintctl.cli import cases, db, fixes, forms, imports, reports, setup
 from complaintctl.cli.common import (
     ComplaintGroup,
     State,
@@ -41,7 +42,7 @@ app = typer.Typer(
 )
 
 # Top-level commands, in the order --help lists them, then the command groups.
-for _module in (cases, fixes, reports, imports, setup):
+for _module in (cases, fixes, reports, forms, imports, setup):
     app.registered_commands.extend(_module.app.registered_commands)
 app.add_typer(db.db_app, name="db")
 app.add_typer(imports.imports_app, name="imports")

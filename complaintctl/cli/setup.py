@@ -497,6 +497,7 @@ def config_toml(
         '# list_columns = ["number", "step", "customer_name", "summary", "owner", "due_at"]',
         "",
     ]
+    lines += _office_block(s, line)
     lines += _smtp_block(s, line)
     targets = getattr(s, "targets", None)
     if targets is not None:
@@ -519,6 +520,30 @@ def config_toml(
         *_staff_block(s),
     ]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _office_block(s: "Settings", line) -> list[str]:
+    """[office]: the head of the printed forms; a commented example when not set."""
+    name, logo = getattr(s, "office_name", None), getattr(s, "office_logo_text", None)
+    lines = [
+        "# The head of the printed forms (`form`): the office's name and a short logo text",
+        "# (none by default).",
+    ]
+    if name is None and logo is None:
+        return [
+            "#[office]",
+            *lines,
+            "# For example:",
+            '# name = "华东区客户服务中心"',
+            '# logo_text = "ACME"',
+            "",
+        ]
+    lines.insert(0, "[office]")
+    if name is not None:
+        lines.append(line("office.name", _q(name)))
+    if logo is not None:
+        lines.append(line("office.logo_text", _q(logo)))
+    return [*lines, ""]
 
 
 def _smtp_block(s: "Settings", line) -> list[str]:
