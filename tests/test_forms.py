@@ -209,6 +209,21 @@ def test_the_office_name_and_logo_come_from_the_config(cli, tmp_path):
     assert len(refused.stderr.strip().splitlines()) == 1
 
 
+def test_config_show_and_init_carry_the_office_table(cli, tmp_path):
+    import tomllib
+
+    from complaintctl.config import load_settings
+
+    config = tmp_path / "c.toml"
+    config.write_text('[office]\nname = "华东区 \\"一部\\""\nlogo_text = "ACME"\n', "utf-8")
+    shown = cli.ok("--config", str(config), "config", "show")
+    assert tomllib.loads(shown)["office"] == {"name": '华东区 "一部"', "logo_text": "ACME"}
+    cli.ok("config", "init", "--path", str(tmp_path / "new.toml"))
+    fresh = (tmp_path / "new.toml").read_text("utf-8")
+    assert "#[office]" in fresh and '# name = "' in fresh  # an example, commented out
+    assert load_settings(tmp_path / "new.toml").office_name is None
+
+
 def test_o_writes_a_private_file_and_refuses_a_directory(cli, tmp_path):
     number = logged(cli)
     target = tmp_path / "form.html"
