@@ -175,7 +175,11 @@ def write(out: IO[bytes], sheets: Sequence[Sheet]) -> Written:
     taken: set[str] = set()
     for sheet in sheets:
         ws = book.create_sheet(_title(sheet.title, taken))
-        written.rows.append(_write_sheet(ws, sheet, written))
+        try:
+            written.rows.append(_write_sheet(ws, sheet, written))
+        except BaseException:
+            ws.close()  # openpyxl's own temporary file, finished and removed now
+            raise
     book.save(out)
     return written
 

@@ -402,3 +402,39 @@ def test_libreoffice_opens_the_export_with_dates_as_dates_and_phones_as_digits(
         "Billing / price",
         "Service attitude",
     }
+
+
+def test_a_text_longer_than_a_cell_holds_is_cut_with_a_warning(cli, register, tmp_path):
+    log(register, local(2025, 10, 13, 9, 5), description="长" * 40_000 + "\x07")
+    path = tmp_path / "cases.xlsx"
+    result = run(cli, "export", "--xlsx", str(path))
+    assert result.stderr == (
+        "warning: 1 text(s) longer than 32,767 characters were cut to fit a cell\n"
+        f"exported 1 case(s) to {path}\n"
+    )
+    heads, rows = table(book(path).active)
+    text = rows[0][heads.index("Description")].value
+    assert len(text) == 32_767 and text.endswith("长…")
+
+
+def test_a_control_character_is_written_as_its_escape(cli, register, tmp_path):
+    log(register, local(2025, 10, 13, 9, 5), description="响铃\x07了")
+    path = tmp_path / "cases.xlsx"
+    run(cli, "export", "--xlsx", str(path))
+    heads, rows = table(book(path).active)
+    assert rows[0][heads.index("Description")].value == "响铃\\x07了"
+
+
+def test_more_rows_than_a_worksheet_holds_are_refused_and_nothing_is_written(
+    cli, cases, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 5)  # a worksheet of the header and 4 rows
+    path = tmp_path / "cases.xlsx"
+    result = cli("export", "--xlsx", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: --xlsx: more than 4 rows do not fit in a worksheet; filter the cases\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("register")) == []
+    run(cli, "export", "--xlsx", str(path), "--category", "PQ")  # 2 cases fit
+    assert len(table(book(path).active)[1]) == 2
