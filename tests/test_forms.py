@@ -270,8 +270,8 @@ def _tool(name: str, *candidates: str) -> str:
 
 def print_pdf(tmp_path: Path, page: str, name: str) -> tuple[dict[str, str], str]:
     """`page` printed by headless Chromium: (pdfinfo's fields, pdftotext -layout's text)."""
-    chromium = _tool("chromium", os.environ.get(CHROMIUM_ENV, "").strip(), "chromium",
-                     "chromium-browser")  # fmt: skip
+    named = os.environ.get(CHROMIUM_ENV, "").strip()
+    chromium = _tool("chromium", *([named] if named else ["chromium", "chromium-browser"]))
     pdfinfo, pdftotext = _tool("poppler-utils", "pdfinfo"), _tool("poppler-utils", "pdftotext")
     html_file, pdf = tmp_path / f"{name}.html", tmp_path / f"{name}.pdf"
     html_file.write_text(page, "utf-8")
