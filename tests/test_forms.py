@@ -238,6 +238,13 @@ def test_o_writes_a_private_file_and_refuses_a_directory(cli, tmp_path):
     assert "Traceback" not in refused.stderr and refused.stdout == ""
 
 
+def test_a_short_number_is_this_years_case(cli):
+    number = log(cli, "--channel", "visit", "--customer", "张强", "--contact", "13900000002",
+                 "--summary", "门店店员态度恶劣")  # fmt: skip
+    short = str(int(number.rsplit("-", 1)[1]))
+    assert f'<td class="number">{number}</td>' in form(cli, short)
+
+
 def test_an_unknown_case_is_one_line_and_no_page(cli):
     result = cli("form", "C2025-999999")
     assert result.exit_code != 0 and result.stdout == ""
