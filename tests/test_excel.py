@@ -438,3 +438,15 @@ def test_more_rows_than_a_worksheet_holds_are_refused_and_nothing_is_written(
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("register")) == []
     run(cli, "export", "--xlsx", str(path), "--category", "PQ")  # 2 cases fit
     assert len(table(book(path).active)[1]) == 2
+
+
+def test_redact_masks_the_workbook_as_it_masks_the_csv(cli, cases, tmp_path):
+    path = tmp_path / "cases.xlsx"
+    run(cli, "export", "--xlsx", str(path), "--redact")
+    heads, rows = table(book(path).active)
+    data = jsonl(cli, "--redact")
+    contact, name = heads.index("Contact"), heads.index("Customer")
+    assert [(r[contact].value, r[name].value) for r in rows] == [
+        (d["contact"], d["customer_name"]) for d in data
+    ]
+    assert "138****5678" in {r[contact].value for r in rows}
