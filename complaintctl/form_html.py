@@ -271,7 +271,9 @@ def _feedback(detail: dict, esc: _Text) -> str:
             "note",
         ),
     ]
-    score = detail.get("feedback_score")
+    # The score the customer gave, once the case is closed on it; while the case waits for
+    # feedback (again, after a reopening) the boxes are blank for the customer to tick.
+    score = detail.get("feedback_score") if detail.get("step") == "closed" else None
     boxes = "".join(
         f'<span class="score"><span class="box{" ticked" if score == n else ""}">'
         f"{'✓' if score == n else ''}</span> {n}</span>"

@@ -180,6 +180,20 @@ def test_a_closed_case_shows_the_score_the_customer_gave(cli):
     assert re.search(r'class="box ticked">✓</span> 5<', page)
 
 
+def test_a_reopened_case_waiting_for_feedback_again_has_blank_boxes(cli):
+    number = resolved(cli)
+    cli.ok("feedback", number, "--score", "2", "--comment", "not refunded yet",
+           "--at", "2025-10-02 10:00")  # fmt: skip
+    cli.ok("investigate", number, "--findings", "the refund never left the bank",
+           "--responsibility", "internal", "--proposal", "refund again",
+           "--at", "2025-10-03 09:00")  # fmt: skip
+    cli.ok("resolve", number, "--remedy", "refund", "--note", "refunded again",
+           "--at", "2025-10-03 10:00")  # fmt: skip
+    page = form(cli, number, "en", "--feedback")
+    assert "ticked" not in page and page.count('<span class="box">') == 5
+    assert "refunded again" in page
+
+
 def test_hostile_text_is_escaped_and_made_visible(cli):
     number = log(cli, "--channel", "phone", "--customer", HOSTILE_NAME, "--contact",
                  "13800000009", "--summary", HOSTILE_SUMMARY,
