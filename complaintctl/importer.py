@@ -781,20 +781,22 @@ def import_rows(
     fail_over: float | None = None,
     reread: Callable[[], contextlib.AbstractContextManager[IO[str]]] | None = None,
     content: batches_.Content | None = None,
-    rescan: Callable[[], Iterator[tuple[int, dict]]] | None = None,
+    rescan: Callable[[Collection[str]], Iterator[tuple[int, dict]]] | None = None,
 ) -> ImportResult:
     """Import every row in one transaction: committed only if every row is good (or
     `skip_invalid`, unless more than `fail_over` % of the rows are rejected), and never
     with `dry_run`; a re-run finds rows already present by their external reference.
     With `content`, the run is recorded as an import batch (complaintctl.batches), and
-    content imported before is refused unless asked again.  `rescan` gives the rows again
-    where they are not text (a workbook's sheet), for the day/month pass `reread` makes."""
+    content imported before is refused unless asked again.  Where the rows are not text (a
+    workbook's sheet), `rescan(columns)` gives those columns' text cells again, for the
+    day/month pass `reread` makes."""
     conv = RowConverter(reg, mapping, dayfirst, now)
     if reread is not None and dayfirst is None:
         _set_date_orders(conv, reread, reg.settings.date_order, jsonl=not check_header)
     elif rescan is not None and dayfirst is None:
         columns = {conv.mapping.columns[f] for f in TIME_FIELDS if f in conv.mapping.columns}
-        conv.set_orders(column_orders(scan_rows(rescan(), columns), reg.settings.date_order))
+        found = scan_rows(rescan(columns), columns)
+        conv.set_orders(column_orders(found, reg.settings.date_order))
     run = _ImportRun(
         reg,
         rows,

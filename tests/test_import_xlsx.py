@@ -15,6 +15,9 @@ import datetime as dt
 import io
 import json
 import re
+import shutil
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from itertools import islice
@@ -399,3 +402,56 @@ def test_cfpb_rows_as_a_workbook_with_date_cells_import_as_the_csv_does(cli, twi
     want = twin("import", str(twin_csv), "--mapping", str(mapping))
     assert want.exit_code == 0, (want.stdout, want.stderr[:600])
     assert snapshot(cli) == snapshot(twin)
+
+
+@pytest.mark.parametrize("option", [[], ["--dayfirst"]], ids=["scanned first", "not scanned"])
+def test_a_sheet_damaged_part_way_stops_the_import_in_one_line_with_nothing_imported(
+    cli, tmp_path, db_url, option
+):
+    # Past the first batch of 2,000 rows, written when the damage is found (--dayfirst: no
+    # first pass over the dates to find it before).
+    rows = [[f"R{i}", *ROWS[0][1:]] for i in range(2100)]
+    book = workbook(tmp_path / "damaged.xlsx", HEADER, rows)
+    patched(book, r'<row r="2090"', '<row r="2090"><c r="A2090"><v>1</v></rowx>')  # bad XML
+    result = cli("import", str(book), *option)
+    refused(result, "FILE", "cannot read sheet '投诉' of", "damaged.xlsx")
+    nothing_imported(db_url)
+
+
+def test_without_openpyxl_a_workbook_is_refused_naming_the_extra(
+    cli, tmp_path, db_url, monkeypatch
+):
+    book = workbook(tmp_path / "log.xlsx", HEADER, ROWS)
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # not installed
+    refused(cli("import", str(book)), "pip install 'complaintctl[excel]'")
+    nothing_imported(db_url)
+
+
+# -- a workbook saved by a real spreadsheet program (shared strings, saved formula values) --
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_a_workbook_saved_by_libreoffice_imports_text_dates_and_formula_values(
+    cli, tmp_path, db_url
+):
+    rows = [list(r) for r in ROWS]
+    rows[0][1], rows[1][1] = "03/10/2025 14:05", "13/10/2025"  # text: the column is day first
+    rows[2][6] = '=CONCATENATE("App ", "crashes")'
+    written = workbook(tmp_path / "program.xlsx", HEADER, rows, title=TITLE)
+    out = tmp_path / "saved"
+    subprocess.run(
+        [
+            "soffice", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
+            "--calc", "--convert-to", "xlsx", "--outdir", str(out), str(written),
+        ],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    saved = out / "program.xlsx"
+    with zipfile.ZipFile(saved) as z:
+        assert "xl/sharedStrings.xml" in z.namelist()  # text as a spreadsheet stores it
+    cli.ok("import", str(saved), "--header-row", "2")
+    got = query(db_url, "SELECT external_ref, received_at, contact, summary FROM cases ORDER BY id")
+    assert [(ref, str(at)[:16], contact, summary) for ref, at, contact, summary in got] == [
+        ("R1", "2025-10-03 06:05", "13812345678", "快递丢失，要求赔偿"),
+        ("R2", "2025-10-12 16:00", "13912345678", "发票抬头错误"),
+        ("20251005", "2025-10-05 15:59", "wang@example.com", "App crashes"),
+        ("R4", "2025-09-30 00:00", "2154321234", "门店服务态度差"),
+    ]

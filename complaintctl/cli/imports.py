@@ -190,7 +190,7 @@ def import_cli(
                 fail_over=limit,
                 reread=importer.rereader(raw, encoding) if book is None else None,
                 content=content,
-                rescan=book.rows if book is not None else None,
+                rescan=book.date_texts if book is not None else None,
             )
     except UnicodeDecodeError as exc:
         raise importer.ImportError_(
