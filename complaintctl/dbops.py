@@ -346,10 +346,13 @@ def _postgres_indexes(conn: sa.Connection, problem, notes: list[str]) -> bool:
     """PostgreSQL's own check of the register's B-tree indexes (amcheck's bt_index_check),
     where the extension is installed; otherwise a note saying the files were not checked.
     Whether damage was found."""
-    installed = conn.execute(
-        sa.text("SELECT 1 FROM pg_extension WHERE extname = 'amcheck'")
+    schema = conn.execute(  # where the extension's functions are
+        sa.text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'amcheck'"
+        )
     ).scalar()
-    if not installed:
+    if schema is None:
         notes.append(
             _(
                 "PostgreSQL's files were not checked: the amcheck extension is not installed "
@@ -357,21 +360,22 @@ def _postgres_indexes(conn: sa.Connection, problem, notes: list[str]) -> bool:
             )
         )
         return False
-    indexes = conn.execute(
+    indexes = conn.execute(  # the register's own: its tables in the schema it is in
         sa.text(
-            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "SELECT c.oid, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
             "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_am a ON a.oid = c.relam "
-            "WHERE a.amname = 'btree' AND t.relname = ANY(:tables) ORDER BY c.relname"
+            "WHERE a.amname = 'btree' AND t.relname = ANY(:tables) "
+            "AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
+            "ORDER BY c.relname"
         ),
         {"tables": ["cases", "events", "attachments", "counters", "meta", "import_batches"]},
-    ).scalars()
+    ).all()
+    check = sa.text(f'SELECT "{schema}".bt_index_check(CAST(:oid AS oid))')
     damaged = False
-    for name in list(indexes):
+    for oid, name in indexes:
         try:
             with conn.begin_nested():
-                conn.execute(
-                    sa.text("SELECT bt_index_check(CAST(:name AS regclass))"), {"name": name}
-                )
+                conn.execute(check, {"oid": oid})
         except sa.exc.DatabaseError as exc:
             damaged = True
             detail = str(exc.orig).splitlines()[0]
