@@ -455,3 +455,56 @@ def test_a_workbook_saved_by_libreoffice_imports_text_dates_and_formula_values(
         ("20251005", "2025-10-05 15:59", "wang@example.com", "App crashes"),
         ("R4", "2025-09-30 00:00", "2154321234", "门店服务态度差"),
     ]
+
+
+# -- streamed: a 100,000-row sheet is never held whole ---------------------------------------
+def big_workbook(path: Path, rows: int) -> Path:
+    """A workbook of `rows` complaints (one written by openpyxl, its row repeated in the
+    sheet's XML with new row numbers and references: fast to make)."""
+    workbook(path, HEADER, [ROWS[0]])
+    with zipfile.ZipFile(path) as z:
+        members = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            if info.filename.startswith("xl/worksheets/"):
+                text = data.decode()
+                start = text.index('<row r="2"')
+                end = text.index("</row>", start) + len("</row>")
+                row = re.sub(r'r="([A-Z]*)2"', r'r="\g<1>{n}"', text[start:end])
+                row = row.replace("<t>R1</t>", "<t>R{n}</t>")
+                body = "".join(row.format(n=n) for n in range(2, rows + 2))
+                data = (text[:start] + body + text[end:]).encode()
+            z.writestr(info, data)
+    return path
+
+
+# The peak is this process's own (VmHWM: ru_maxrss would carry the test process's over).
+READ_ALL = """
+import re, sys
+from complaintctl.xlsxread import Sheet
+with open(sys.argv[1], "rb") as raw:
+    sheet = Sheet(raw, sys.argv[1], None, 1)
+    scanned = sum(1 for _ in sheet.date_texts({"received_at", "summary"}))
+    read = sum(1 for _ in sheet.rows())
+    sheet.close()
+with open("/proc/self/status") as f:
+    peak = re.search(r"VmHWM:\\s*(\\d+) kB", f.read()).group(1)
+print(scanned, read, peak)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_a_100000_row_sheet_is_streamed_in_flat_memory(tmp_path):
+    peaks = {}
+    for rows in (10_000, 100_000):
+        book = big_workbook(tmp_path / f"{rows}.xlsx", rows)
+        out = subprocess.run(
+            [sys.executable, "-c", READ_ALL, str(book)],
+            check=True, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        scanned, read, peak_kib = map(int, out.stdout.split())
+        assert scanned == read == rows
+        peaks[rows] = peak_kib / 1024
+    # Ten times the rows (46 MB of sheet XML): a few MB more at most, not the sheet's size.
+    assert peaks[100_000] - peaks[10_000] < 15, peaks
