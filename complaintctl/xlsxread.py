@@ -36,6 +36,15 @@ def is_workbook(name: str) -> bool:
     return name.lower().endswith(SUFFIXES)
 
 
+def looks_like_workbook(raw: IO[bytes]) -> bool:
+    """Whether a seekable file's bytes begin as an .xlsx workbook's (a zip archive) or a
+    password-protected one's do; read from where it is, and left there."""
+    at = raw.tell()
+    start = raw.read(4)
+    raw.seek(at)
+    return start in (_ZIP, _ENCRYPTED)
+
+
 def cell_text(value: object) -> str:
     """A cell's value as import reads it (see the module's docstring)."""
     if value is None:
@@ -66,8 +75,9 @@ class Sheet:
 
     def __init__(self, raw: IO[bytes], file: str, sheet: str | None, header_row: int) -> None:
         self.file, self.header_row = file, header_row
+        at = raw.tell()
         start = raw.read(4)
-        raw.seek(0)
+        raw.seek(at)
         if start == _ENCRYPTED:
             raise ImportError_(
                 _(

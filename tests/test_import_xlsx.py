@@ -314,6 +314,21 @@ def test_sheet_and_header_row_apply_to_workbooks_only(cli, tmp_path, db_url):
     nothing_imported(db_url)
 
 
+def test_a_workbook_is_known_by_its_bytes_under_another_name_or_on_standard_input(
+    cli, tmp_path, db_url
+):
+    book = workbook(tmp_path / "log.xlsx", HEADER, ROWS)
+    renamed = tmp_path / "log.csv"
+    renamed.write_bytes(book.read_bytes())
+    assert summary_of(cli("import", str(renamed), "--dry-run")) == (4, 4, 0, 0, 0)
+    piped = cli("import", "-", input=book.read_bytes())
+    assert summary_of(piped) == (4, 4, 0, 0, 0)
+    assert case_count(db_url) == 4
+    encrypted = tmp_path / "old.xls"
+    _encrypted(encrypted)
+    refused(cli("import", str(encrypted)), "FILE", "old.xls", "password-protected")
+
+
 # -- everything else as for CSV: validation, rejects, day/month, batches, --update -----------
 def test_skip_invalid_imports_the_good_rows_and_writes_the_bad_ones_as_csv_under_sheet_rows(
     cli, tmp_path, db_url

@@ -34,9 +34,7 @@ imports_app = typer.Typer(
 # import's options.
 FileArg = Annotated[
     str,
-    typer.Argument(
-        metavar="FILE", help=_("CSV, JSON Lines or .xlsx file; - for standard input (not .xlsx).")
-    ),
+    typer.Argument(metavar="FILE", help=_("CSV, JSON Lines or .xlsx file; - for standard input.")),
 ]
 MappingOpt = Annotated[
     Path | None,
@@ -149,23 +147,26 @@ def import_cli(
     fmt = format.value if format else ("jsonl" if file.endswith((".jsonl", ".ndjson")) else "csv")
     if format is None and file != "-" and xlsxread.is_workbook(file):
         fmt = "xlsx"
-    if fmt != "xlsx" and (sheet is not None or header_row is not None):
-        raise UsageError(
-            _("{option} applies to .xlsx workbooks").format(
-                option="--sheet" if sheet is not None else "--header-row"
-            )
-        )
     st = _state(ctx)
     reg, now = st.register(adds=not dry_run), _now()
     mapping_ = importer.load_mapping(mapping) if mapping else importer.Mapping()
     raw, stream, content = _open_source(file, encoding, mapping, again)
+    if format is None and xlsxread.looks_like_workbook(raw):
+        fmt = "xlsx"  # a workbook under another name, or on standard input
     book = None
-    if fmt == "xlsx":
-        try:
-            book = xlsxread.Sheet(raw, file, sheet, header_row or 1)
-        except BaseException:
-            stream.close()
-            raise
+    try:
+        if fmt != "xlsx" and (sheet is not None or header_row is not None):
+            raise UsageError(
+                _("{option} applies to .xlsx workbooks").format(
+                    option="--sheet" if sheet is not None else "--header-row"
+                )
+            )
+        if fmt == "xlsx":
+            book = xlsxread.Sheet(raw, "stdin" if file == "-" else file, sheet, header_row or 1)
+    except BaseException:
+        stream.close()
+        raise
+    if book is not None:
         rows = book.rows()
     else:
         rows = importer.read_csv(stream) if fmt == "csv" else importer.read_jsonl(stream)
