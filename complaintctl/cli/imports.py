@@ -141,33 +141,17 @@ def import_cli(
     and nothing written (without --skip-invalid, or past --fail-over), or an unreadable
     file; 3 imported with --skip-invalid, with rows rejected.
     """
-    from complaintctl import importer, xlsxread
+    from complaintctl import importer
 
     limit = _import_checks(dayfirst, monthfirst, fail_over, skip_invalid, encoding)
     fmt = format.value if format else ("jsonl" if file.endswith((".jsonl", ".ndjson")) else "csv")
-    if format is None and file != "-" and xlsxread.is_workbook(file):
-        fmt = "xlsx"
     st = _state(ctx)
     reg, now = st.register(adds=not dry_run), _now()
     mapping_ = importer.load_mapping(mapping) if mapping else importer.Mapping()
     raw, stream, content = _open_source(file, encoding, mapping, again)
-    if format is None and xlsxread.looks_like_workbook(raw):
-        fmt = "xlsx"  # a workbook under another name, or on standard input
-    book = None
-    try:
-        if fmt != "xlsx" and (sheet is not None or header_row is not None):
-            raise UsageError(
-                _("{option} applies to .xlsx workbooks").format(
-                    option="--sheet" if sheet is not None else "--header-row"
-                )
-            )
-        if fmt == "xlsx":
-            book = xlsxread.Sheet(raw, "stdin" if file == "-" else file, sheet, header_row or 1)
-    except BaseException:
-        stream.close()
-        raise
+    book = _workbook(file, raw, stream, format is None, sheet, header_row)
     if book is not None:
-        rows = book.rows()
+        rows, fmt = book.rows(), "xlsx"
     else:
         rows = importer.read_csv(stream) if fmt == "csv" else importer.read_jsonl(stream)
     rejects = (
@@ -206,6 +190,30 @@ def import_cli(
         stream.close()
     _print_import(result, rejects, dry_run, force)
     _import_verdict(result, skip_invalid is not None, dry_run, limit, fail_over)
+
+
+def _workbook(file: str, raw, stream, guess: bool, sheet: str | None, header_row: int | None):
+    """The sheet to import when the source is an .xlsx workbook (known by its name or, the
+    format not given, by its bytes), opened and its header checked; None otherwise (and
+    then --sheet and --header-row are refused)."""
+    from complaintctl import xlsxread
+
+    try:
+        if guess and (
+            (file != "-" and xlsxread.is_workbook(file)) or xlsxread.looks_like_workbook(raw)
+        ):
+            name = "stdin" if file == "-" else file
+            return xlsxread.Sheet(raw, name, sheet, header_row or 1)
+        if sheet is not None or header_row is not None:
+            raise UsageError(
+                _("{option} applies to .xlsx workbooks").format(
+                    option="--sheet" if sheet is not None else "--header-row"
+                )
+            )
+    except BaseException:
+        stream.close()
+        raise
+    return None
 
 
 def _import_checks(
