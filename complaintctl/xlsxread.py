@@ -3,13 +3,14 @@ importer.read_csv() gives for a CSV file, streamed (openpyxl's read-only mode: t
 never loaded whole).
 
 A cell's value becomes the text the CSV twin of the sheet would hold: text as it is; a whole
-number, even one stored as a float (a phone, an order number), without ".0"; another number
-at most 15 significant digits (what the spreadsheet shows); TRUE/FALSE; a date or date-time
-cell as an importer.CellTime, which the importer takes as that office-local time without
-reading its text.  A formula cell gives the value the spreadsheet last calculated and saved; a
-workbook holding a formula never calculated (written by a program, never saved by a
-spreadsheet) is refused, naming the cell, rather than read as empty.  The
-"line" of a row is its row number in the sheet.
+number, even one stored as a float (a phone, an order number), without ".0", and with its
+leading zeros where its format is all zeros ("00000000000"), as the spreadsheet shows it;
+another number at most 15 significant digits (what the spreadsheet shows); TRUE/FALSE; a
+date or date-time cell as an importer.CellTime, which the importer takes as that
+office-local time without reading its text.  A formula cell gives the value the spreadsheet
+last calculated and saved; a workbook holding a formula never calculated (written by a
+program, never saved by a spreadsheet) is refused, naming the cell, rather than read as
+empty.  The "line" of a row is its row number in the sheet.
 
 openpyxl is the `excel` extra: imported only here, only when a workbook is read.
 """
@@ -28,6 +29,7 @@ from complaintctl.messages import _
 SUFFIXES = (".xlsx", ".xlsm")
 _ENCRYPTED = b"\xd0\xcf\x11\xe0"  # an OLE compound file: a password-protected .xlsx, or .xls
 _ZIP = b"PK\x03\x04"
+_ZEROS = re.compile(r"00+")  # a number format showing leading zeros ("00000")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a formula's element in a sheet's XML
 
 
@@ -296,11 +298,12 @@ class Sheet:
                 )
             ) from None
 
-    def _values(self, first: int) -> Iterator[tuple]:
-        """The sheet's rows from row `first`, as openpyxl reads their values; a file that
-        breaks off or is damaged part-way ends the import with one line."""
+    def _values(self, first: int, cells: bool = False) -> Iterator[tuple]:
+        """The sheet's rows from row `first`, as openpyxl reads their values (or, with
+        `cells`, their cells); a file that breaks off or is damaged part-way ends the
+        import with one line."""
         try:
-            yield from self.sheet.iter_rows(min_row=first, values_only=True)
+            yield from self.sheet.iter_rows(min_row=first, values_only=not cells)
         except Exception as exc:  # noqa: BLE001 (zip, XML and value errors alike)
             raise ImportError_(
                 _("FILE: cannot read sheet {sheet} of {file}: {error}").format(
@@ -315,10 +318,12 @@ class Sheet:
         header = self.header
         width = len(header)
         number = self.header_row
-        text = cell_text
-        for values in self._values(self.header_row + 1):
+        text, numbers = cell_text, (int, float)
+        for row in self._values(self.header_row + 1, cells=True):
             number += 1
-            cells = [text(v) for v in values]
+            cells = [
+                self._number(c) if c.value.__class__ in numbers else text(c.value) for c in row
+            ]
             while cells and not cells[-1].strip():
                 cells.pop()
             if not cells:
@@ -329,6 +334,24 @@ class Sheet:
             if len(cells) < width:
                 cells += [""] * (width - len(cells))
             yield number, dict(zip(header, cells, strict=True))
+
+    _pads: dict[str, int] | None = None
+
+    def _number(self, cell) -> str:
+        """A number cell's text; a whole number whose format is all zeros ("00000000000":
+        how a spreadsheet keeps a landline's or a post code's leading zeros in sight)
+        padded to the format's width, as the spreadsheet shows it."""
+        value = cell.value
+        text = cell_text(value)
+        if self._pads is None:
+            self._pads = {}
+        form = cell.number_format
+        pad = self._pads.get(form)
+        if pad is None:
+            pad = self._pads[form] = len(form) if _ZEROS.fullmatch(form) else 0
+        if pad and text.isdigit():
+            text = text.zfill(pad)
+        return text
 
     def close(self) -> None:
         self.book.close()

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 import openpyxl
 import pytest
@@ -37,6 +38,15 @@ HEADER = [
     "summary", "resolved_at", "amount_claimed", "feedback_score",
 ]  # fmt: skip
 T = dt.datetime
+
+
+class Shown(NamedTuple):
+    """A cell's value with the number format it is shown in."""
+
+    value: object
+    format: str
+
+
 # The sheet's rows: date-time cells, date cells (00:00 that day), Chinese text, phones and
 # order numbers stored as numbers (one as a float), an amount, a score.
 ROWS = [
@@ -46,7 +56,7 @@ ROWS = [
      "发票抬头错误", None, None, None],
     [20251005, T(2025, 10, 5, 23, 59, 30), "online", "Wang Wu", "wang@example.com",
      "A-77", "App crashes on login", None, 12, 3],
-    ["R4", T(2025, 9, 30, 8, 0), "visit", "赵六", 2154321234, 88,
+    ["R4", T(2025, 9, 30, 8, 0), "visit", "赵六", Shown(2154321234, "00000000000"), 88,
      "门店服务态度差", T(2025, 10, 2, 10, 0), None, None],
 ]  # fmt: skip
 # The same rows as a CSV file holds them.
@@ -56,7 +66,7 @@ CSV_ROWS = [
     ["R2", "2025-10-04", "email", "李四", "13912345678", "", "发票抬头错误", "", "", ""],
     ["20251005", "2025-10-05 23:59:30", "online", "Wang Wu", "wang@example.com", "A-77",
      "App crashes on login", "", "12", "3"],
-    ["R4", "2025-09-30 08:00", "visit", "赵六", "2154321234", "88", "门店服务态度差",
+    ["R4", "2025-09-30 08:00", "visit", "赵六", "02154321234", "88", "门店服务态度差",
      "2025-10-02 10:00", "", ""],
 ]  # fmt: skip
 TITLE = "客户投诉登记表（2025年10月）"
@@ -87,7 +97,10 @@ def workbook(
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
     ws.append(header)
     for i, row in enumerate(rows):
-        ws.append(row)
+        ws.append([v.value if isinstance(v, Shown) else v for v in row])
+        for column, v in enumerate(row, start=1):
+            if isinstance(v, Shown):
+                ws.cell(ws.max_row, column).number_format = v.format
         if i == blank_after:
             ws.append([])
             ws.append([None] * len(header))  # an empty row, twice (cells present or not)
@@ -214,6 +227,7 @@ def test_a_workbook_with_a_title_row_date_cells_and_chinese_text_imports_as_its_
     assert by_ref["R1"]["received_at"].startswith("2025-10-03T14:05:00")  # office time
     assert by_ref["R2"]["received_at"].startswith("2025-10-04T00:00:00")  # a date: 00:00
     assert by_ref["R1"]["customer_name"] == "张三"
+    assert by_ref["R4"]["contact"] == "02154321234"  # a landline kept with its zero shown
     received = next(f for f in figures["figures"] if f["figure"] == "received")
     assert received["value"] == 3  # received in October (R4 came in September)
 
@@ -475,7 +489,7 @@ def test_a_workbook_saved_by_libreoffice_imports_text_dates_and_formula_values(
         ("R1", "2025-10-03 06:05", "13812345678", "快递丢失，要求赔偿"),
         ("R2", "2025-10-12 16:00", "13912345678", "发票抬头错误"),
         ("20251005", "2025-10-05 15:59", "wang@example.com", "App crashes"),
-        ("R4", "2025-09-30 00:00", "2154321234", "门店服务态度差"),
+        ("R4", "2025-09-30 00:00", "02154321234", "门店服务态度差"),
     ]
 
 
