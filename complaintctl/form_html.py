@@ -64,7 +64,7 @@ LIMITS = {
     "contact": 80,
     "summary": 160,
     "description": 600,
-    "demand": 200,
+    "demand": 180,
     "order_no": 60,
     "product": 80,
     "findings": 400,

@@ -50,7 +50,12 @@ def test_text_in_a_time_column(cli, db_path, tmp_path):
     seeded(cli, tmp_path)
     tamper(db_path, "UPDATE cases SET received_at = 'garbage' WHERE number = 'C2025-000002'")
     before = events(db_path)
-    for args in (("show", "C2025-000002"), ("list",), ("export", "-"), ("note", "C2025-000002", "x")):
+    for args in (
+        ("show", "C2025-000002"),
+        ("list",),
+        ("export", "-"),
+        ("note", "C2025-000002", "x"),
+    ):
         line = one_line(cli(*args))
         assert line == (
             f"error: {DAMAGED} (received_at holds 'garbage'): run complaintctl db check"

@@ -969,8 +969,8 @@ def test_a_hold_until_a_day_comes_back_into_warn_that_day(cli, register):
     text = cli("warn", "--at", "2025-10-22 09:00").stdout
     assert "HOLD ENDED: RESUME OR HOLD AGAIN\n" in text
     assert (
-        f"  {number}  on hold for 4 working days, since 2025-10-15 10:00: 客户出差 (until 2025-10-22)\n"
-        in text
+        f"  {number}  on hold for 4 working days, since 2025-10-15 10:00: 客户出差 "
+        "(until 2025-10-22)\n" in text
     )
     cli.ok("resume", number, "--at", "2025-10-22 09:30")
     assert sections("2025-10-22 10:00") == ([], [other])

@@ -140,6 +140,8 @@ def login_name() -> str:
 
 
 MESSAGE_LIMIT = 400
+
+
 def one_line(text: str) -> str:
     """A message as one short line: control characters (a value's newline, a terminal
     escape, a bidi override) shown escaped, and a very long message (a refused 10 MB
