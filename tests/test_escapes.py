@@ -54,6 +54,7 @@ def test_warn_as_text_html_and_mail_shows_the_escapes(cli, register, attacked):
     assert data["overdue"][0]["summary"] == ATTACK  # JSON: as stored
 
 
+@pytest.mark.slow
 def test_report_by_owner_shows_the_escapes(cli, attacked, tmp_path):
     text = cli.ok("report", "--month", "2025-10", "--by", "owner")
     assert hidden_in(text) == [] and "\\x1b]0;pwned" in text

@@ -358,6 +358,7 @@ def _soffice() -> str:
     pytest.skip("LibreOffice (soffice) is not installed: the spreadsheet round trip is not run")
 
 
+@pytest.mark.slow
 def test_libreoffice_opens_the_export_with_dates_as_dates_and_phones_as_digits(
     cli, cases, tmp_path
 ):

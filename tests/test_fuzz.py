@@ -32,6 +32,7 @@ def ends_well(result) -> None:
     assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
 
 
+@pytest.mark.slow
 @RUNS
 @given(
     template=st.sampled_from(fuzz.CONFIGS),
@@ -55,6 +56,7 @@ def seed(tmp_path_factory) -> Path:
     return fuzz.seed_register(tmp_path_factory.mktemp("fuzz-seed"))
 
 
+@pytest.mark.slow
 @RUNS
 @given(
     seed_value=st.integers(0, 10**6),

@@ -463,6 +463,7 @@ def test_without_openpyxl_a_workbook_is_refused_naming_the_extra(
     nothing_imported(db_url)
 
 
+@pytest.mark.slow
 # -- a workbook saved by a real spreadsheet program (shared strings, saved formula values) --
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_a_workbook_saved_by_libreoffice_imports_text_dates_and_formula_values(

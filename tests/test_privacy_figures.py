@@ -49,6 +49,7 @@ def figures(cli) -> dict[str, str]:
     return out
 
 
+@pytest.mark.slow
 def test_purge_keeps_every_figure_when_a_customer_has_cases_on_both_sides(cli):
     # 王伟: one case closed in October (purged), one received later in October (kept, open)
     early = log(cli, "王伟", "13800000001", "2025-10-02 09:00")
