@@ -22,6 +22,7 @@ import html
 from complaintctl.config import Settings
 from complaintctl.escapes import visible
 from complaintctl.fields import BY_NAME as FIELDS
+from complaintctl.htmlpage import HEAD
 from complaintctl.messages import N_, _, language
 from complaintctl.messages import label as code_label
 
@@ -144,7 +145,7 @@ def page(detail: dict, settings: Settings, *, feedback: bool, now: object) -> st
     if esc.shortened:
         foot.insert(0, html.escape(label("shortened", number=visible(str(detail["number"])))))
     parts = [
-        _HEAD.format(
+        HEAD.format(
             lang=HTML_LANG.get(language(), "en"), csp=CSP, title=f"{title} {number}", css=_CSS
         ),
         f'<div class="sheet {kind}">',
@@ -299,18 +300,6 @@ def _feedback(detail: dict, esc: _Text) -> str:
         ]
     )
 
-
-_HEAD = """<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="complaintctl">
-<title>{title}</title>
-<style>{css}</style>
-</head>
-<body>"""
 
 # One A4 sheet: 297 mm less two 12 mm margins leaves 273 mm; the sheet is a little shorter
 # and clips what would not fit, so a printer never starts a second page.  Inside it the

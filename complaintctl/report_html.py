@@ -22,6 +22,7 @@ from pathlib import Path
 from complaintctl import figures, outputs
 from complaintctl.errors import ComplaintError
 from complaintctl.escapes import visible
+from complaintctl.htmlpage import HEAD
 from complaintctl.i18n import N_, _, current
 from complaintctl.i18n import label as code_label
 from complaintctl.register import Register
@@ -358,7 +359,7 @@ def render(reg: Register, doc: HtmlReport) -> tuple[str, list[str]]:
     rows = totals(report)
     tz = reg.settings.timezone
     parts = [
-        _HEAD.format(
+        HEAD.format(
             lang=HTML_LANG.get(current(), "en"),
             title=escape(f"{title(report.period)} {_period(report.period)}"),
             css=_CSS,
@@ -583,17 +584,6 @@ def check_target(target: Path) -> None:
 # Nothing may be fetched: a browser reports any attempt as a console error (the tests
 # look for one), and a forwarded copy shows exactly what was written.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-_HEAD = """<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="complaintctl">
-<title>{title}</title>
-<style>{css}</style>
-</head>
-<body>"""
 
 _CSS = """
 :root { --ink: #1a202c; --muted: #4a5568; --line: #cbd5e0; --met: #276749; --missed: #c53030;
