@@ -85,7 +85,15 @@ COLUMNS = (
 )
 # Of those, the ones an action is given (its own values); the workflow decides the rest.
 OWN_FIELDS = frozenset(
-    {"severity", "owner", "hold_reason", "reject_reason", "close_reason", "feedback_score"}
+    {
+        "severity",
+        "owner",
+        "hold_reason",
+        "hold_until",
+        "reject_reason",
+        "close_reason",
+        "feedback_score",
+    }
 )
 
 

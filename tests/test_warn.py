@@ -974,6 +974,7 @@ def test_a_hold_until_a_day_comes_back_into_warn_that_day(cli, register):
     )
     cli.ok("resume", number, "--at", "2025-10-22 09:30")
     assert sections("2025-10-22 10:00") == ([], [other])
+    assert "no problems found" in cli.ok("db", "check")  # the history says the same
 
     for until, why in (("2025-10-15", "not a day after"), ("someday", "--until")):
         bad = cli("hold", other, "--reason", "x", "--until", until)
